@@ -1,0 +1,136 @@
+"""The composition root: build(settings) wires settings, store, Slack client and clock."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.domain.errors import ConfigurationError
+from bot.http.server import build_web_app
+from bot.roster import RosterSource
+from bot.services import policy_state
+from bot.services.deps import Deps
+from bot.slack.bolt_app import build_bolt_app, slack_handler
+from bot.slack.client import interactive_client, outbox_client
+from bot.slack.listeners import ListenerContext
+from bot.slack.outbox import OutboxWorker
+from bot.store.db import Database
+from bot.tasks import Background
+
+log = logging.getLogger(__name__)
+BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+
+
+@dataclass
+class Signoff:
+    """The running parts of one bot process."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    deps: Deps
+    client: AsyncWebClient
+    bolt: AsyncApp
+    outbox: OutboxWorker
+    background: Background
+    http_app: web.Application
+    identity: dict[str, str | None]
+    _runner: web.AppRunner | None = None
+    _socket: object | None = None
+    port: int = 0
+    _started: bool = field(default=False)
+
+    async def start(self) -> None:
+        await self.db.open()
+        await policy_state.initialise(self.db, self.settings.policy_start, self.settings.policy_days, self.clock.now())
+        await self._check_token()
+        self.outbox.start()
+        self._runner = web.AppRunner(self.http_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1]) if sockets else self.settings.port
+        if self.settings.socket_mode:
+            await self._start_socket_mode()
+        self._started = True
+        mode = "Socket Mode" if self.settings.socket_mode else "HTTP mode (POST /slack/events)"
+        log.info("signoff is up in %s on port %d", mode, self.port)
+
+    async def _check_token(self) -> None:
+        try:
+            resp = await self.client.auth_test()
+        except SlackApiError as err:
+            error = err.response.get("error", "") if isinstance(err.response.data, dict) else ""
+            if error in BAD_TOKEN_ERRORS:
+                raise ConfigurationError(
+                    "SLACK_BOT_TOKEN", f"Slack refused the token ({error}); copy the Bot User OAuth Token again."
+                ) from None
+            log.warning("auth.test failed (%s); starting anyway, messages wait in the outbox", error or err)
+            return
+        except Exception as exc:  # Slack unreachable: decisions still work, messages wait
+            log.warning("Slack is unreachable at start (%s); starting anyway, messages wait in the outbox", exc)
+            return
+        self.identity.update(team_id=resp.get("team_id"), user_id=resp.get("user_id"), bot_id=resp.get("bot_id"))
+
+    async def _start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        assert self.settings.slack_app_token is not None
+        handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        self._socket = handler
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[attr-defined]
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.background.close()
+        await self.outbox.stop()
+        await self.db.close()
+        self._started = False
+
+
+def build(settings: Settings, clock: Clock | None = None) -> Signoff:
+    clock = clock or SystemClock()
+    roster = RosterSource(settings.roster_file)
+    db = Database(settings.database_path)
+    client = interactive_client(settings)
+    worker = OutboxWorker(db, outbox_client(settings), clock, settings.tz, settings.summary_channel)
+    deps = Deps(
+        db=db,
+        roster=roster.current,
+        clock=clock,
+        summary_channel=settings.summary_channel,
+        wake_outbox=worker.wake,
+    )
+    background = Background()
+    identity: dict[str, str | None] = {}
+    ctx = ListenerContext(deps=deps, background=background, client=client, tz=settings.tz)
+    secret = settings.slack_signing_secret.get_secret_value()
+    bolt = build_bolt_app(secret, client, identity, ctx)
+    slack = None if settings.socket_mode else slack_handler(bolt, secret)
+    web_app = build_web_app(db, "socket" if settings.socket_mode else "http", slack)
+    return Signoff(
+        settings=settings,
+        clock=clock,
+        db=db,
+        deps=deps,
+        client=client,
+        bolt=bolt,
+        outbox=worker,
+        background=background,
+        http_app=web_app,
+        identity=identity,
+    )

@@ -1,0 +1,61 @@
+"""Command line: ``signoff serve`` runs the bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from bot import __version__
+
+EXIT_CONFIG = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="signoff", description="Senior sign-off on AI-assisted production changes.")
+    parser.add_argument("--version", action="version", version=f"signoff {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the Slack bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)")
+    return parser
+
+
+async def _serve() -> int:
+    from bot import logging_setup
+    from bot.app import build
+    from bot.config import load_settings
+
+    settings = load_settings()
+    secrets = [settings.slack_bot_token.get_secret_value(), settings.slack_signing_secret.get_secret_value()]
+    if settings.slack_app_token is not None:
+        secrets.append(settings.slack_app_token.get_secret_value())
+    logging_setup.configure(settings.log_level, secrets)
+    bot = build(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await bot.start()
+    try:
+        await stop.wait()
+    finally:
+        await bot.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.domain.errors import ConfigurationError
+
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return asyncio.run(_serve())
+    except ConfigurationError as err:
+        print(f"signoff: configuration error: {err.message}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as err:
+        print(f"signoff: cannot start: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0

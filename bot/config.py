@@ -1,0 +1,156 @@
+"""Settings, read from the environment and ``.env``, validated at start.
+
+Tokens are ``SecretStr`` so they never show in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.domain.errors import ConfigurationError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+# What to tell people when a setting is missing or wrong.
+HINTS: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "set it to the app's Bot User OAuth Token (starts with xoxb-)",
+    "SLACK_SIGNING_SECRET": "set it to the Signing Secret from the app's Basic Information page",
+    "SLACK_APP_TOKEN": "set it to an app-level token with connections:write (xapp-...), or unset it for HTTP mode",
+    "SLACK_API_URL": "set it to an http(s) URL such as https://slack.com/api/",
+    "PORT": "set it to a TCP port between 1 and 65535",
+    "HOST": "set it to the address to listen on, e.g. 0.0.0.0",
+    "DATABASE_URL": "set it to sqlite:///path/to/signoff.db",
+    "ROSTER_FILE": "set it to the path of the roster YAML file (see README, 'The roster')",
+    "SUMMARY_CHANNEL": "set it to the channel ID (C...) where summaries and unassigned requests go",
+    "POLICY_START": "set it to a date (2026-01-31) or an ISO datetime, or unset it to start at first run",
+    "POLICY_DAYS": "set it to a whole number of days between 1 and 3650",
+    "TIMEZONE": "set it to an IANA time zone such as UTC or Europe/Berlin",
+    "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr = Field(alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr = Field(alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
+    host: str = Field(default="0.0.0.0", alias="HOST")
+    port: int = Field(default=3000, ge=0, le=65535, alias="PORT")
+    database_url: str = Field(default="sqlite:///signoff.db", alias="DATABASE_URL")
+    roster_file: Path = Field(alias="ROSTER_FILE")
+    summary_channel: str = Field(alias="SUMMARY_CHANNEL")
+    policy_start: datetime | None = Field(default=None, alias="POLICY_START")
+    policy_days: int = Field(default=90, ge=1, le=3650, alias="POLICY_DAYS")
+    timezone: str = Field(default="UTC", alias="TIMEZONE")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, v: SecretStr) -> SecretStr:
+        if not v.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return v
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _secret(cls, v: SecretStr) -> SecretStr:
+        if not v.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return v
+
+    @field_validator("slack_app_token", mode="before")
+    @classmethod
+    def _app_token(cls, v: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if isinstance(v, str) and not v.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return v
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        if not v.startswith("sqlite:///") or len(v) <= len("sqlite:///"):
+            raise ValueError("must look like sqlite:///signoff.db (only SQLite is supported)")
+        return v
+
+    @field_validator("summary_channel")
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        v = v.strip().lstrip("#")
+        if not v:
+            raise ValueError("must not be empty")
+        return v
+
+    @field_validator("policy_start", mode="before")
+    @classmethod
+    def _policy_start(cls, v: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if isinstance(v, str) and len(v.strip()) == 10:
+            return datetime.combine(date.fromisoformat(v.strip()), time(0, 0), tzinfo=UTC)
+        return v
+
+    @field_validator("policy_start")
+    @classmethod
+    def _policy_start_tz(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            return v.replace(tzinfo=UTC)
+        return v.astimezone(UTC) if v is not None else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, v: str) -> str:
+        up = v.upper()
+        if up not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return up
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def database_path(self) -> str:
+        return self.database_url.removeprefix("sqlite:///")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning pydantic's errors into one ConfigurationError naming the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first.get("loc") or ("?",)
+        name = str(loc[0]).upper()
+        problem = "is not set" if first.get("type") == "missing" else f"is invalid ({first.get('msg', 'bad value')})"
+        hint = HINTS.get(name, "see .env.example")
+        raise ConfigurationError(name, f"{problem}; {hint}.") from None

@@ -1,0 +1,1 @@
+"""Pure domain: models, policy, routing, validation and errors. No I/O here."""

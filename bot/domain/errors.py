@@ -1,0 +1,107 @@
+"""The one error tree of signoff.
+
+Domain errors know nothing of Slack or HTTP; ``bot/errors_map.py`` maps them,
+in one place, to ephemeral Slack replies and HTTP statuses.
+
+    SignoffError
+    ├── InvalidInput            field errors, keyed by field name      -> 422, modal field errors
+    ├── MalformedPayload        the body could not be parsed at all    -> 400
+    ├── UnknownRequest          no request with that id                -> 404
+    ├── Refused                 the actor may not do this (audited)    -> 403
+    │   ├── SelfReview          requester or author of the change
+    │   ├── NotReviewer         not the assigned reviewer
+    │   ├── NotEligible         not (or no longer) a senior on the roster
+    │   ├── NotRequester        only the requester may cancel
+    │   └── NotAdmin            admin-only command
+    ├── Conflict                the state moved on                     -> 409
+    │   ├── AlreadyDecided      first decision won; carries who and what
+    │   ├── AlreadyClaimed      somebody else claimed it first
+    │   └── IdempotencyMismatch same key, different body               -> 422
+    └── ConfigurationError      a setting or the roster is wrong; names the setting
+"""
+
+from __future__ import annotations
+
+
+class SignoffError(Exception):
+    """Base of every error signoff raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(SignoffError):
+    """One or more fields are invalid; ``fields`` maps field name to a message."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = dict(fields)
+        summary = "; ".join(f"{k}: {v}" for k, v in sorted(self.fields.items()))
+        super().__init__(f"Invalid input. {summary}")
+
+
+class MalformedPayload(SignoffError):
+    """The request body is not something we can parse."""
+
+
+class UnknownRequest(SignoffError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"There is no sign-off request {ref}. Check the id, e.g. CR-42.")
+        self.ref = ref
+
+
+class Refused(SignoffError):
+    """The actor is not allowed to do this. Every refusal is audited with ``code``."""
+
+    code = "refused"
+
+
+class SelfReview(Refused):
+    code = "self_review"
+
+
+class NotReviewer(Refused):
+    code = "not_reviewer"
+
+
+class NotEligible(Refused):
+    code = "not_eligible"
+
+
+class NotRequester(Refused):
+    code = "not_requester"
+
+
+class NotAdmin(Refused):
+    code = "not_admin"
+
+
+class Conflict(SignoffError):
+    code = "conflict"
+
+
+class AlreadyDecided(Conflict):
+    code = "already_decided"
+
+    def __init__(self, ref: str, status: str, decided_by: str | None) -> None:
+        by = f" by <@{decided_by}>" if decided_by else ""
+        super().__init__(f"{ref} is already {status}{by}.")
+        self.ref = ref
+        self.status = status
+        self.decided_by = decided_by
+
+
+class AlreadyClaimed(Conflict):
+    code = "already_claimed"
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency_mismatch"
+
+
+class ConfigurationError(SignoffError):
+    """A setting (or the roster file) is missing or wrong. ``setting`` names it."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(f"{setting}: {message}")
+        self.setting = setting

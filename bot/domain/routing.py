@@ -1,0 +1,50 @@
+"""Choosing a reviewer.
+
+Eligible: level senior, staff or principal; not the requester or an author; not away.
+Order: fewest open reviews, then the requester's team, then whoever was assigned
+least recently (never-assigned first), then user id so the choice is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+
+from bot.domain.models import Roster
+
+_NEVER = "0000"  # sorts before any ISO timestamp
+
+
+def eligible_reviewers(
+    roster: Roster, parties: Collection[str], away: Collection[str], exclude: Collection[str] = ()
+) -> list[str]:
+    return sorted(
+        eng.user
+        for eng in roster.engineers.values()
+        if eng.level.is_senior and eng.user not in parties and eng.user not in away and eng.user not in exclude
+    )
+
+
+def choose_reviewer(
+    roster: Roster,
+    requester: str,
+    authors: Collection[str],
+    away: Collection[str],
+    open_reviews: Mapping[str, int],
+    last_assigned: Mapping[str, datetime],
+    exclude: Collection[str] = (),
+) -> str | None:
+    parties = {requester, *authors}
+    candidates = eligible_reviewers(roster, parties, away, exclude)
+    if not candidates:
+        return None
+    req = roster.get(requester)
+    team = req.team if req else None
+
+    def key(user: str) -> tuple[int, int, str, str]:
+        eng = roster.engineers[user]
+        same_team = 0 if team is not None and eng.team == team else 1
+        last = last_assigned.get(user)
+        return (open_reviews.get(user, 0), same_team, last.isoformat() if last else _NEVER, user)
+
+    return min(candidates, key=key)

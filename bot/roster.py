@@ -1,0 +1,107 @@
+"""The roster: who is who, read from the YAML file named by ROSTER_FILE.
+
+The file is re-read when it changes, so people can be added or removed without a
+restart. A broken edit keeps the last good roster and logs why.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.domain.errors import ConfigurationError
+from bot.domain.models import Engineer, Level, Roster
+
+log = logging.getLogger(__name__)
+_LEVELS = ", ".join(level.value for level in Level)
+
+
+def _fail(path: Path, message: str) -> ConfigurationError:
+    return ConfigurationError("ROSTER_FILE", f"{path}: {message}")
+
+
+def parse_roster(text: str, path: Path) -> Roster:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _fail(path, f"is not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise _fail(path, "must be a mapping with 'admins' and 'engineers'")
+    unknown = set(data) - {"admins", "engineers"}
+    if unknown:
+        raise _fail(path, f"unknown top-level key(s): {', '.join(sorted(map(str, unknown)))}")
+    admins_raw = data.get("admins") or []
+    if not isinstance(admins_raw, list) or not all(isinstance(a, str) and a for a in admins_raw):
+        raise _fail(path, "admins must be a list of Slack user IDs")
+    engineers_raw = data.get("engineers") or []
+    if not isinstance(engineers_raw, list):
+        raise _fail(path, "engineers must be a list")
+    engineers: dict[str, Engineer] = {}
+    for i, entry in enumerate(engineers_raw):
+        engineers_entry = _engineer(entry, i, path)
+        if engineers_entry.user in engineers:
+            raise _fail(path, f"engineers[{i}] ({engineers_entry.user}): listed twice")
+        engineers[engineers_entry.user] = engineers_entry
+    return Roster(admins=frozenset(admins_raw), engineers=engineers)
+
+
+def _engineer(entry: Any, i: int, path: Path) -> Engineer:
+    where = f"engineers[{i}]"
+    if not isinstance(entry, dict):
+        raise _fail(path, f"{where}: must be a mapping like {{user: U123, level: senior, team: payments}}")
+    user = entry.get("user")
+    if not isinstance(user, str) or not user.strip():
+        raise _fail(path, f"{where}: 'user' (a Slack user ID) is required")
+    where = f"{where} ({user})"
+    extra = set(entry) - {"user", "level", "team", "email"}
+    if extra:
+        raise _fail(path, f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
+    level_raw = entry.get("level")
+    try:
+        level = Level(str(level_raw).lower())
+    except ValueError:
+        raise _fail(path, f"{where}: level {level_raw!r} is not one of {_LEVELS}") from None
+    team = entry.get("team")
+    if team is not None and not isinstance(team, str):
+        raise _fail(path, f"{where}: team must be text")
+    email = entry.get("email")
+    if email is not None and (not isinstance(email, str) or "@" not in email):
+        raise _fail(path, f"{where}: email must be an email address")
+    return Engineer(user=user.strip(), level=level, team=team, email=email)
+
+
+def load_roster(path: Path) -> Roster:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(path, f"cannot be read ({exc.strerror or exc})") from None
+    return parse_roster(text, path)
+
+
+class RosterSource:
+    """Holds the current roster and re-reads the file when its mtime changes."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._roster = load_roster(path)
+        self._stamp = self._mtime()
+
+    def _mtime(self) -> float:
+        try:
+            return self._path.stat().st_mtime_ns / 1e9
+        except OSError:
+            return -1.0
+
+    def current(self) -> Roster:
+        stamp = self._mtime()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self._roster = load_roster(self._path)
+                log.info("roster reloaded from %s (%d engineers)", self._path, len(self._roster.engineers))
+            except ConfigurationError as exc:
+                log.error("roster not reloaded, keeping the last good one: %s", exc.message)
+        return self._roster

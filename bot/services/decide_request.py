@@ -1,0 +1,86 @@
+"""Approve or deny. First decision wins; one denial ends the request.
+
+Approvals are counted per distinct person, so a policy that needs two seniors only
+has to raise ``approvals_needed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.errors import AlreadyDecided, SignoffError
+from bot.domain.models import ChangeRequest, Status
+from bot.domain.validation import validate_reason
+from bot.services import guard, notices
+from bot.services.deps import Deps
+from bot.store import audit, outbox
+from bot.store import requests as store
+from bot.store.audit import AuditEntry
+
+
+@dataclass(frozen=True)
+class Decided:
+    request: ChangeRequest
+    final: bool  # False while more approvals are needed
+
+
+async def can_decide(deps: Deps, request_id: int, actor: str, attempt: str = "deny") -> ChangeRequest:
+    """Raise (and audit) if ``actor`` may not decide now; used before opening the denial form."""
+    refusal: SignoffError | None = None
+    async with deps.db.transaction() as conn:
+        req = await guard.load(conn, request_id)
+        refusal = await guard.decide_refusal(conn, req, actor, deps.roster())
+        if refusal is not None:
+            await guard.record_refusal(conn, deps.clock.now(), actor, request_id, attempt, refusal)
+    if refusal is not None:
+        raise refusal
+    return req
+
+
+async def approve(deps: Deps, request_id: int, actor: str) -> Decided:
+    return await _decide(deps, request_id, actor, "approve", None)
+
+
+async def deny(deps: Deps, request_id: int, actor: str, reason: str | None) -> Decided:
+    return await _decide(deps, request_id, actor, "deny", validate_reason(reason))
+
+
+async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason: str | None) -> Decided:
+    now = deps.clock.now()
+    refusal: SignoffError | None = None
+    final = False
+    async with deps.db.transaction() as conn:
+        req = await guard.load(conn, request_id)
+        refusal = await guard.decide_refusal(conn, req, actor, deps.roster())
+        if refusal is None and not await store.record_decision(conn, request_id, actor, decision, reason, now):
+            refusal = AlreadyDecided(req.ref, "decided", actor)
+        if refusal is not None:
+            await guard.record_refusal(conn, now, actor, request_id, decision, refusal)
+        else:
+            if decision == "deny":
+                final = True
+                status = Status.DENIED
+            else:
+                final = await store.approval_count(conn, request_id) >= req.approvals_needed
+                status = Status.APPROVED
+            if final:
+                won = await store.set_outcome(conn, request_id, status=status, now=now, decided_by=actor, reason=reason)
+                assert won, "pending was checked in this transaction"
+                await outbox.enqueue(conn, now, notices.tell_requester(request_id, req.requester, notices.DECIDED))
+            await audit.append(
+                conn,
+                now,
+                AuditEntry(
+                    actor=actor,
+                    action="decided" if final else "approval_recorded",
+                    request_id=request_id,
+                    reason=reason,
+                    details={"decision": decision},
+                ),
+            )
+            await outbox.enqueue(conn, now, notices.review_refresh(request_id))
+            req = await guard.load(conn, request_id)
+    if refusal is not None:
+        raise refusal
+    deps.wake_outbox()
+    return Decided(req, final)

@@ -1,0 +1,69 @@
+"""Who may decide a request, checked at click time from the signed payload's user.
+
+Refusals are audited in the same transaction that read the state, then raised after
+it commits, so the audit row is never rolled back with the refusal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.errors import (
+    AlreadyDecided,
+    NotEligible,
+    NotReviewer,
+    SelfReview,
+    SignoffError,
+    UnknownRequest,
+)
+from bot.domain.models import ChangeRequest, Roster, Status, format_ref
+from bot.store import audit
+from bot.store import requests as store
+from bot.store.audit import AuditEntry
+from bot.store.db import Conn
+
+
+async def load(conn: Conn, request_id: int) -> ChangeRequest:
+    req = await store.get(conn, request_id)
+    if req is None:
+        raise UnknownRequest(format_ref(request_id))
+    return req
+
+
+def not_pending(req: ChangeRequest) -> AlreadyDecided | None:
+    if req.status is Status.PENDING:
+        return None
+    return AlreadyDecided(req.ref, req.status.value.replace("_", " "), req.decided_by)
+
+
+async def decide_refusal(conn: Conn, req: ChangeRequest, actor: str, roster: Roster) -> SignoffError | None:
+    """The reason ``actor`` may not decide ``req`` now, or None if they may."""
+    stale = not_pending(req)
+    if stale is not None:
+        return stale
+    if req.is_party(actor):
+        who = "asked for" if actor == req.requester else "wrote"
+        return SelfReview(f"You {who} {req.ref}, so you cannot review it. A senior reviewer has to.")
+    reviewers = await store.active_reviewers(conn, req.id)
+    if actor not in reviewers:
+        if reviewers:
+            names = ", ".join(f"<@{r}>" for r in reviewers)
+            return NotReviewer(f"Only the assigned reviewer ({names}) can decide {req.ref}.")
+        return NotReviewer(f"{req.ref} has no reviewer yet; claim it from the summary channel first.")
+    if not roster.is_senior(actor):
+        return NotEligible(
+            f"You are no longer on the roster as a senior reviewer, so you cannot decide {req.ref}. "
+            "Ask an admin to check the roster."
+        )
+    return None
+
+
+async def record_refusal(
+    conn: Conn, now: datetime, actor: str, request_id: int | None, attempt: str, err: SignoffError
+) -> None:
+    code = getattr(err, "code", "refused")
+    await audit.append(
+        conn,
+        now,
+        AuditEntry(actor=actor, action="refused", request_id=request_id, reason=code, details={"attempt": attempt}),
+    )

@@ -1,0 +1,42 @@
+"""The kinds of notification a state change can leave in the outbox.
+
+Services name *what happened*; bot/slack/delivery.py decides how it looks in Slack,
+rendering from the stored state at delivery time.
+"""
+
+from __future__ import annotations
+
+from bot.store.outbox import Notice
+
+REVIEW_DM = "review_dm"  # ask the reviewer, with Approve/Deny buttons
+REVIEW_REFRESH = "review_refresh"  # re-render every reviewer DM of a request in place
+CLAIM_POST = "claim_post"  # nobody eligible: post to the summary channel with a Claim button
+CLAIM_REFRESH = "claim_refresh"  # re-render the claim post in place
+REQUESTER_DM = "requester_dm"  # tell the requester; data.event says what happened
+
+# data.event values for REQUESTER_DM
+WAITING = "waiting"
+UNASSIGNED = "unassigned"
+NOT_REQUIRED = "not_required"
+DECIDED = "decided"
+CANCELLED = "cancelled"
+
+
+def review_dm(request_id: int, reviewer: str) -> Notice:
+    return Notice(REVIEW_DM, request_id, reviewer)
+
+
+def review_refresh(request_id: int) -> Notice:
+    return Notice(REVIEW_REFRESH, request_id)
+
+
+def claim_post(request_id: int, channel: str) -> Notice:
+    return Notice(CLAIM_POST, request_id, channel)
+
+
+def claim_refresh(request_id: int) -> Notice:
+    return Notice(CLAIM_REFRESH, request_id)
+
+
+def tell_requester(request_id: int, requester: str, event: str) -> Notice:
+    return Notice(REQUESTER_DM, request_id, requester, {"event": event})

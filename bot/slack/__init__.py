@@ -1,0 +1,1 @@
+"""Everything that speaks Slack: listeners, Block Kit builders, the client, and delivery."""

@@ -1,0 +1,217 @@
+"""Pure Block Kit builders for messages. No I/O; every text fits Slack's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain.models import ChangeRequest, Status
+from bot.services.queries import Listing, Pending
+from bot.slack import ids
+from bot.slack.text import clip, clock_time, link, mention, safe, when
+
+Block = dict[str, Any]
+Message = tuple[str, list[Block]]  # fallback text, blocks
+
+SECTION_MAX = 3000
+HEADER_MAX = 150
+MAX_BLOCKS = 50
+
+HELP = """*signoff* records and routes senior sign-off on AI-assisted production changes.
+• `/signoff` opens the request form
+• `/signoff status CR-42` shows where a request stands
+• `/signoff pending` lists your open requests and your reviews
+• `/signoff cancel CR-42` withdraws your pending request
+• `/signoff away` / `/signoff back` pause or resume new reviews for you
+• `/signoff help` shows this"""
+
+_STATUS_WORD = {
+    Status.PENDING: "Pending",
+    Status.APPROVED: "Approved",
+    Status.DENIED: "Denied",
+    Status.CANCELLED: "Cancelled",
+    Status.NOT_REQUIRED: "Not required",
+    Status.EXPIRED: "Expired",
+}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_MAX)}]}
+
+
+def _header(req: ChangeRequest) -> Block:
+    # plain_text never pings or formats, so the raw title is safe here.
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(f"{req.ref}: {req.draft.title}", HEADER_MAX)}}
+
+
+def _facts(req: ChangeRequest) -> Block:
+    d = req.draft
+    fields = [
+        f"*Requester*\n{mention(req.requester)}",
+        f"*Change*\n{link(d.url, 'Open the change')}",
+        f"*Service*\n{safe(d.service, 200) or '—'}",
+        f"*Environment*\n{safe(d.environment, 200)}",
+        f"*AI tool*\n{safe(d.ai_tool, 200) or ('unspecified' if d.ai_assisted else 'none')}",
+    ]
+    if d.commit:
+        fields.append(f"*Commit*\n`{d.commit[:12]}`")
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]}
+
+
+def _description(req: ChangeRequest) -> list[Block]:
+    if not req.draft.description:
+        return []
+    return [
+        {
+            "type": "section",
+            "text": {"type": "plain_text", "text": clip(req.draft.description, SECTION_MAX), "emoji": False},
+        }
+    ]
+
+
+def outcome_line(req: ChangeRequest, tz: ZoneInfo) -> str:
+    at = clock_time(req.decided_at, tz) if req.decided_at else ""
+    if req.status is Status.APPROVED:
+        return f":white_check_mark: Approved by {mention(req.decided_by)} at {at}"
+    if req.status is Status.DENIED:
+        return f":x: Denied by {mention(req.decided_by)} at {at}: {safe(req.reason or '', 1500)}"
+    if req.status is Status.CANCELLED:
+        return f":no_entry_sign: Cancelled by {mention(req.decided_by)} at {at}"
+    if req.status is Status.EXPIRED:
+        return f":hourglass: Expired at {at}: the sign-off policy ended"
+    if req.status is Status.NOT_REQUIRED:
+        return f"Sign-off not required ({safe(req.policy_reason, 300)})"
+    return (
+        f":hourglass_flowing_sand: Waiting for {mention(req.reviewer)}"
+        if req.reviewer
+        else "Waiting for a reviewer to claim it"
+    )
+
+
+def review_message(req: ChangeRequest, viewer: str, can_decide: bool, tz: ZoneInfo) -> Message:
+    """The reviewer's DM. Buttons only while the viewer may still decide; the content always stays."""
+    text = f"{req.ref} needs your sign-off: {safe(req.draft.title, 300)}"
+    blocks: list[Block] = [_header(req), _facts(req), *_description(req)]
+    if req.status is Status.PENDING and can_decide:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"decide:{req.id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ids.APPROVE,
+                        "style": "primary",
+                        "value": str(req.id),
+                        "text": {"type": "plain_text", "text": "Approve"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": ids.DENY,
+                        "style": "danger",
+                        "value": str(req.id),
+                        "text": {"type": "plain_text", "text": "Deny"},
+                    },
+                ],
+            }
+        )
+    elif req.status is Status.PENDING:
+        blocks.append(_context(f"Reassigned to {mention(req.reviewer)}; this message no longer decides."))
+    else:
+        blocks.append(_context(outcome_line(req, tz)))
+    return text, blocks
+
+
+def claim_message(req: ChangeRequest, tz: ZoneInfo) -> Message:
+    text = f"{req.ref} needs a senior reviewer: {safe(req.draft.title, 300)}"
+    blocks: list[Block] = [
+        _section(f":raising_hand: *{req.ref} needs a senior reviewer.* Nobody eligible was available to assign."),
+        _header(req),
+        _facts(req),
+        *_description(req),
+    ]
+    if req.status is Status.PENDING and req.reviewer is None:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"claim:{req.id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ids.CLAIM,
+                        "style": "primary",
+                        "value": str(req.id),
+                        "text": {"type": "plain_text", "text": "Claim"},
+                    }
+                ],
+            }
+        )
+    elif req.status is Status.PENDING:
+        blocks.append(_context(f"Claimed by {mention(req.reviewer)}"))
+    else:
+        blocks.append(_context(outcome_line(req, tz)))
+    return text, blocks
+
+
+def requester_message(req: ChangeRequest, event: str, summary_channel: str, tz: ZoneInfo) -> Message:
+    ref = req.ref
+    title = safe(req.draft.title, 300)
+    if event == "waiting":
+        line = f"{ref} is waiting for {mention(req.reviewer)}'s sign-off."
+    elif event == "unassigned":
+        line = (
+            f"{ref} needs sign-off, but no senior reviewer is available right now. "
+            f"It was posted in <#{summary_channel}> for any senior to claim."
+        )
+    elif event == "not_required":
+        line = f"{ref} is recorded. Sign-off is not required ({safe(req.policy_reason, 300)})."
+    elif req.status is Status.APPROVED:
+        line = f":white_check_mark: {ref} was approved by {mention(req.decided_by)}. You may ship it."
+    elif req.status is Status.DENIED:
+        line = f":x: {ref} was denied by {mention(req.decided_by)}.\n*Reason:* {safe(req.reason or '', 2000)}"
+    else:
+        line = f"{ref}: {outcome_line(req, tz)}"
+    return f"{line} ({title})", [_section(f"{line}\n*{ref}*: {title}")]
+
+
+def status_message(req: ChangeRequest, reviewers: list[str], tz: ZoneInfo) -> Message:
+    word = _STATUS_WORD[req.status]
+    blocks: list[Block] = [_header(req), _facts(req), *_description(req)]
+    lines = [f"*Status:* {word}. {outcome_line(req, tz)}", f"*Asked:* {when(req.created_at, tz)}"]
+    if reviewers:
+        lines.append("*Reviewers:* " + ", ".join(mention(r) for r in reviewers))
+    blocks.append(_section("\n".join(lines)))
+    return f"{req.ref}: {word}", blocks
+
+
+def _listing(title: str, listing: Listing, tz: ZoneInfo, show_reviewer: bool) -> list[Block]:
+    if listing.total == 0:
+        return [_section(f"*{title}:* none")]
+    lines: list[str] = []
+    used = 0
+    for req in listing.items:
+        other = (
+            (mention(req.reviewer) if req.reviewer else "unclaimed")
+            if show_reviewer
+            else f"from {mention(req.requester)}"
+        )
+        line = f"• *{req.ref}* {safe(req.draft.title, 120)} · {other} · {when(req.created_at, tz)}"
+        if used + len(line) > SECTION_MAX - 200:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    more = listing.total - len(lines)
+    if more > 0:
+        lines.append(f"…and {more} more")
+    return [_section(f"*{title} ({listing.total}):*\n" + "\n".join(lines))]
+
+
+def pending_message(pending: Pending, tz: ZoneInfo) -> Message:
+    blocks = _listing("Your open requests", pending.mine, tz, True) + _listing(
+        "Your reviews", pending.reviews, tz, False
+    )
+    return f"{pending.mine.total} open requests, {pending.reviews.total} reviews", blocks

@@ -1,0 +1,101 @@
+"""The Bolt app and the bridge from aiohttp to it.
+
+``process_before_response=True``: a listener's state change commits before Slack gets
+its 200, so nothing is lost if the process dies right after the ack. Work that only
+touches the UI (opening a modal) runs in tracked background tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.listeners import ListenerContext, register_all
+
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(
+    signing_secret: str, client: AsyncWebClient, identity: dict[str, str | None], ctx: ListenerContext
+) -> AsyncApp:
+    async def authorize(**_: Any) -> AuthorizeResult:
+        # The token was checked once at start (auth.test); no Slack call before each ack.
+        return AuthorizeResult(
+            enterprise_id=None,
+            team_id=identity.get("team_id"),
+            bot_token=client.token,
+            bot_id=identity.get("bot_id"),
+            bot_user_id=identity.get("user_id"),
+        )
+
+    app = AsyncApp(
+        signing_secret=signing_secret,
+        client=client,
+        authorize=authorize,
+        process_before_response=True,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    register_all(app, ctx)
+    return app
+
+
+def _json_error(status: int, error: str, message: str) -> web.Response:
+    return web.json_response({"error": error, "message": message}, status=status)
+
+
+def _parse_form(raw: str) -> dict[str, Any]:
+    """Slack's form bodies: either payload=<json> or plain fields (slash commands).
+
+    Bolt's own parser treats any body containing the word "payload" as an interaction,
+    which breaks `/signoff status` with "payload" in its text; parse the fields instead.
+    """
+    params = dict(parse_qsl(raw, keep_blank_values=True))
+    if "payload" in params and "command" not in params:
+        parsed = json.loads(params["payload"])
+        if not isinstance(parsed, dict):
+            raise ValueError("payload is not a JSON object")
+        return parsed
+    return params
+
+
+def slack_handler(app: AsyncApp, signing_secret: str) -> Any:
+    verifier = SignatureVerifier(signing_secret)
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            raw = await request.text()
+        except UnicodeDecodeError:
+            return _json_error(400, "malformed_payload", "The body is not UTF-8 text.")
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not verifier.is_valid(raw, timestamp, signature):
+            return _json_error(401, "invalid_signature", "The request is not signed by Slack, or it is too old.")
+        try:
+            if request.content_type == "application/json" or raw.lstrip().startswith("{"):
+                body = json.loads(raw)
+                if not isinstance(body, dict):
+                    raise ValueError("not a JSON object")
+            else:
+                body = _parse_form(raw)
+        except ValueError as exc:
+            return _json_error(400, "malformed_payload", f"The body could not be parsed: {exc}.")
+        bolt_req = AsyncBoltRequest(body=raw, query=request.query_string, headers=dict(request.headers))
+        if bolt_req.body != body:
+            bolt_req.body = body
+            bolt_req.context = build_async_context(AsyncBoltContext({}), body)
+        bolt_resp = await app.async_dispatch(bolt_req)
+        return await to_aiohttp_response(bolt_resp)
+
+    return handle

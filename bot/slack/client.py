@@ -1,0 +1,45 @@
+"""Slack Web API clients.
+
+The interactive client (modals, ephemeral replies) retries 429s, 5xx and connection
+errors in-process. The outbox client retries nothing itself: the outbox owns retries,
+durably, so a post is never sent twice by a hidden retry.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+
+TIMEOUT_SECONDS = 10
+
+
+def interactive_client(settings: Settings) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=TIMEOUT_SECONDS,
+        logger=logging.getLogger("bot.slack.client"),
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def outbox_client(settings: Settings) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=TIMEOUT_SECONDS,
+        logger=logging.getLogger("bot.slack.client"),
+        retry_handlers=[],
+    )

@@ -1,0 +1,10 @@
+"""Action and callback ids shared by the Block Kit builders and the listeners."""
+
+APPROVE = "signoff_approve"
+DENY = "signoff_deny"
+CLAIM = "signoff_claim"
+REQUEST_FORM = "signoff_request"
+DENY_FORM = "signoff_deny_reason"
+
+# Block ids of the request form double as field names, so field errors map 1:1.
+FORM_FIELDS = ("title", "url", "description", "service", "environment", "ai_assisted", "ai_tool")

@@ -1,0 +1,80 @@
+"""Buttons: Approve, Deny (opens the reason form), Claim.
+
+The actor is always ``body.user.id`` from the signed payload; the button's value only
+names the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.errors import MalformedPayload, SignoffError
+from bot.errors_map import slack_text
+from bot.services import decide_request
+from bot.services.claim_request import claim_request
+from bot.slack import ids, modals
+from bot.slack.listeners.context import ListenerContext
+from bot.slack.listeners.payloads import request_id_from
+
+log = logging.getLogger(__name__)
+
+
+def _target(body: dict[str, Any]) -> tuple[str, int]:
+    request_id = request_id_from(body["actions"][0].get("value"))
+    if request_id is None:
+        raise MalformedPayload("This button does not name a request. Use `/signoff status CR-42` instead.")
+    return body["user"]["id"], request_id
+
+
+def register(app: AsyncApp, ctx: ListenerContext) -> None:
+    def tell(respond: AsyncRespond, err: SignoffError) -> None:
+        ctx.background.spawn(
+            respond(text=slack_text(err), response_type="ephemeral", replace_original=False), "ephemeral refusal"
+        )
+
+    async def open_deny_form(trigger_id: str, view: dict[str, Any], respond: AsyncRespond) -> None:
+        try:
+            await ctx.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as err:
+            error = err.response.get("error", "unknown_error") if isinstance(err.response.data, dict) else "error"
+            log.warning("views.open for the denial form failed: %s", error)
+            await respond(
+                text=f"The denial form could not open ({error}). Press Deny again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    @app.action(ids.APPROVE)
+    async def approve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        try:
+            actor, request_id = _target(body)
+            await decide_request.approve(ctx.deps, request_id, actor)
+        except SignoffError as err:
+            tell(respond, err)
+
+    @app.action(ids.DENY)
+    async def deny(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        try:
+            actor, request_id = _target(body)
+            req = await decide_request.can_decide(ctx.deps, request_id, actor)
+        except SignoffError as err:
+            tell(respond, err)
+            return
+        ctx.background.spawn(
+            open_deny_form(str(body.get("trigger_id", "")), modals.deny_form(req), respond), "views.open deny form"
+        )
+
+    @app.action(ids.CLAIM)
+    async def claim(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        try:
+            actor, request_id = _target(body)
+            await claim_request(ctx.deps, request_id, actor)
+        except SignoffError as err:
+            tell(respond, err)

@@ -1,0 +1,19 @@
+"""What listeners share: the use-case dependencies and where to run after-ack UI work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.deps import Deps
+from bot.tasks import Background
+
+
+@dataclass(frozen=True)
+class ListenerContext:
+    deps: Deps
+    background: Background
+    client: AsyncWebClient
+    tz: ZoneInfo

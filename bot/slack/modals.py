@@ -1,0 +1,104 @@
+"""Pure builders for the modals: the request form, the denial form, the confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.models import ChangeRequest
+from bot.domain.validation import DESCRIPTION_MAX, REASON_MAX, SHORT_MAX, TITLE_MAX, URL_MAX
+from bot.slack import ids
+from bot.slack.text import clip, safe
+
+Block = dict[str, Any]
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _input(
+    block_id: str,
+    label: str,
+    max_length: int,
+    *,
+    optional: bool = False,
+    multiline: bool = False,
+    placeholder: str | None = None,
+    initial: str | None = None,
+) -> Block:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": max_length}
+    if multiline:
+        element["multiline"] = True
+    if placeholder:
+        element["placeholder"] = _plain(placeholder)
+    if initial:
+        element["initial_value"] = initial
+    return {"type": "input", "block_id": block_id, "label": _plain(label), "optional": optional, "element": element}
+
+
+def request_form() -> dict[str, Any]:
+    yes_no = [
+        {"text": _plain("Yes, an AI tool helped write it"), "value": "yes"},
+        {"text": _plain("No"), "value": "no"},
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.REQUEST_FORM,
+        "title": _plain("Request sign-off"),
+        "submit": _plain("Request"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            _input("title", "Title", TITLE_MAX, placeholder="What is changing, in one line"),
+            _input("url", "Link to the change", URL_MAX, placeholder="https://github.com/org/repo/pull/123"),
+            _input(
+                "description",
+                "Description",
+                DESCRIPTION_MAX,
+                optional=True,
+                multiline=True,
+                placeholder="What and why; how it was tested",
+            ),
+            _input("service", "Service", SHORT_MAX, optional=True),
+            _input("environment", "Environment", SHORT_MAX, initial="production"),
+            {
+                "type": "input",
+                "block_id": "ai_assisted",
+                "label": _plain("Did AI assist with this change?"),
+                "element": {"type": "radio_buttons", "action_id": "value", "options": yes_no},
+            },
+            _input("ai_tool", "Which AI tool?", SHORT_MAX, optional=True, placeholder="e.g. Copilot, Claude Code"),
+        ],
+    }
+
+
+def deny_form(req: ChangeRequest) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.DENY_FORM,
+        "private_metadata": str(req.id),
+        "title": _plain(clip(f"Deny {req.ref}", 24)),
+        "submit": _plain("Deny"),
+        "close": _plain("Back"),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{req.ref}*: {safe(req.draft.title, 500)}"}},
+            _input(
+                "reason", "Reason", REASON_MAX, multiline=True, placeholder="What must change before this can ship?"
+            ),
+        ],
+    }
+
+
+def submitted(req: ChangeRequest, headline: str) -> dict[str, Any]:
+    """Replaces the form after a successful submit, so the person sees the id at once."""
+    return {
+        "type": "modal",
+        "title": _plain("Request sign-off"),
+        "close": _plain("Done"),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"Check it any time with `/signoff status {req.ref}`."}],
+            },
+        ],
+    }

@@ -1,0 +1,30 @@
+"""Small remembered facts, such as when the policy first started."""
+
+from __future__ import annotations
+
+from bot.store.db import Conn, Database, one
+
+
+async def get(db: Database, key: str) -> str | None:
+    row = await db.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
+    return str(row["value"]) if row else None
+
+
+async def get_in(conn: Conn, key: str) -> str | None:
+    row = await one(conn, "SELECT value FROM meta WHERE key = ?", (key,))
+    return str(row["value"]) if row else None
+
+
+async def put(conn: Conn, key: str, value: str) -> None:
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+async def put_if_absent(conn: Conn, key: str, value: str) -> str:
+    """Store value unless the key exists; returns whatever is stored afterwards."""
+    await conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    stored = await get_in(conn, key)
+    assert stored is not None
+    return stored

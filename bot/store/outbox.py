@@ -1,0 +1,108 @@
+"""Outbox rows: notifications committed with the state change, delivered later."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.store.db import Conn, Database, from_db, to_db
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notification to deliver. ``kind`` names what to render; Slack details live in bot/slack."""
+
+    kind: str
+    request_id: int | None = None
+    recipient: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    kind: str
+    request_id: int | None
+    recipient: str | None
+    data: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+async def enqueue(conn: Conn, now: datetime, notice: Notice) -> None:
+    stamp = to_db(now)
+    await conn.execute(
+        "INSERT INTO outbox (kind, request_id, recipient, data, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (notice.kind, notice.request_id, notice.recipient, json.dumps(notice.data or {}), stamp, stamp),
+    )
+
+
+async def due(db: Database, now: datetime, limit: int = 100) -> list[OutboxRow]:
+    rows = await db.fetchall(
+        "SELECT id, kind, request_id, recipient, data, attempts, created_at FROM outbox"
+        " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        (to_db(now), limit),
+    )
+    return [
+        OutboxRow(
+            id=int(r["id"]),
+            kind=str(r["kind"]),
+            request_id=r["request_id"],
+            recipient=r["recipient"],
+            data=json.loads(r["data"]),
+            attempts=int(r["attempts"]),
+            created_at=from_db(r["created_at"]),
+        )
+        for r in rows
+    ]
+
+
+async def next_due_at(db: Database) -> datetime | None:
+    row = await db.fetchone("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending'")
+    return from_db(row["t"]) if row and row["t"] else None
+
+
+async def mark_sent(db: Database, row_id: int, now: datetime) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
+            " WHERE id = ? AND status = 'pending'",
+            (to_db(now), row_id),
+        )
+
+
+async def mark_retry(db: Database, row_id: int, when: datetime, error: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+            " WHERE id = ? AND status = 'pending'",
+            (to_db(when), error[:500], row_id),
+        )
+
+
+async def mark_failed(db: Database, row_id: int, error: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
+            " WHERE id = ? AND status = 'pending'",
+            (error[:500], row_id),
+        )
+
+
+async def save_message(db: Database, key: str, channel: str, ts: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO slack_messages (key, channel, ts) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+            (key, channel, ts),
+        )
+
+
+async def messages_with_prefix(db: Database, prefix: str) -> list[tuple[str, str, str]]:
+    rows = await db.fetchall(
+        "SELECT key, channel, ts FROM slack_messages WHERE key >= ? AND key < ? ORDER BY key",
+        (prefix, prefix + "\uffff"),
+    )
+    return [(str(r["key"]), str(r["channel"]), str(r["ts"])) for r in rows]
