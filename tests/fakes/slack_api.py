@@ -1,0 +1,295 @@
+"""A stand-in for Slack's Web API over real HTTP.
+
+It records every call, keeps the messages it was sent (updated in place by
+chat.update), and refuses what Slack refuses: a wrong token, unknown channels,
+over-long texts, too many blocks, modals that break the rules, and trigger_ids
+older than 3 seconds. Failures can be scripted per method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes import block_rules
+
+BOT_TOKEN = "xoxb-test-0000000000-bot-token-value"
+APP_TOKEN = "xapp-1-test-app-level-token-value"
+TEAM_ID = "T0TEAM"
+BOT_USER_ID = "U0SIGNOFFBOT"
+TRIGGER_TTL_SECONDS = 3.0
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    ok: bool
+    error: str | None = None
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    metadata: dict[str, Any] | None = None
+    updates: int = 0
+
+
+@dataclass
+class Ephemeral:
+    url_id: str
+    text: str
+    body: dict[str, Any]
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    drop_response: bool = False  # do the work, then fail the HTTP exchange
+
+
+@dataclass
+class _Script:
+    failures: list[Failure] = field(default_factory=list)
+    always: Failure | None = None
+
+
+class FakeSlack:
+    def __init__(self, users: list[str] | None = None, channels: list[str] | None = None) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.ephemerals: list[Ephemeral] = []
+        self.opened_views: list[dict[str, Any]] = []
+        self.users: set[str] = set(users or [])
+        self.emails: dict[str, str] = {}
+        self.channels: set[str] = set(channels or [])
+        self.token = BOT_TOKEN
+        self.app_token = APP_TOKEN
+        self.delay_seconds = 0.0
+        self._scripts: dict[str, _Script] = {}
+        self._triggers: dict[str, float] = {}
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._socket_ready = asyncio.Event()
+        self.port = 0
+
+    # --- lifecycle -------------------------------------------------------
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/respond/{url_id}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self) -> tuple[str, str]:
+        url_id = uuid.uuid4().hex
+        return url_id, f"http://127.0.0.1:{self.port}/respond/{url_id}"
+
+    # --- scripting -------------------------------------------------------
+    def issue_trigger(self, age_seconds: float = 0.0) -> str:
+        trigger = f"{next(self._ts)}.{uuid.uuid4().hex[:12]}"
+        self._triggers[trigger] = time.monotonic() - age_seconds
+        return trigger
+
+    def fail(self, method: str, *failures: Failure) -> None:
+        self._scripts.setdefault(method, _Script()).failures.extend(failures)
+
+    def fail_always(self, method: str, failure: Failure | None) -> None:
+        self._scripts.setdefault(method, _Script()).always = failure
+
+    def add_email(self, email: str, user: str) -> None:
+        self.emails[email.lower()] = user
+        self.users.add(user)
+
+    # --- queries for tests ---------------------------------------------
+    def calls_to(self, method: str, ok: bool | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
+
+    def dms(self, user: str) -> list[Message]:
+        return [m for (ch, _), m in self.messages.items() if ch == f"D{user}"]
+
+    def posts_in(self, channel: str) -> list[Message]:
+        return [m for (ch, _), m in self.messages.items() if ch == channel]
+
+    def ephemeral_texts(self) -> list[str]:
+        return [e.text for e in self.ephemerals]
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        async def _wait() -> None:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+        await asyncio.wait_for(_wait(), timeout)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- the Web API -----------------------------------------------------
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(await request.post())
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        failure = self._next_failure(method)
+        if failure is not None and not failure.drop_response:
+            self.calls.append(Call(method, args, False, failure.error or f"HTTP {failure.status}"))
+            await self._notify()
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            body = {"ok": False, "error": failure.error or ("ratelimited" if failure.status == 429 else "fatal")}
+            return web.json_response(body, status=failure.status, headers=headers)
+        auth = request.headers.get("Authorization", "")
+        expected = self.app_token if method == "apps.connections.open" else self.token
+        if not auth.startswith("Bearer "):
+            result: dict[str, Any] = {"ok": False, "error": "not_authed"}
+        elif auth.removeprefix("Bearer ") != expected:
+            result = {"ok": False, "error": "invalid_auth"}
+        else:
+            handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+            result = handler(args) if handler else {"ok": False, "error": "unknown_method"}
+        self.calls.append(Call(method, args, bool(result.get("ok")), result.get("error")))
+        await self._notify()
+        if failure is not None and failure.drop_response:
+            assert request.transport is not None
+            request.transport.close()  # the work is done, but the caller never hears back
+            return web.Response(status=500)
+        return web.json_response(result)
+
+    def _next_failure(self, method: str) -> Failure | None:
+        script = self._scripts.get(method)
+        if script is None:
+            return None
+        if script.failures:
+            return script.failures.pop(0)
+        return script.always
+
+    def _dm_channel(self, channel: str) -> str | None:
+        if channel.startswith("U") and channel in self.users:
+            return f"D{channel}"
+        if channel.startswith("D") and channel[1:] in self.users:
+            return channel
+        if channel in self.channels:
+            return channel
+        return None
+
+    def _m_auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0SIGNOFF", "team": "Test"}
+
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._dm_channel(str(args.get("channel", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        problem = block_rules.check_message(args)
+        if problem:
+            return {"ok": False, "error": problem.split(":")[0], "detail": problem}
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        self.messages[(channel, ts)] = Message(
+            channel, ts, str(args.get("text", "")), list(args.get("blocks") or []), args.get("metadata")
+        )
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (str(args.get("channel", "")), str(args.get("ts", "")))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        problem = block_rules.check_message(args)
+        if problem:
+            return {"ok": False, "error": problem.split(":")[0], "detail": problem}
+        msg = self.messages[key]
+        msg.text = str(args.get("text", msg.text))
+        msg.blocks = list(args.get("blocks") or [])
+        msg.updates += 1
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(args.get("trigger_id", ""))
+        issued = self._triggers.pop(trigger, None)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if time.monotonic() - issued > TRIGGER_TTL_SECONDS:
+            return {"ok": False, "error": "expired_trigger_id"}
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        problem = block_rules.check_view(view)
+        if problem:
+            return {"ok": False, "error": problem.split(":")[0], "detail": problem}
+        view_id = f"V{uuid.uuid4().hex[:10].upper()}"
+        self.opened_views.append({**view, "id": view_id})
+        return {"ok": True, "view": {**view, "id": view_id}}
+
+    def _m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.emails.get(str(args.get("email", "")).lower())
+        if user is None:
+            return {"ok": False, "error": "users_not_found"}
+        return {"ok": True, "user": {"id": user, "profile": {"email": args.get("email")}}}
+
+    def _m_apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    # --- response_url ----------------------------------------------------
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.ephemerals.append(Ephemeral(request.match_info["url_id"], str(body.get("text", "")), body))
+        self.calls.append(Call("response_url", body, True))
+        await self._notify()
+        return web.Response(text="ok")
+
+    # --- Socket Mode -----------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        self._socket_ready.set()
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                data = json.loads(msg.data)
+                fut = self._socket_acks.pop(str(data.get("envelope_id")), None)
+                if fut is not None and not fut.done():
+                    fut.set_result(data)
+        self._sockets.remove(ws)
+        return ws
+
+    async def socket_deliver(self, kind: str, payload: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """Send one envelope over Socket Mode and return the bot's ack."""
+        await asyncio.wait_for(self._socket_ready.wait(), timeout)
+        envelope_id = uuid.uuid4().hex
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._socket_acks[envelope_id] = fut
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": True}
+        await self._sockets[-1].send_json(envelope)
+        return await asyncio.wait_for(fut, timeout)

@@ -1,0 +1,124 @@
+"""Starts the real bot against the Slack stand-in, on a real SQLite file, over real HTTP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.app import Signoff, build
+from bot.clock import MovableClock
+from bot.config import load_settings
+from bot.domain.models import ChangeRequest
+from bot.services import queries
+from bot.slack import ids
+from tests.fakes.driver import SlackDriver, form_values
+from tests.fakes.signing import SIGNING_SECRET
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
+
+SUMMARY = "C0SIGNOFF"
+ROSTER = """\
+admins: [U0ADMIN1]
+engineers:
+  - {user: U0JUNIOR1, level: junior, team: payments}
+  - {user: U0JUNIOR2, level: junior, team: platform}
+  - {user: U0MID1, level: mid, team: payments}
+  - {user: U0SENIOR1, level: senior, team: payments}
+  - {user: U0SENIOR2, level: senior, team: platform}
+  - {user: U0STAFF1, level: staff, team: platform}
+"""
+USERS = ["U0JUNIOR1", "U0JUNIOR2", "U0MID1", "U0SENIOR1", "U0SENIOR2", "U0STAFF1", "U0ADMIN1", "U0NOBODY"]
+_REF = re.compile(r"\*(CR-\d+)\*")
+
+
+def settings_env(tmp: Path, slack: FakeSlack, **overrides: Any) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_APP_TOKEN": None,
+        "SLACK_API_URL": slack.api_url,
+        "HOST": "127.0.0.1",
+        "PORT": 0,
+        "DATABASE_URL": f"sqlite:///{tmp / 'signoff.db'}",
+        "ROSTER_FILE": str(tmp / "roster.yml"),
+        "SUMMARY_CHANNEL": SUMMARY,
+        "POLICY_DAYS": 90,
+        "TIMEZONE": "UTC",
+        "LOG_LEVEL": "INFO",
+    }
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class Harness:
+    slack: FakeSlack
+    bot: Signoff
+    driver: SlackDriver
+    clock: MovableClock
+    session: aiohttp.ClientSession
+    tmp: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.bot.port}"
+
+    async def settle(self) -> None:
+        """Let the outbox deliver everything that is due and finish after-ack UI work."""
+        for _ in range(3):
+            await self.bot.background.idle()
+            await self.bot.outbox.drain()
+
+    async def ask(self, user: str = "U0JUNIOR1", **form: Any) -> str:
+        """Submit the request form; returns the id the person sees, like CR-1."""
+        reply = await self.driver.submit(user, ids.REQUEST_FORM, form_values(**form))
+        assert reply.status == 200, reply.text
+        body = reply.json()
+        assert body["response_action"] == "update", body
+        match = _REF.search(body["view"]["blocks"][0]["text"]["text"])
+        assert match, body
+        await self.settle()
+        return match.group(1)
+
+    async def get(self, ref: str) -> ChangeRequest:
+        return await queries.get_request(self.bot.deps, int(ref.removeprefix("CR-")))
+
+    def review_dm(self, reviewer: str, ref: str) -> Any:
+        found = [m for m in self.slack.dms(reviewer) if m.text.startswith(f"{ref} needs your sign-off")]
+        assert len(found) == 1, [m.text for m in self.slack.dms(reviewer)]
+        return found[0]
+
+
+@asynccontextmanager
+async def running(
+    tmp: Path, roster: str = ROSTER, clock: MovableClock | None = None, slack: FakeSlack | None = None, **overrides: Any
+) -> AsyncIterator[Harness]:
+    own_slack = slack is None
+    if slack is None:
+        slack = FakeSlack(users=USERS, channels=[SUMMARY])
+        await slack.start()
+    roster_path = tmp / "roster.yml"
+    if not roster_path.exists():
+        roster_path.write_text(roster)
+    clock = clock or MovableClock(datetime.now(UTC))
+    overrides.setdefault("POLICY_START", (clock.now() - timedelta(days=1)).isoformat())
+    settings = load_settings(_env_file=None, **settings_env(tmp, slack, **overrides))
+    bot = build(settings, clock=clock)
+    await bot.start()
+    session = aiohttp.ClientSession()
+    try:
+        yield Harness(slack, bot, SlackDriver(f"http://127.0.0.1:{bot.port}", slack, session), clock, session, tmp)
+    finally:
+        await session.close()
+        await bot.stop()
+        if own_slack:
+            await slack.stop()
+
+
+__all__ = ["APP_TOKEN", "Harness", "running"]

@@ -1,0 +1,27 @@
+"""The happy path end to end: ask, route, approve, and everyone sees it."""
+
+from __future__ import annotations
+
+from bot.domain.models import Status
+from bot.slack import ids
+from tests.harness import Harness
+
+
+async def test_ask_route_approve(h: Harness) -> None:
+    ref = await h.ask("U0JUNIOR1")
+    req = await h.get(ref)
+    assert req.status is Status.PENDING
+    assert req.reviewer == "U0SENIOR1"  # same team as the requester, nobody loaded yet
+    dm = h.review_dm("U0SENIOR1", ref)
+    buttons = [b for b in dm.blocks if b["type"] == "actions"][0]["elements"]
+    assert [b["action_id"] for b in buttons] == [ids.APPROVE, ids.DENY]
+    assert any(f"{ref} is waiting for <@U0SENIOR1>'s sign-off" in m.text for m in h.slack.dms("U0JUNIOR1"))
+
+    reply = await h.driver.click("U0SENIOR1", ids.APPROVE, buttons[0]["value"])
+    assert reply.status == 200
+    await h.settle()
+    assert (await h.get(ref)).status is Status.APPROVED
+    dm = h.review_dm("U0SENIOR1", ref)
+    assert not [b for b in dm.blocks if b["type"] == "actions"]
+    assert "Approved by <@U0SENIOR1> at" in dm.blocks[-1]["elements"][0]["text"]
+    assert any("was approved by <@U0SENIOR1>" in m.text for m in h.slack.dms("U0JUNIOR1"))
