@@ -15,6 +15,7 @@ in one place, to ephemeral Slack replies and HTTP statuses.
     │   └── NotAdmin            admin-only command
     ├── Conflict                the state moved on                     -> 409
     │   ├── AlreadyDecided      first decision won; carries who and what
+    │   ├── AlreadyVoted        this person already approved; more approvals are needed
     │   ├── AlreadyClaimed      somebody else claimed it first
     │   └── IdempotencyMismatch same key, different body               -> 422
     └── ConfigurationError      a setting or the roster is wrong; names the setting
@@ -89,6 +90,10 @@ class AlreadyDecided(Conflict):
         self.ref = ref
         self.status = status
         self.decided_by = decided_by
+
+
+class AlreadyVoted(Conflict):
+    code = "already_voted"
 
 
 class AlreadyClaimed(Conflict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.errors import AlreadyDecided, SignoffError
+from bot.domain.errors import AlreadyVoted, SignoffError
 from bot.domain.models import ChangeRequest, Status
 from bot.domain.validation import validate_reason
 from bot.services import guard, notices
@@ -53,7 +53,7 @@ async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason
         req = await guard.load(conn, request_id)
         refusal = await guard.decide_refusal(conn, req, actor, deps.roster())
         if refusal is None and not await store.record_decision(conn, request_id, actor, decision, reason, now):
-            refusal = AlreadyDecided(req.ref, "decided", actor)
+            refusal = AlreadyVoted(f"You already approved {req.ref}; it still needs another senior's approval.")
         if refusal is not None:
             await guard.record_refusal(conn, now, actor, request_id, decision, refusal)
         else:

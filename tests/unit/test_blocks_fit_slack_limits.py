@@ -1,0 +1,114 @@
+"""Every message and modal fits Slack's limits, whatever people type, and user text never pings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.models import ChangeRequest, Draft, Status
+from bot.services.queries import Listing, Pending
+from bot.slack import blocks, modals
+from tests.fakes import block_rules
+
+HOSTILE = "<!channel> <!here> <@U0SENIOR1> *bold* _it_ ~s~ `code` & <https://evil.example|click> "
+NOW = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
+UTC_TZ = ZoneInfo("UTC")
+
+
+def request(status: Status = Status.PENDING, text: str = HOSTILE * 200, **kw: object) -> ChangeRequest:
+    draft = Draft(
+        title=text[:150],
+        url="https://example.com/pr/1?a=b|c>d",
+        ai_assisted=True,
+        description=text[:10_000],
+        service=text[:80],
+        environment=text[:80],
+        ai_tool=text[:80],
+    )
+    fields: dict[str, object] = dict(
+        id=42,
+        requester="U0JUNIOR1",
+        draft=draft,
+        status=status,
+        sign_off_required=True,
+        policy_reason="AI-assisted change by a junior engineer",
+        approvals_needed=1,
+        created_at=NOW,
+        updated_at=NOW,
+        reviewer="U0SENIOR1",
+        decided_by="U0SENIOR1" if status is not Status.PENDING else None,
+        decided_at=NOW if status is not Status.PENDING else None,
+        reason=text[:1000] if status is Status.DENIED else None,
+    )
+    fields.update(kw)
+    return ChangeRequest(**fields)  # type: ignore[arg-type]
+
+
+def mrkdwn_texts(obj: object) -> list[str]:
+    """Every mrkdwn string in a block tree: Slack parses mentions there, not in plain_text."""
+    if isinstance(obj, list):
+        return [t for item in obj for t in mrkdwn_texts(item)]
+    if isinstance(obj, dict):
+        if obj.get("type") == "mrkdwn" and isinstance(obj.get("text"), str):
+            return [obj["text"]]
+        return [t for v in obj.values() for t in mrkdwn_texts(v)]
+    return []
+
+
+def no_pings(message: blocks.Message) -> None:
+    text, body = message
+    for parsed in [text, *mrkdwn_texts(body)]:
+        for ping in ("<!channel>", "<!here>", "<https://evil", "<@U0SENIOR1> *bold*"):
+            assert ping not in parsed
+
+
+def test_review_message_fits_and_escapes_for_every_status() -> None:
+    for status in Status:
+        for can_decide in (True, False):
+            message = blocks.review_message(request(status), "U0SENIOR1", can_decide, UTC_TZ)
+            assert block_rules.check_message({"text": message[0], "blocks": message[1]}) is None
+            no_pings(message)
+
+
+def test_buttons_only_while_pending_and_assigned() -> None:
+    def has_buttons(status: Status, can_decide: bool) -> bool:
+        _, body = blocks.review_message(request(status, "t"), "U0SENIOR1", can_decide, UTC_TZ)
+        return any(b["type"] == "actions" for b in body)
+
+    assert has_buttons(Status.PENDING, True)
+    assert not has_buttons(Status.PENDING, False)
+    assert not has_buttons(Status.APPROVED, True)
+
+
+def test_the_outcome_line_names_who_and_when() -> None:
+    _, body = blocks.review_message(request(Status.APPROVED, "t"), "U0SENIOR1", True, UTC_TZ)
+    assert body[-1]["elements"][0]["text"].endswith("Approved by <@U0SENIOR1> at 14:02 UTC")
+
+
+def test_claim_requester_and_status_messages_fit() -> None:
+    for status in Status:
+        req = request(status)
+        for message in (
+            blocks.claim_message(req, UTC_TZ),
+            blocks.status_message(req, ["U0SENIOR1"], UTC_TZ),
+            *(blocks.requester_message(req, ev, "C0X", UTC_TZ) for ev in ("waiting", "unassigned", "decided")),
+        ):
+            assert block_rules.check_message({"text": message[0], "blocks": message[1]}) is None
+            no_pings(message)
+
+
+def test_pending_listing_cuts_with_and_n_more() -> None:
+    items = [request(text="x" * 150, id=i) for i in range(1, 21)]
+    listing = Listing(items=items, total=500)
+    text, body = blocks.pending_message(Pending(mine=listing, reviews=Listing([], 0)), UTC_TZ)
+    assert block_rules.check_message({"text": text, "blocks": body}) is None
+    mine = body[0]["text"]["text"]
+    assert mine.startswith("*Your open requests (500):*")
+    shown = mine.count("• ")
+    assert mine.rstrip().endswith(f"…and {500 - shown} more")
+
+
+def test_modals_fit() -> None:
+    assert block_rules.check_view(modals.request_form()) is None
+    assert block_rules.check_view(modals.deny_form(request())) is None
+    assert block_rules.check_view(modals.submitted(request(), "x" * 2000)) is None

@@ -1,0 +1,58 @@
+"""Sign-off is required exactly for AI-assisted changes by junior, mid or unknown engineers
+while the policy is active. Everything else is recorded as not required."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.models import Level
+from bot.domain.policy import PolicyWindow, evaluate
+
+START = datetime(2026, 9, 1, tzinfo=UTC)
+WINDOW = PolicyWindow(start=START, days=90)
+DURING = START + timedelta(days=10)
+
+
+@pytest.mark.parametrize(
+    ("level", "ai", "required"),
+    [
+        (Level.JUNIOR, True, True),
+        (Level.MID, True, True),
+        (None, True, True),
+        (Level.SENIOR, True, False),
+        (Level.STAFF, True, False),
+        (Level.PRINCIPAL, True, False),
+        (Level.JUNIOR, False, False),
+        (None, False, False),
+    ],
+)
+def test_required_by_level_and_ai(level: Level | None, ai: bool, required: bool) -> None:
+    assert evaluate(WINDOW, DURING, ai, level).required is required
+
+
+def test_unknown_engineer_fails_closed_with_a_reason() -> None:
+    outcome = evaluate(WINDOW, DURING, True, None)
+    assert outcome.required
+    assert "not on the roster" in outcome.reason
+
+
+def test_window_edges() -> None:
+    end = START + timedelta(days=90)
+    assert WINDOW.end == end
+    assert evaluate(WINDOW, end - timedelta(seconds=1), True, Level.JUNIOR).required
+    after = evaluate(WINDOW, end, True, Level.JUNIOR)
+    assert not after.required and after.reason == "policy ended"
+    assert not evaluate(WINDOW, START - timedelta(seconds=1), True, Level.JUNIOR).required
+
+
+def test_days_left_rounds_up() -> None:
+    assert WINDOW.days_left(START) == 90
+    assert WINDOW.days_left(START + timedelta(days=89, hours=1)) == 1
+    assert WINDOW.days_left(START + timedelta(days=90)) == 0
+
+
+def test_an_early_end_wins_over_the_natural_end() -> None:
+    ended = PolicyWindow(start=START, days=90, ended_at=START + timedelta(days=5))
+    assert not evaluate(ended, START + timedelta(days=6), True, Level.JUNIOR).required
