@@ -21,6 +21,7 @@ from bot.slack.bolt_app import build_bolt_app, slack_handler
 from bot.slack.client import interactive_client, outbox_client
 from bot.slack.listeners import ListenerContext
 from bot.slack.outbox import OutboxWorker
+from bot.slack.socket_mode import CheckedSocketModeHandler
 from bot.store.db import Database
 from bot.tasks import Background
 
@@ -82,10 +83,8 @@ class Signoff:
         self.identity.update(team_id=resp.get("team_id"), user_id=resp.get("user_id"), bot_id=resp.get("bot_id"))
 
     async def _start_socket_mode(self) -> None:
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
         assert self.settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
+        handler = CheckedSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
         await handler.connect_async()  # type: ignore[no-untyped-call]
         self._socket = handler
 

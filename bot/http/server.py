@@ -1,19 +1,43 @@
-"""Routes of the bot's aiohttp server."""
+"""Routes of the bot's aiohttp server, and JSON errors for everything that goes wrong."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.errors_map import UNEXPECTED
 from bot.store.db import Database
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY_BYTES = 1024 * 1024
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as JSON a person can act on; never a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        messages = {
+            404: f"There is nothing at {request.path}.",
+            405: f"{request.method} is not allowed on {request.path}.",
+            413: f"The body is too large; the limit is {request.app._client_max_size} bytes.",
+        }
+        body = {"error": exc.reason.lower().replace(" ", "_"), "message": messages.get(exc.status, exc.reason)}
+        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return web.json_response(body, status=exc.status, headers=headers)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "internal_error", "message": UNEXPECTED}, status=500)
 
 
 def build_web_app(db: Database, mode: str, slack: Handler | None) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
 
     async def healthz(_: web.Request) -> web.Response:
         try:

@@ -22,9 +22,19 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.errors import MalformedPayload
 from bot.slack.listeners import ListenerContext, register_all
+from bot.slack.listeners.payloads import check_shape
 
 log = logging.getLogger(__name__)
+BOLT_LOGGER = "bot.slack.bolt"
+
+
+class _QuietTokenNotice(logging.Filter):
+    """Bolt notices SLACK_BOT_TOKEN in the environment and warns that it is unused; it is, on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token`" not in record.getMessage()
 
 
 def build_bolt_app(
@@ -40,12 +50,19 @@ def build_bolt_app(
             bot_user_id=identity.get("user_id"),
         )
 
+    bolt_logger = logging.getLogger(BOLT_LOGGER)
+    if not any(isinstance(f, _QuietTokenNotice) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_QuietTokenNotice())
+    # Bolt gets a token-less twin of the client: the token comes from ``authorize``.
+    bolt_client = AsyncWebClient(
+        base_url=client.base_url, timeout=client.timeout, logger=client.logger, retry_handlers=client.retry_handlers
+    )
     app = AsyncApp(
         signing_secret=signing_secret,
-        client=client,
+        client=bolt_client,
         authorize=authorize,
         process_before_response=True,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_logger,
     )
     register_all(app, ctx)
     return app
@@ -80,7 +97,7 @@ def slack_handler(app: AsyncApp, signing_secret: str) -> Any:
             return _json_error(400, "malformed_payload", "The body is not UTF-8 text.")
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if not verifier.is_valid(raw, timestamp, signature):
+        if not timestamp.isdigit() or not signature or not verifier.is_valid(raw, timestamp, signature):
             return _json_error(401, "invalid_signature", "The request is not signed by Slack, or it is too old.")
         try:
             if request.content_type == "application/json" or raw.lstrip().startswith("{"):
@@ -89,8 +106,12 @@ def slack_handler(app: AsyncApp, signing_secret: str) -> Any:
                     raise ValueError("not a JSON object")
             else:
                 body = _parse_form(raw)
+            check_shape(body)
         except ValueError as exc:
             return _json_error(400, "malformed_payload", f"The body could not be parsed: {exc}.")
+        except MalformedPayload as err:
+            log.warning("rejected a Slack payload: %s", err.message)
+            return _json_error(400, "malformed_payload", err.message)
         bolt_req = AsyncBoltRequest(body=raw, query=request.query_string, headers=dict(request.headers))
         if bolt_req.body != body:
             bolt_req.body = body

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
 IDLE_POLL_SECONDS = 5.0
+HISTORY_LOOKBACK = 200  # messages searched for an earlier, unanswered post
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout"}
 )
@@ -119,7 +121,7 @@ class OutboxWorker:
         else:
             await rows.mark_sent(self._db, row.id, self._clock.now())
 
-    async def _call(self, method: str, row: OutboxRow, **kwargs: object) -> dict[str, object]:
+    async def _call(self, method: str, row: OutboxRow, **kwargs: Any) -> dict[str, Any]:
         try:
             resp = await self._client.api_call(method, json=kwargs)
             return dict(resp.data) if isinstance(resp.data, dict) else {}
@@ -134,7 +136,8 @@ class OutboxWorker:
                 raise _Retry(backoff(row.attempts), f"{method}: {error or f'HTTP {status}'}") from None
             raise _Permanent(f"{method}: {error or f'HTTP {status}'}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise _Retry(backoff(row.attempts), f"{method}: {type(exc).__name__}: {exc}") from None
+            # The call may have reached Slack; the next attempt checks before posting again.
+            raise _Retry(backoff(row.attempts), f"{rows.AMBIGUOUS}: {method}: {type(exc).__name__}: {exc}") from None
 
     async def _request(self, row: OutboxRow) -> ChangeRequest:
         req = await store.read(self._db, row.request_id) if row.request_id is not None else None
@@ -142,8 +145,34 @@ class OutboxWorker:
             raise _Permanent(f"request {row.request_id} not found")
         return req
 
+    async def _already_posted(self, row: OutboxRow, channel: str) -> tuple[str, str] | None:
+        """Find the message an earlier, unanswered attempt posted, by the outbox id in its metadata."""
+        try:
+            if channel.startswith(("U", "W")):
+                opened = await self._call("conversations.open", row, users=channel)
+                channel = str(dict(opened.get("channel") or {}).get("id", channel))
+            history = await self._call(
+                "conversations.history", row, channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        except _Permanent as exc:  # e.g. missing_scope: we cannot check, so deliver at least once
+            log.warning("outbox %s: cannot check for an earlier delivery (%s); posting", row.id, exc)
+            return None
+        for message in history.get("messages") or []:
+            payload = dict(dict(message.get("metadata") or {}).get("event_payload") or {})
+            if payload.get("outbox_id") == row.id:
+                return channel, str(message["ts"])
+        return None
+
     async def _post(self, row: OutboxRow, channel: str, message: blocks.Message, key: str | None) -> None:
         text, body = message
+        if row.maybe_delivered:
+            found = await self._already_posted(row, channel)
+            if found is not None:
+                log.info("outbox %s was already delivered; not posting twice", row.id)
+                if key is not None:
+                    await rows.save_message(self._db, key, *found)
+                return
+        await rows.mark_in_flight(self._db, row.id)
         data = await self._call(
             "chat.postMessage",
             row,

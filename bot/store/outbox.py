@@ -20,6 +20,10 @@ class Notice:
     data: dict[str, Any] | None = None
 
 
+IN_FLIGHT = "in flight"
+AMBIGUOUS = "ambiguous"
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
@@ -29,6 +33,12 @@ class OutboxRow:
     data: dict[str, Any]
     attempts: int
     created_at: datetime
+    last_error: str | None = None
+
+    @property
+    def maybe_delivered(self) -> bool:
+        """An earlier attempt may have reached Slack without us hearing back (a crash, a lost response)."""
+        return self.last_error is not None and self.last_error.startswith((IN_FLIGHT, AMBIGUOUS))
 
 
 async def enqueue(conn: Conn, now: datetime, notice: Notice) -> None:
@@ -41,7 +51,7 @@ async def enqueue(conn: Conn, now: datetime, notice: Notice) -> None:
 
 async def due(db: Database, now: datetime, limit: int = 100) -> list[OutboxRow]:
     rows = await db.fetchall(
-        "SELECT id, kind, request_id, recipient, data, attempts, created_at FROM outbox"
+        "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error FROM outbox"
         " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (to_db(now), limit),
     )
@@ -54,6 +64,7 @@ async def due(db: Database, now: datetime, limit: int = 100) -> list[OutboxRow]:
             data=json.loads(r["data"]),
             attempts=int(r["attempts"]),
             created_at=from_db(r["created_at"]),
+            last_error=r["last_error"],
         )
         for r in rows
     ]
@@ -71,6 +82,12 @@ async def mark_sent(db: Database, row_id: int, now: datetime) -> None:
             " WHERE id = ? AND status = 'pending'",
             (to_db(now), row_id),
         )
+
+
+async def mark_in_flight(db: Database, row_id: int) -> None:
+    """Written before a post, so a crash mid-call is known at the next attempt."""
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET last_error = ? WHERE id = ? AND status = 'pending'", (IN_FLIGHT, row_id))
 
 
 async def mark_retry(db: Database, row_id: int, when: datetime, error: str) -> None:

@@ -43,7 +43,7 @@ def check_blocks(blocks: Any, limit: int) -> str | None:
     return None
 
 
-def _check_block(block: Any) -> str | None:  # noqa: PLR0911 - one rule per branch reads best
+def _check_block(block: Any) -> str | None:
     if not isinstance(block, dict) or "type" not in block:
         return "not a block"
     if len(str(block.get("block_id", ""))) > BLOCK_ID:

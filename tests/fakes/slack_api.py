@@ -257,6 +257,25 @@ class FakeSlack:
             return {"ok": False, "error": "users_not_found"}
         return {"ok": True, "user": {"id": user, "profile": {"email": args.get("email")}}}
 
+    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("users", ""))
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": f"D{user}"}}
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if self._dm_channel(channel) != channel:
+            return {"ok": False, "error": "channel_not_found"}
+        found = sorted((m for (ch, _), m in self.messages.items() if ch == channel), key=lambda m: m.ts, reverse=True)
+        limit = int(args.get("limit", 100))
+        with_meta = bool(args.get("include_all_metadata"))
+        out = [
+            {"ts": m.ts, "text": m.text, **({"metadata": m.metadata} if with_meta and m.metadata else {})}
+            for m in found[:limit]
+        ]
+        return {"ok": True, "messages": out, "has_more": len(found) > limit}
+
     def _m_apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
 

@@ -25,12 +25,20 @@ async def test_deny_asks_for_a_reason_and_tells_the_requester(h: Harness) -> Non
     assert opened["callback_id"] == ids.DENY_FORM
     assert (await h.get(ref)).status is Status.PENDING  # opening the form decides nothing
 
-    empty = await h.driver.submit("U0SENIOR1", ids.DENY_FORM, reason_values(""), private_metadata=opened["private_metadata"])
-    assert empty.json() == {"response_action": "errors", "errors": {"reason": "A denial needs a reason the requester can act on"}}
+    empty = await h.driver.submit(
+        "U0SENIOR1", ids.DENY_FORM, reason_values(""), private_metadata=opened["private_metadata"]
+    )
+    assert empty.json() == {
+        "response_action": "errors",
+        "errors": {"reason": "A denial needs a reason the requester can act on"},
+    }
     assert (await h.get(ref)).status is Status.PENDING
 
     done = await h.driver.submit(
-        "U0SENIOR1", ids.DENY_FORM, reason_values("No rollback plan <!channel>"), private_metadata=opened["private_metadata"]
+        "U0SENIOR1",
+        ids.DENY_FORM,
+        reason_values("No rollback plan <!channel>"),
+        private_metadata=opened["private_metadata"],
     )
     assert done.status == 200 and done.text == ""
     await h.settle()
@@ -110,7 +118,8 @@ async def test_two_approvals_can_be_required_and_count_distinct_people(h: Harnes
     async with h.bot.db.transaction() as conn:  # a stricter policy: two seniors
         await conn.execute("UPDATE requests SET approvals_needed = 2 WHERE id = ?", (int(ref[3:]),))
         await conn.execute(
-            "INSERT INTO assignments (request_id, reviewer, assigned_at, how) VALUES (?, 'U0STAFF1', '2026-01-01T00:00:00.000000Z', 'routed')",
+            "INSERT INTO assignments (request_id, reviewer, assigned_at, how)"
+            " VALUES (?, 'U0STAFF1', '2026-01-01T00:00:00.000000Z', 'routed')",
             (int(ref[3:]),),
         )
     await h.driver.click("U0SENIOR1", ids.APPROVE, ref[3:])
@@ -127,7 +136,11 @@ async def test_two_approvals_can_be_required_and_count_distinct_people(h: Harnes
 async def test_a_reviewer_removed_from_the_roster_is_refused_at_click_time(h: Harness) -> None:
     ref = await h.ask("U0JUNIOR1")
     roster = h.tmp / "roster.yml"
-    roster.write_text(roster.read_text().replace("{user: U0SENIOR1, level: senior, team: payments}", "{user: U0SENIOR1, level: mid, team: payments}"))
+    roster.write_text(
+        roster.read_text().replace(
+            "{user: U0SENIOR1, level: senior, team: payments}", "{user: U0SENIOR1, level: mid, team: payments}"
+        )
+    )
     import os
 
     os.utime(roster, ns=(1, 4 * 10**18))

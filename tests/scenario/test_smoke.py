@@ -13,7 +13,7 @@ async def test_ask_route_approve(h: Harness) -> None:
     assert req.status is Status.PENDING
     assert req.reviewer == "U0SENIOR1"  # same team as the requester, nobody loaded yet
     dm = h.review_dm("U0SENIOR1", ref)
-    buttons = [b for b in dm.blocks if b["type"] == "actions"][0]["elements"]
+    buttons = next(b for b in dm.blocks if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in buttons] == [ids.APPROVE, ids.DENY]
     assert any(f"{ref} is waiting for <@U0SENIOR1>'s sign-off" in m.text for m in h.slack.dms("U0JUNIOR1"))
 

@@ -50,7 +50,9 @@ async def test_audit_rows_cannot_be_changed_or_deleted_and_are_chained(tmp_path:
         for sql in ("UPDATE audit SET actor = 'X'", "DELETE FROM audit"):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 raw.execute(sql)
-        rows = raw.execute("SELECT seq, at, actor, action, request_id, reason, details, prev_hash, hash FROM audit").fetchall()
+        rows = raw.execute(
+            "SELECT seq, at, actor, action, request_id, reason, details, prev_hash, hash FROM audit"
+        ).fetchall()
         raw.close()
         assert [r[2] for r in rows] == ["U1", "U2"]
         prev = GENESIS

@@ -29,6 +29,11 @@ def _ref_arg(verb: str, arg: str) -> int:
     return request_id
 
 
+async def _reply(ack: AsyncAck, text: str, body_blocks: list[dict[str, Any]] | None = None) -> None:
+    """Answer the command privately, always as JSON."""
+    await ack(text=text, blocks=body_blocks, response_type="ephemeral")
+
+
 def register(app: AsyncApp, ctx: ListenerContext) -> None:
     async def open_form(trigger_id: str, respond: AsyncRespond) -> None:
         try:
@@ -51,26 +56,26 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
                 await ack()
                 ctx.background.spawn(open_form(body["trigger_id"], respond), "views.open request form")
             elif verb == "help":
-                await ack(text=blocks.HELP)
+                await _reply(ack, blocks.HELP)
             elif verb == "status":
                 req = await queries.get_request(ctx.deps, _ref_arg(verb, arg))
                 reviewers = await store.all_reviewers(ctx.deps.db, req.id)
                 text, body_blocks = blocks.status_message(req, reviewers, ctx.tz)
-                await ack(text=text, blocks=body_blocks)
+                await _reply(ack, text, body_blocks)
             elif verb == "pending":
                 text, body_blocks = blocks.pending_message(await queries.pending_for(ctx.deps, user), ctx.tz)
-                await ack(text=text, blocks=body_blocks)
+                await _reply(ack, text, body_blocks)
             elif verb == "cancel":
                 req = await cancel_request(ctx.deps, _ref_arg(verb, arg), user)
-                await ack(text=f"{req.ref} is cancelled. Its reviewer's message now says so.")
+                await _reply(ack, f"{req.ref} is cancelled. Its reviewer's message now says so.")
             elif verb in ("away", "back"):
                 changed = await set_availability(ctx.deps, user, away=verb == "away")
                 if verb == "away":
                     msg = "You are marked away: no new reviews will be routed to you. `/signoff back` undoes it."
                 else:
                     msg = "Welcome back: new reviews can be routed to you again."
-                await ack(text=msg if changed else f"No change: you were already marked {verb}.")
+                await _reply(ack, msg if changed else f"No change: you were already marked {verb}.")
             else:
-                await ack(text=f"I don't know `{safe(verb, 40)}`.\n{blocks.HELP}")
+                await _reply(ack, f"I don't know `{safe(verb, 40)}`.\n{blocks.HELP}")
         except SignoffError as err:
-            await ack(text=slack_text(err))
+            await _reply(ack, slack_text(err))

@@ -1,8 +1,11 @@
-"""Global middleware: reject malformed payloads, drop repeated deliveries."""
+"""Global middleware: drop repeated deliveries (Slack retries, replayed signed requests).
+
+Malformed payloads never get here: the HTTP bridge and the Socket Mode handler check
+the shape first, because Bolt itself indexes into the payload before any middleware.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,29 +13,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.domain.errors import MalformedPayload
 from bot.slack.listeners.context import ListenerContext
-from bot.slack.listeners.payloads import check_shape, delivery_key
+from bot.slack.listeners.payloads import delivery_key
 from bot.store import deliveries
 
 log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, ctx: ListenerContext) -> None:
-    @app.middleware
-    async def reject_malformed(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
-        try:
-            check_shape(body)
-        except MalformedPayload as err:
-            log.warning("rejected Slack payload: %s", err.message)
-            return BoltResponse(
-                status=400,
-                body=json.dumps({"error": "malformed_payload", "message": err.message}),
-                headers={"content-type": "application/json"},
-            )
-        await next()
-        return None
-
     @app.middleware
     async def drop_repeats(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         key = delivery_key(body)
