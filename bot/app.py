@@ -13,12 +13,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.errors import ConfigurationError
+from bot.http.api import PipelineApi
+from bot.http.auth import ApiTokens
 from bot.http.server import build_web_app
 from bot.roster import RosterSource
 from bot.services import policy_state
+from bot.services.changes import ChangeFeed
 from bot.services.deps import Deps
 from bot.slack.bolt_app import build_bolt_app, slack_handler
 from bot.slack.client import interactive_client, outbox_client
+from bot.slack.directory import SlackDirectory
 from bot.slack.listeners import ListenerContext
 from bot.slack.outbox import OutboxWorker
 from bot.slack.socket_mode import CheckedSocketModeHandler
@@ -107,12 +111,18 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     db = Database(settings.database_path)
     client = interactive_client(settings)
     worker = OutboxWorker(db, outbox_client(settings), clock, settings.tz, settings.summary_channel)
+    feed = ChangeFeed()
+
+    def committed(request_id: int | None) -> None:
+        worker.wake()
+        feed.notify(request_id)
+
     deps = Deps(
         db=db,
         roster=roster.current,
         clock=clock,
         summary_channel=settings.summary_channel,
-        wake_outbox=worker.wake,
+        committed=committed,
     )
     background = Background()
     identity: dict[str, str | None] = {}
@@ -120,7 +130,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     secret = settings.slack_signing_secret.get_secret_value()
     bolt = build_bolt_app(secret, client, identity, ctx)
     slack = None if settings.socket_mode else slack_handler(bolt, secret)
-    web_app = build_web_app(db, "socket" if settings.socket_mode else "http", slack)
+    api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed)
+    web_app = build_web_app(db, "socket" if settings.socket_mode else "http", slack, api.register)
     return Signoff(
         settings=settings,
         clock=clock,

@@ -32,6 +32,7 @@ HINTS: dict[str, str] = {
     "POLICY_DAYS": "set it to a whole number of days between 1 and 3650",
     "TIMEZONE": "set it to an IANA time zone such as UTC or Europe/Berlin",
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+    "API_TOKENS": "set it to comma-separated name:token pairs, each token at least 24 characters",
 }
 
 
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     policy_days: int = Field(default=90, ge=1, le=3650, alias="POLICY_DAYS")
     timezone: str = Field(default="UTC", alias="TIMEZONE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    api_tokens: SecretStr = Field(default=SecretStr(""), alias="API_TOKENS")
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -130,6 +132,17 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return up
 
+    @field_validator("api_tokens")
+    @classmethod
+    def _api_tokens(cls, v: SecretStr) -> SecretStr:
+        parse_api_tokens(v.get_secret_value())
+        return v
+
+    @property
+    def api_token_map(self) -> dict[str, str]:
+        """Pipeline name -> token."""
+        return parse_api_tokens(self.api_tokens.get_secret_value())
+
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
@@ -141,6 +154,28 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+MIN_API_TOKEN_LENGTH = 24
+
+
+def parse_api_tokens(raw: str) -> dict[str, str]:
+    tokens: dict[str, str] = {}
+    for i, pair in enumerate(p.strip() for p in raw.split(",")):
+        if not pair:
+            continue
+        name, sep, token = pair.partition(":")
+        name, token = name.strip(), token.strip()
+        if not sep or not name or not token:
+            raise ValueError(f"entry {i + 1} is not name:token")
+        if len(token) < MIN_API_TOKEN_LENGTH:
+            raise ValueError(f"the token for {name!r} is shorter than {MIN_API_TOKEN_LENGTH} characters")
+        if name in tokens:
+            raise ValueError(f"{name!r} is listed twice")
+        if token in tokens.values():
+            raise ValueError(f"the token for {name!r} is also used by another pipeline")
+        tokens[name] = token
+    return tokens
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -11,6 +11,8 @@ _STATUS: list[tuple[type[e.SignoffError], int]] = [
     (e.UnknownRequest, 404),
     (e.Refused, 403),
     (e.Conflict, 409),
+    (e.Unauthenticated, 401),
+    (e.Unavailable, 503),
     (e.ConfigurationError, 500),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,8 @@ engineers:
   - {user: U0SENIOR2, level: senior, team: platform}
   - {user: U0STAFF1, level: staff, team: platform}
 """
+CI_TOKEN = "ci-token-0123456789abcdefghijklmnop"
+DEPLOY_TOKEN = "deploy-token-0123456789abcdefghijkl"
 USERS = ["U0JUNIOR1", "U0JUNIOR2", "U0MID1", "U0SENIOR1", "U0SENIOR2", "U0STAFF1", "U0ADMIN1", "U0NOBODY"]
 _REF = re.compile(r"\*(CR-\d+)\*")
 
@@ -51,6 +54,7 @@ def settings_env(tmp: Path, slack: FakeSlack, **overrides: Any) -> dict[str, Any
         "POLICY_DAYS": 90,
         "TIMEZONE": "UTC",
         "LOG_LEVEL": "INFO",
+        "API_TOKENS": f"ci:{CI_TOKEN},deploybot:{DEPLOY_TOKEN}",
     }
     env.update(overrides)
     return env
@@ -68,6 +72,26 @@ class Harness:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.bot.port}"
+
+    async def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = CI_TOKEN,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> tuple[int, Any]:
+        """Call the pipeline API; returns (status, parsed JSON body)."""
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if data is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        async with self.session.request(method, f"{self.url}{path}", data=data, headers=all_headers) as resp:
+            text = await resp.text()
+            return resp.status, json.loads(text) if text else None
 
     async def settle(self) -> None:
         """Let the outbox deliver everything that is due and finish after-ack UI work."""

@@ -18,6 +18,8 @@ in one place, to ephemeral Slack replies and HTTP statuses.
     │   ├── AlreadyVoted        this person already approved; more approvals are needed
     │   ├── AlreadyClaimed      somebody else claimed it first
     │   └── IdempotencyMismatch same key, different body               -> 422
+    ├── Unauthenticated         missing, wrong or revoked API token     -> 401
+    ├── Unavailable             a dependency (Slack) could not answer  -> 503
     └── ConfigurationError      a setting or the roster is wrong; names the setting
 """
 
@@ -102,6 +104,14 @@ class AlreadyClaimed(Conflict):
 
 class IdempotencyMismatch(Conflict):
     code = "idempotency_mismatch"
+
+
+class Unauthenticated(SignoffError):
+    code = "bad_token"
+
+
+class Unavailable(SignoffError):
+    """Something signoff depends on did not answer; the same call may work later."""
 
 
 class ConfigurationError(SignoffError):

@@ -36,8 +36,12 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return web.json_response({"error": "internal_error", "message": UNEXPECTED}, status=500)
 
 
-def build_web_app(db: Database, mode: str, slack: Handler | None) -> web.Application:
+def build_web_app(
+    db: Database, mode: str, slack: Handler | None, extra: Callable[[web.Application], None] | None = None
+) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
+    if extra is not None:
+        extra(app)
 
     async def healthz(_: web.Request) -> web.Response:
         try:

@@ -31,5 +31,5 @@ async def cancel_request(deps: Deps, request_id: int, actor: str) -> ChangeReque
             req = await guard.load(conn, request_id)
     if refusal is not None:
         raise refusal
-    deps.wake_outbox()
+    deps.committed(request_id)
     return req

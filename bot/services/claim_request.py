@@ -34,5 +34,5 @@ async def claim_request(deps: Deps, request_id: int, actor: str) -> ChangeReques
             req = await guard.load(conn, request_id)
     if refusal is not None:
         raise refusal
-    deps.wake_outbox()
+    deps.committed(request_id)
     return req

@@ -97,5 +97,5 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
                 await outbox.enqueue(conn, now, notices.tell_requester(request_id, sub.requester, notices.UNASSIGNED))
         created = await store.get(conn, request_id)
     assert created is not None
-    deps.wake_outbox()
+    deps.committed(request_id)
     return Created(created, created=True)

@@ -82,5 +82,5 @@ async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason
             req = await guard.load(conn, request_id)
     if refusal is not None:
         raise refusal
-    deps.wake_outbox()
+    deps.committed(request_id)
     return Decided(req, final)

@@ -10,7 +10,7 @@ from bot.domain.models import Roster
 from bot.store.db import Database
 
 
-def _noop() -> None:
+def _noop(request_id: int | None) -> None:
     return None
 
 
@@ -20,5 +20,5 @@ class Deps:
     roster: Callable[[], Roster]
     clock: Clock
     summary_channel: str
-    # Called after a commit that wrote outbox rows, so delivery starts at once.
-    wake_outbox: Callable[[], None] = field(default=_noop)
+    # Called after a commit that changed a request: wakes the outbox and any long-poll waiters.
+    committed: Callable[[int | None], None] = field(default=_noop)

@@ -1,0 +1,201 @@
+"""The pipeline API: POST /api/v1/requests and GET /api/v1/requests/{id}.
+
+Thin: authenticate, parse, call the same services as /signoff, render JSON. Every
+error is JSON with a message a person can act on, and none of them writes a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aiohttp import web
+
+from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
+from bot.domain.models import ChangeRequest, Status, parse_ref
+from bot.domain.validation import validate_draft
+from bot.errors_map import http_body, http_status
+from bot.http.auth import ApiTokens
+from bot.http.openapi import document
+from bot.services import queries
+from bot.services.audit_refusal import audit_refusal
+from bot.services.changes import ChangeFeed
+from bot.services.create_request import Submission, create_request
+from bot.services.deps import Deps
+from bot.services.people import Directory, resolve_authors, resolve_requester
+from bot.store import requests as store
+from bot.store.db import to_db
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+MAX_WAIT_SECONDS = 60
+IDEMPOTENCY_KEY_MAX = 200
+FIELDS = {
+    "requester",
+    "title",
+    "url",
+    "description",
+    "service",
+    "environment",
+    "ai_assisted",
+    "ai_tool",
+    "authors",
+    "commit",
+}
+
+
+def _iso(value: Any) -> str | None:
+    return to_db(value) if value is not None else None
+
+
+def request_json(req: ChangeRequest, reviewers: list[str]) -> dict[str, Any]:
+    d = req.draft
+    return {
+        "id": req.ref,
+        "status": req.status.value,
+        "sign_off_required": req.sign_off_required,
+        "policy_reason": req.policy_reason,
+        "requester": req.requester,
+        "title": d.title,
+        "url": d.url,
+        "description": d.description,
+        "service": d.service,
+        "environment": d.environment,
+        "ai_assisted": d.ai_assisted,
+        "ai_tool": d.ai_tool,
+        "authors": list(d.authors),
+        "commit": d.commit,
+        "source": req.source,
+        "pipeline": req.pipeline,
+        "reviewer": req.reviewer,
+        "reviewers": reviewers,
+        "approvals_needed": req.approvals_needed,
+        "decided_by": req.decided_by,
+        "reason": req.reason,
+        "created_at": _iso(req.created_at),
+        "updated_at": _iso(req.updated_at),
+        "assigned_at": _iso(req.assigned_at),
+        "decided_at": _iso(req.decided_at),
+    }
+
+
+def _error(err: SignoffError) -> web.Response:
+    return web.json_response(http_body(err), status=http_status(err))
+
+
+@dataclass
+class PipelineApi:
+    deps: Deps
+    tokens: ApiTokens
+    directory: Directory
+    feed: ChangeFeed
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_post("/api/v1/requests", self.create)
+        app.router.add_get("/api/v1/requests/{ref}", self.get)
+        app.router.add_get("/api/v1/openapi.json", self.openapi)
+
+    async def _pipeline(self, request: web.Request) -> str:
+        try:
+            return self.tokens.pipeline_for(request.headers.get("Authorization"))
+        except Unauthenticated as err:
+            remote = request.remote or "unknown"
+            await audit_refusal(self.deps, f"api:{remote}", f"{request.method} {request.path}", err)
+            raise
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            raise _TooLarge()
+        raw = await request.content.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            raise _TooLarge()
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise MalformedPayload(f"The body is not valid JSON ({exc}).") from None
+        if not isinstance(body, dict):
+            raise MalformedPayload("The body must be a JSON object.")
+        return body
+
+    async def create(self, request: web.Request) -> web.Response:
+        try:
+            pipeline = await self._pipeline(request)
+            body = await self._body(request)
+            key = request.headers.get("Idempotency-Key")
+            if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
+                raise InvalidInput({"Idempotency-Key": f"must be 1..{IDEMPOTENCY_KEY_MAX} characters"})
+            unknown = sorted(set(body) - FIELDS)
+            errors = {name: "is not a field of a request" for name in unknown}
+            requester_raw = body.get("requester")
+            if not isinstance(requester_raw, str) or not requester_raw.strip():
+                errors["requester"] = "is required: a Slack user ID or an email"
+            try:
+                draft = validate_draft(body)
+            except InvalidInput as err:
+                errors.update(err.fields)
+            if errors:
+                raise InvalidInput(errors)
+            roster = self.deps.roster()
+            requester = await resolve_requester(self.directory, roster, str(requester_raw))
+            authors = await resolve_authors(self.directory, roster, draft.authors)
+            sub = Submission(
+                requester=requester,
+                draft=replace(draft, authors=authors),
+                source="api",
+                pipeline=pipeline,
+                idempotency_key=f"api:{pipeline}:{key}" if key else None,
+            )
+            created = await create_request(self.deps, sub)
+        except _TooLarge:
+            return web.json_response(
+                {"error": "body_too_large", "message": f"The body is larger than {MAX_BODY} bytes."}, status=413
+            )
+        except SignoffError as err:
+            return _error(err)
+        req = created.request
+        reviewers = await store.all_reviewers(self.deps.db, req.id)
+        payload = request_json(req, reviewers)
+        status = 201 if created.created else 200
+        headers = {"Location": f"/api/v1/requests/{req.ref}"}
+        return web.json_response(payload, status=status, headers=headers)
+
+    async def get(self, request: web.Request) -> web.Response:
+        try:
+            await self._pipeline(request)
+            ref = request.match_info["ref"]
+            request_id = parse_ref(ref)
+            wait = _wait_seconds(request.query.get("wait"))
+            if request_id is None:
+                raise InvalidInput({"id": f"{ref!r} is not a request id like CR-42"})
+            req = await queries.get_request(self.deps, request_id)
+            loop_time = asyncio.get_running_loop().time
+            deadline = loop_time() + wait
+            while req.status is Status.PENDING and loop_time() < deadline:
+                await self.feed.wait(request_id, deadline - loop_time())
+                req = await queries.get_request(self.deps, request_id)
+        except SignoffError as err:
+            return _error(err)
+        reviewers = await store.all_reviewers(self.deps.db, req.id)
+        return web.json_response(request_json(req, reviewers))
+
+    async def openapi(self, _: web.Request) -> web.Response:
+        return web.json_response(document())
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _wait_seconds(raw: str | None) -> float:
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInput({"wait": f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS}"}) from None
+    if not 0 <= value <= MAX_WAIT_SECONDS:
+        raise InvalidInput({"wait": f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS}"})
+    return value
