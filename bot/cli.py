@@ -1,4 +1,4 @@
-"""Command line: ``signoff serve`` runs the bot."""
+"""Command line: `signoff serve` runs the bot; `signoff request` and `signoff status` gate a deploy."""
 
 from __future__ import annotations
 
@@ -9,15 +9,25 @@ import signal
 import sys
 
 from bot import __version__
+from bot.gate.commands import add_parsers
 
 EXIT_CONFIG = 3
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # Usage errors exit 3, like every other configuration problem of the gate.
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="signoff", description="Senior sign-off on AI-assisted production changes.")
+    parser = _Parser(prog="signoff", description="Senior sign-off on AI-assisted production changes.")
     parser.add_argument("--version", action="version", version=f"signoff {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the Slack bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = sub.add_parser("serve", help="run the Slack bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)")
+    serve.set_defaults(run=None)
+    add_parsers(sub)
     return parser
 
 
@@ -30,6 +40,7 @@ async def _serve() -> int:
     secrets = [settings.slack_bot_token.get_secret_value(), settings.slack_signing_secret.get_secret_value()]
     if settings.slack_app_token is not None:
         secrets.append(settings.slack_app_token.get_secret_value())
+    secrets += list(settings.api_token_map.values())
     logging_setup.configure(settings.log_level, secrets)
     bot = build(settings)
     stop = asyncio.Event()
@@ -49,13 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     from bot.domain.errors import ConfigurationError
 
     args = _parser().parse_args(argv)
+    if args.run is not None:
+        return int(args.run(args))
     try:
-        if args.command == "serve":
-            return asyncio.run(_serve())
+        return asyncio.run(_serve())
     except ConfigurationError as err:
         print(f"signoff: configuration error: {err.message}", file=sys.stderr)
         return EXIT_CONFIG
     except OSError as err:
         print(f"signoff: cannot start: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    return 0

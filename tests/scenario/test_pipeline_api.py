@@ -155,7 +155,8 @@ async def test_twenty_concurrent_calls_with_one_key_create_one_request(h: Harnes
 
 
 async def test_long_poll_wakes_on_the_decision(h: Harness) -> None:
-    _, created = await h.api("POST", "/api/v1/requests", BODY)
+    status, _ = await h.api("POST", "/api/v1/requests", BODY)
+    assert status == 201
     await h.settle()
     status, body = await h.api("GET", "/api/v1/requests/CR-1?wait=0.2")
     assert status == 200 and body["status"] == "pending"  # times out, still pending

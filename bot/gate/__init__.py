@@ -1,0 +1,1 @@
+"""The pipeline gate: the `signoff request` and `signoff status` commands. Standard library only."""

@@ -1,0 +1,88 @@
+"""A small HTTP client for the pipeline API, with retries for transient failures."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+RETRY_STATUSES = {429, 502, 503, 504}
+ATTEMPTS = 6
+BACKOFF_CAP = 10.0
+
+
+class GateError(Exception):
+    """A usage, configuration, auth or network problem: exit code 3."""
+
+
+class ApiClient:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        attempts: int = ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+        say: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        self._base = server.rstrip("/")
+        self._token = token
+        self._attempts = attempts
+        self._sleep = sleep
+        self._say = say
+
+    def __repr__(self) -> str:
+        return f"ApiClient(server={self._base!r})"
+
+    def create(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        return self._request("POST", "/api/v1/requests", body, {"Idempotency-Key": idempotency_key})
+
+    def get(self, ref: str, wait: float = 0) -> dict[str, Any]:
+        suffix = f"?wait={wait:.0f}" if wait >= 1 else ""
+        return self._request("GET", f"/api/v1/requests/{ref}{suffix}", None, {}, timeout=wait + 15)
+
+    def _request(
+        self, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str], timeout: float = 30
+    ) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        all_headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json", **headers}
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        last = ""
+        for attempt in range(self._attempts):
+            if attempt:
+                delay = min(BACKOFF_CAP, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+                self._say(f"retrying in {delay:.1f}s ({last})")
+                self._sleep(delay)
+            req = urllib.request.Request(self._base + path, data=data, headers=all_headers, method=method)
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    parsed: dict[str, Any] = json.loads(resp.read() or b"{}")
+                    return parsed
+            except urllib.error.HTTPError as err:
+                detail = _message(err)
+                if err.code in RETRY_STATUSES:
+                    last = f"HTTP {err.code}: {detail}"
+                    continue
+                if err.code == 401:
+                    raise GateError(f"signoff refused the token: {detail}") from None
+                raise GateError(f"signoff answered {err.code}: {detail}") from None
+            except (urllib.error.URLError, OSError, TimeoutError) as err:
+                reason = getattr(err, "reason", err)
+                last = f"cannot reach {self._base}: {reason}"
+        raise GateError(last or f"cannot reach {self._base}")
+
+
+def _message(err: urllib.error.HTTPError) -> str:
+    try:
+        body = json.loads(err.read() or b"{}")
+    except (json.JSONDecodeError, OSError):
+        return err.reason or "no details"
+    message = str(body.get("message", err.reason))
+    fields = body.get("fields")
+    if isinstance(fields, dict) and fields:
+        message += " " + "; ".join(f"{k}: {v}" for k, v in sorted(fields.items()))
+    return message

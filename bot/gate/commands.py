@@ -1,0 +1,208 @@
+"""`signoff request` and `signoff status`: ask, optionally wait, and exit with a code a pipeline can use.
+
+Exit codes: 0 approved or not required; 1 denied; 2 timed out, expired, cancelled, or still
+pending without --wait; 3 usage, configuration, auth or network error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.domain.durations import format_duration, parse_duration
+from bot.gate.client import ApiClient, GateError
+from bot.gate.git import GitError, read_change
+
+APPROVED, DENIED, UNDECIDED, ERROR = 0, 1, 2, 3
+POLL_SECONDS = 25
+RUN_ID_VARIABLES = (
+    "SIGNOFF_RUN_ID",
+    "GITHUB_RUN_ID",
+    "CI_PIPELINE_ID",
+    "BUILDKITE_BUILD_ID",
+    "CIRCLE_WORKFLOW_ID",
+    "BUILD_TAG",
+)
+
+
+def _err(message: str) -> None:
+    print(f"signoff: {message}", file=sys.stderr)
+
+
+def _client(args: argparse.Namespace) -> ApiClient:
+    server = args.server or os.environ.get("SIGNOFF_URL")
+    token = args.token or os.environ.get("SIGNOFF_TOKEN")
+    if not server:
+        raise GateError("no server: pass --server URL or set SIGNOFF_URL")
+    if not server.startswith(("http://", "https://")):
+        raise GateError(f"--server/SIGNOFF_URL must start with http:// or https:// (got {server!r})")
+    if not token:
+        raise GateError("no token: pass --token TOKEN or set SIGNOFF_TOKEN")
+    return ApiClient(server, token, attempts=args.retries + 1, say=lambda line: _err(line))
+
+
+def _timeout(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise GateError(f"--timeout: {exc}") from None
+
+
+def idempotency_key(explicit: str | None, body: dict[str, Any]) -> str:
+    """The same commit in the same CI run always asks once, however often the job is retried."""
+    if explicit:
+        return explicit
+    run = next((os.environ[v] for v in RUN_ID_VARIABLES if os.environ.get(v)), None)
+    if run is None:
+        return f"cli-{uuid.uuid4().hex}"
+    what = body.get("commit") or f"{body.get('title')}|{body.get('url')}"
+    material = f"{run}|{what}|{body.get('environment', '')}|{body.get('service', '')}"
+    return "cli-" + hashlib.sha256(material.encode()).hexdigest()[:40]
+
+
+def outcome(req: dict[str, Any]) -> int:
+    status = req.get("status")
+    ref = req.get("id")
+    if status == "approved":
+        print(f"{ref} approved by {req.get('decided_by')}")
+        return APPROVED
+    if status == "not_required":
+        print(f"{ref} recorded; sign-off not required ({req.get('policy_reason')})")
+        return APPROVED
+    if status == "denied":
+        print(f"{ref} DENIED by {req.get('decided_by')}: {req.get('reason')}")
+        return DENIED
+    if status in ("cancelled", "expired"):
+        print(f"{ref} is {status}; it was not approved")
+        return UNDECIDED
+    return -1  # still pending
+
+
+def wait_for(
+    client: ApiClient, req: dict[str, Any], limit: timedelta, now: Callable[[], float] = time.monotonic
+) -> int:
+    started = now()
+    while True:
+        code = outcome(req)
+        if code >= 0:
+            return code
+        waited = timedelta(seconds=now() - started)
+        who = f"@{req['reviewer']}" if req.get("reviewer") else "a senior to claim it"
+        _err(f"{req['id']}: waiting for {who} (waited {format_duration(waited)} of {format_duration(limit)})")
+        left = (limit - waited).total_seconds()
+        if left <= 0:
+            print(f"{req['id']} timed out after {format_duration(limit)}; still pending, not approved")
+            return UNDECIDED
+        req = client.get(str(req["id"]), wait=min(POLL_SECONDS, max(1.0, left)))
+
+
+def _body(args: argparse.Namespace) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "requester": args.requester,
+        "title": args.title,
+        "url": args.url,
+        "service": args.service or "",
+        "environment": args.environment or "production",
+        "description": args.description or "",
+        "ai_tool": args.ai_tool or "",
+        "authors": list(args.author or []),
+    }
+    if args.from_git:
+        try:
+            change = read_change(args.from_git)
+        except GitError as exc:
+            raise GateError(f"--from-git {args.from_git}: {exc}") from None
+        body["title"] = body["title"] or change.title
+        body["commit"] = change.commit
+        body["authors"] = list(dict.fromkeys([*body["authors"], *change.authors]))
+        body["ai_assisted"] = change.ai_assisted
+        body["ai_tool"] = body["ai_tool"] or change.ai_tool
+        if change.ai_assisted:
+            _err(f"AI assistance detected in {args.from_git}:")
+            for line in change.evidence:
+                _err(f"  {line}")
+        else:
+            _err(f"no AI assistance detected in {change.commits} commit(s) of {args.from_git} (no AI trailers)")
+    else:
+        body["ai_assisted"] = bool(args.ai_assisted)
+    if not body["title"]:
+        raise GateError("--title is required (or use --from-git REV to take it from the commit)")
+    return body
+
+
+def run_request(args: argparse.Namespace) -> int:
+    try:
+        limit = _timeout(args.timeout)
+        body = _body(args)
+        client = _client(args)
+        req = client.create(body, idempotency_key(args.idempotency_key, body))
+        print(f"{req['id']}: {req['status']}" + (f", reviewer {req['reviewer']}" if req.get("reviewer") else ""))
+        if args.wait:
+            return wait_for(client, req, limit)
+        code = outcome(req)
+        if code < 0:
+            print(f"{req['id']} is pending: not approved yet (use --wait, or `signoff status {req['id']} --wait`)")
+            return UNDECIDED
+        return code
+    except GateError as exc:
+        _err(str(exc))
+        return ERROR
+
+
+def run_status(args: argparse.Namespace) -> int:
+    try:
+        limit = _timeout(args.timeout)
+        client = _client(args)
+        req = client.get(args.id)
+        if args.wait:
+            return wait_for(client, req, limit)
+        code = outcome(req)
+        if code < 0:
+            print(f"{req['id']} is pending" + (f", waiting for {req['reviewer']}" if req.get("reviewer") else ""))
+            return UNDECIDED
+        return code
+    except GateError as exc:
+        _err(str(exc))
+        return ERROR
+
+
+def add_parsers(sub: Any) -> None:
+    epilog = (
+        "exit codes: 0 approved or not required; 1 denied (the reason is printed); "
+        "2 timed out, expired, cancelled, or pending without --wait; 3 usage, configuration, auth or network error"
+    )
+    conn = argparse.ArgumentParser(add_help=False)
+    conn.add_argument("--server", help="signoff base URL (default: $SIGNOFF_URL)")
+    conn.add_argument("--token", help="API token (default: $SIGNOFF_TOKEN)")
+    conn.add_argument("--retries", type=int, default=5, help="retries of transient network errors (default 5)")
+
+    req = sub.add_parser("request", parents=[conn], help="ask for sign-off from a pipeline", epilog=epilog)
+    req.add_argument("--title", help="what is changing (default with --from-git: the commit subject)")
+    req.add_argument("--url", required=True, help="link to the PR, MR or diff")
+    req.add_argument("--requester", required=True, help="Slack user ID or email of the engineer")
+    ai = req.add_mutually_exclusive_group(required=True)
+    ai.add_argument("--ai-assisted", action="store_true", default=None, help="AI helped write the change")
+    ai.add_argument("--no-ai-assisted", dest="ai_assisted", action="store_false", help="no AI helped")
+    ai.add_argument("--from-git", metavar="REV", help="read title, commit, authors and AI trailers from git")
+    req.add_argument("--ai-tool", help="which AI tool")
+    req.add_argument("--service")
+    req.add_argument("--environment", default="production")
+    req.add_argument("--description")
+    req.add_argument("--author", action="append", help="an author's email or Slack ID (repeatable)")
+    req.add_argument("--wait", action="store_true", help="block until a decision, printing progress")
+    req.add_argument("--timeout", default="30m", help="how long --wait waits: 90s, 30m, 4h, 2d (default 30m)")
+    req.add_argument("--idempotency-key", help="default: derived from the commit and the CI run")
+    req.set_defaults(run=run_request)
+
+    st = sub.add_parser("status", parents=[conn], help="show, or wait for, a request's decision", epilog=epilog)
+    st.add_argument("id", help="the request id, e.g. CR-42")
+    st.add_argument("--wait", action="store_true", help="block until a decision, printing progress")
+    st.add_argument("--timeout", default="10m", help="how long --wait waits (default 10m)")
+    st.set_defaults(run=run_status)

@@ -1,0 +1,119 @@
+"""Reading a commit (or range) for the gate, and spotting AI assistance in its messages.
+
+Recognised, case-insensitively, in any commit of the range:
+  * ``Co-authored-by:`` naming an AI tool or its bot address (Claude, Copilot, Cursor, ...)
+  * ``Assisted-by:`` anything
+  * ``AI-Assisted: true`` (or yes / 1)
+  * a line starting "Generated with ..." (e.g. "🤖 Generated with Claude Code")
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+
+AI_NAMES = re.compile(
+    r"\b(claude|anthropic|copilot|chatgpt|openai|gpt-?\d|codex|cursor|gemini|bard|devin|aider|windsurf|codeium|"
+    r"tabnine|codewhisperer|amazon q|cody|jules|sweep|replit)\b",
+    re.IGNORECASE,
+)
+AI_ADDRESSES = re.compile(r"(noreply@anthropic\.com|copilot|@openai\.com|cursoragent|devin-ai|aider\.chat)", re.I)
+TRAILER = re.compile(r"^\s*([A-Za-z-]+)\s*:\s*(.+?)\s*$")
+PERSON = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^>]+)>\s*$")
+GENERATED = re.compile(r"^\W*generated (with|by)\b(?P<what>.*)$", re.IGNORECASE)
+SEP_FIELD, SEP_COMMIT = "\x1f", "\x1e"
+
+
+class GitError(Exception):
+    pass
+
+
+@dataclass
+class GitChange:
+    title: str
+    commit: str
+    authors: list[str]
+    ai_assisted: bool
+    ai_tool: str = ""
+    evidence: list[str] = field(default_factory=list)
+    commits: int = 1
+
+
+def _git(args: list[str], cwd: str | None) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=30)
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    except subprocess.CalledProcessError as err:
+        raise GitError((err.stderr or err.stdout).strip() or f"git {' '.join(args)} failed") from None
+    return out.stdout
+
+
+def detect(sha: str, message: str) -> tuple[list[str], list[str], str]:
+    """(evidence, human co-author emails, first AI tool named) for one commit message."""
+    evidence: list[str] = []
+    humans: list[str] = []
+    tool = ""
+    short = sha[:7]
+    for line in message.splitlines():
+        trailer = TRAILER.match(line)
+        generated = GENERATED.match(line.strip())
+        if trailer:
+            key, value = trailer.group(1).lower(), trailer.group(2)
+            person = PERSON.match(value)
+            if key == "co-authored-by":
+                is_ai = bool(AI_NAMES.search(value) or AI_ADDRESSES.search(value))
+                if is_ai:
+                    evidence.append(f"{short}: {line.strip()}")
+                    tool = tool or _tool_name(value)
+                elif person:
+                    humans.append(person.group("email").strip().lower())
+            elif key == "assisted-by":
+                evidence.append(f"{short}: {line.strip()}")
+                tool = tool or _tool_name(value)
+            elif key == "ai-assisted" and value.strip().lower() in ("true", "yes", "1"):
+                evidence.append(f"{short}: {line.strip()}")
+        elif generated:
+            evidence.append(f"{short}: {line.strip()}")
+            tool = tool or _tool_name(generated.group("what"))
+    return evidence, humans, tool
+
+
+def _tool_name(text: str) -> str:
+    person = PERSON.match(text)
+    name = person.group("name") if person else text
+    name = re.sub(r"[\[\]()]|https?://\S+", " ", name).strip(" .-")
+    m = AI_NAMES.search(name)
+    return (name if len(name) <= 40 else m.group(0) if m else name[:40]).strip()
+
+
+def read_change(rev: str, cwd: str | None = None) -> GitChange:
+    fmt = SEP_FIELD.join(["%H", "%ae", "%s", "%B"]) + SEP_COMMIT
+    args = ["log", f"--format={fmt}", rev] if ".." in rev else ["log", "-1", f"--format={fmt}", rev]
+    raw = _git([*args, "--"], cwd)
+    commits = [c for c in raw.split(SEP_COMMIT) if c.strip()]
+    if not commits:
+        raise GitError(f"{rev} names no commits")
+    authors: list[str] = []
+    evidence: list[str] = []
+    tool = ""
+    parsed = []
+    for chunk in commits:
+        sha, email, subject, body = chunk.strip("\n").split(SEP_FIELD, 3)
+        parsed.append((sha, subject))
+        found, humans, named = detect(sha, body)
+        evidence += found
+        tool = tool or named
+        authors += [email.lower(), *humans]
+    tip_sha, tip_subject = parsed[0]
+    title = tip_subject if len(parsed) == 1 else f"{tip_subject} (+{len(parsed) - 1} more commits)"
+    return GitChange(
+        title=title[:150],
+        commit=tip_sha,
+        authors=list(dict.fromkeys(authors)),
+        ai_assisted=bool(evidence),
+        ai_tool=tool,
+        evidence=evidence,
+        commits=len(parsed),
+    )
