@@ -22,6 +22,7 @@ from bot.services.changes import ChangeFeed
 from bot.services.deps import Deps
 from bot.slack.bolt_app import build_bolt_app, slack_handler
 from bot.slack.client import interactive_client, outbox_client
+from bot.slack.delivery import SlackRenderer
 from bot.slack.directory import SlackDirectory
 from bot.slack.listeners import ListenerContext
 from bot.slack.outbox import OutboxWorker
@@ -110,7 +111,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     roster = RosterSource(settings.roster_file)
     db = Database(settings.database_path)
     client = interactive_client(settings)
-    worker = OutboxWorker(db, outbox_client(settings), clock, settings.tz, settings.summary_channel)
+    worker = OutboxWorker(db, outbox_client(settings), clock)
     feed = ChangeFeed()
 
     def committed(request_id: int | None) -> None:
@@ -124,6 +125,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         summary_channel=settings.summary_channel,
         committed=committed,
     )
+    worker.renderer = SlackRenderer(deps, settings.tz, settings.reminder_after, settings.escalate_after)
     background = Background()
     identity: dict[str, str | None] = {}
     ctx = ListenerContext(deps=deps, background=background, client=client, tz=settings.tz)

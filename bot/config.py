@@ -5,15 +5,17 @@ Tokens are ``SecretStr`` so they never show in a repr or a log line.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.durations import parse_duration
 from bot.domain.errors import ConfigurationError
+from bot.domain.schedule import cron_fields
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -32,6 +34,9 @@ HINTS: dict[str, str] = {
     "POLICY_DAYS": "set it to a whole number of days between 1 and 3650",
     "TIMEZONE": "set it to an IANA time zone such as UTC or Europe/Berlin",
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+    "SUMMARY_CRON": "set it to five crontab fields, e.g. '0 9 * * 1-5' (minute hour day month weekday)",
+    "REMINDER_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d",
+    "ESCALATE_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d, longer than REMINDER_AFTER",
     "API_TOKENS": "set it to comma-separated name:token pairs, each token at least 24 characters",
 }
 
@@ -53,6 +58,9 @@ class Settings(BaseSettings):
     timezone: str = Field(default="UTC", alias="TIMEZONE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     api_tokens: SecretStr = Field(default=SecretStr(""), alias="API_TOKENS")
+    summary_cron: str = Field(default="0 9 * * 1-5", alias="SUMMARY_CRON")
+    reminder_after: timedelta = Field(default=timedelta(hours=4), alias="REMINDER_AFTER")
+    escalate_after: timedelta = Field(default=timedelta(hours=24), alias="ESCALATE_AFTER")
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -132,6 +140,23 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return up
 
+    @field_validator("reminder_after", "escalate_after", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> Any:
+        return parse_duration(v) if isinstance(v, str) else v
+
+    @field_validator("summary_cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        cron_fields(v)
+        return v
+
+    @model_validator(mode="after")
+    def _escalate_after_reminder(self) -> Settings:
+        if self.escalate_after <= self.reminder_after:
+            raise ValueError("ESCALATE_AFTER must be longer than REMINDER_AFTER")
+        return self
+
     @field_validator("api_tokens")
     @classmethod
     def _api_tokens(cls, v: SecretStr) -> SecretStr:
@@ -178,14 +203,21 @@ def parse_api_tokens(raw: str) -> dict[str, str]:
     return tokens
 
 
+def _model_error_setting(message: str) -> str:
+    for name in HINTS:
+        if name in message:
+            return name
+    return "settings"
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings, turning pydantic's errors into one ConfigurationError naming the setting."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = first.get("loc") or ("?",)
-        name = str(loc[0]).upper()
+        loc = first.get("loc") or ()
+        name = str(loc[0]).upper() if loc else _model_error_setting(str(first.get("msg", "")))
         problem = "is not set" if first.get("type") == "missing" else f"is invalid ({first.get('msg', 'bad value')})"
         hint = HINTS.get(name, "see .env.example")
         raise ConfigurationError(name, f"{problem}; {hint}.") from None

@@ -11,15 +11,11 @@ from bot.domain.models import Level
 @dataclass(frozen=True)
 class PolicyWindow:
     start: datetime
-    days: int
-    ended_at: datetime | None = None  # set when an admin ends the policy early
+    end: datetime
 
-    @property
-    def end(self) -> datetime:
-        natural = self.start + timedelta(days=self.days)
-        if self.ended_at is not None and self.ended_at < natural:
-            return self.ended_at
-        return natural
+    @classmethod
+    def lasting(cls, start: datetime, days: int) -> PolicyWindow:
+        return cls(start, start + timedelta(days=days))
 
     def is_active(self, now: datetime) -> bool:
         return self.start <= now < self.end

@@ -28,6 +28,8 @@ async def cancel_request(deps: Deps, request_id: int, actor: str) -> ChangeReque
             await outbox.enqueue(conn, now, notices.review_refresh(request_id))
             if req.reviewer is None:
                 await outbox.enqueue(conn, now, notices.claim_refresh(request_id))
+            for user in {req.requester, *await store.active_reviewers(conn, request_id)}:
+                await outbox.enqueue(conn, now, notices.home_refresh(user))
             req = await guard.load(conn, request_id)
     if refusal is not None:
         raise refusal

@@ -31,6 +31,8 @@ async def claim_request(deps: Deps, request_id: int, actor: str) -> ChangeReques
             await outbox.enqueue(conn, now, notices.review_dm(request_id, actor))
             await outbox.enqueue(conn, now, notices.claim_refresh(request_id))
             await outbox.enqueue(conn, now, notices.tell_requester(request_id, req.requester, notices.WAITING))
+            await outbox.enqueue(conn, now, notices.home_refresh(actor))
+            await outbox.enqueue(conn, now, notices.home_refresh(req.requester))
             req = await guard.load(conn, request_id)
     if refusal is not None:
         raise refusal

@@ -95,6 +95,8 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
                 await audit.append(conn, now, AuditEntry("signoff", "unassigned", request_id, "no_eligible_reviewer"))
                 await outbox.enqueue(conn, now, notices.claim_post(request_id, deps.summary_channel))
                 await outbox.enqueue(conn, now, notices.tell_requester(request_id, sub.requester, notices.UNASSIGNED))
+        for user in {sub.requester, *await store.active_reviewers(conn, request_id)}:
+            await outbox.enqueue(conn, now, notices.home_refresh(user))
         created = await store.get(conn, request_id)
     assert created is not None
     deps.committed(request_id)

@@ -79,6 +79,8 @@ async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason
                 ),
             )
             await outbox.enqueue(conn, now, notices.review_refresh(request_id))
+            for user in {req.requester, *await store.active_reviewers(conn, request_id)}:
+                await outbox.enqueue(conn, now, notices.home_refresh(user))
             req = await guard.load(conn, request_id)
     if refusal is not None:
         raise refusal

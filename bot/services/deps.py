@@ -22,3 +22,5 @@ class Deps:
     summary_channel: str
     # Called after a commit that changed a request: wakes the outbox and any long-poll waiters.
     committed: Callable[[int | None], None] = field(default=_noop)
+    # Called after an admin moved the policy end, so the end job can be rescheduled.
+    policy_changed: Callable[[], None] = field(default=lambda: None)

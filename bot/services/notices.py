@@ -13,6 +13,11 @@ REVIEW_REFRESH = "review_refresh"  # re-render every reviewer DM of a request in
 CLAIM_POST = "claim_post"  # nobody eligible: post to the summary channel with a Claim button
 CLAIM_REFRESH = "claim_refresh"  # re-render the claim post in place
 REQUESTER_DM = "requester_dm"  # tell the requester; data.event says what happened
+REMINDER_DM = "reminder_dm"  # nudge the current reviewer
+CHANNEL_NOTE = "channel_note"  # a line in the summary channel; data.event says what happened
+POLICY_NOTICE = "policy_notice"  # policy warnings, extension, the end (with the report)
+SUMMARY_POST = "summary_post"  # the pending-changes summary
+HOME_REFRESH = "home_refresh"  # republish someone's App Home, if they ever opened it
 
 # data.event values for REQUESTER_DM
 WAITING = "waiting"
@@ -20,6 +25,8 @@ UNASSIGNED = "unassigned"
 NOT_REQUIRED = "not_required"
 DECIDED = "decided"
 CANCELLED = "cancelled"
+ESCALATED = "escalated"
+EXPIRED = "expired"
 
 
 def review_dm(request_id: int, reviewer: str) -> Notice:
@@ -40,3 +47,23 @@ def claim_refresh(request_id: int) -> Notice:
 
 def tell_requester(request_id: int, requester: str, event: str) -> Notice:
     return Notice(REQUESTER_DM, request_id, requester, {"event": event})
+
+
+def reminder(request_id: int, reviewer: str) -> Notice:
+    return Notice(REMINDER_DM, request_id, reviewer)
+
+
+def channel_note(request_id: int, channel: str, event: str, **data: object) -> Notice:
+    return Notice(CHANNEL_NOTE, request_id, channel, {"event": event, **data})
+
+
+def policy_notice(channel: str, event: str, **data: object) -> Notice:
+    return Notice(POLICY_NOTICE, None, channel, {"event": event, **data})
+
+
+def summary_post(channel: str) -> Notice:
+    return Notice(SUMMARY_POST, None, channel)
+
+
+def home_refresh(user: str) -> Notice:
+    return Notice(HOME_REFRESH, None, user)

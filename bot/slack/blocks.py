@@ -35,11 +35,11 @@ _STATUS_WORD = {
 }
 
 
-def _section(text: str) -> Block:
+def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
 
 
-def _context(text: str) -> Block:
+def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_MAX)}]}
 
 
@@ -119,17 +119,19 @@ def review_message(req: ChangeRequest, viewer: str, can_decide: bool, tz: ZoneIn
                 ],
             }
         )
+    elif req.status is Status.PENDING and req.reviewer:
+        blocks.append(context(f"Reassigned to {mention(req.reviewer)}; this message no longer decides."))
     elif req.status is Status.PENDING:
-        blocks.append(_context(f"Reassigned to {mention(req.reviewer)}; this message no longer decides."))
+        blocks.append(context("Moved to the summary channel for any senior to claim; this message no longer decides."))
     else:
-        blocks.append(_context(outcome_line(req, tz)))
+        blocks.append(context(outcome_line(req, tz)))
     return text, blocks
 
 
 def claim_message(req: ChangeRequest, tz: ZoneInfo) -> Message:
     text = f"{req.ref} needs a senior reviewer: {safe(req.draft.title, 300)}"
     blocks: list[Block] = [
-        _section(f":raising_hand: *{req.ref} needs a senior reviewer.* Nobody eligible was available to assign."),
+        section(f":raising_hand: *{req.ref} needs a senior reviewer.* Nobody eligible was available to assign."),
         _header(req),
         _facts(req),
         *_description(req),
@@ -151,9 +153,9 @@ def claim_message(req: ChangeRequest, tz: ZoneInfo) -> Message:
             }
         )
     elif req.status is Status.PENDING:
-        blocks.append(_context(f"Claimed by {mention(req.reviewer)}"))
+        blocks.append(context(f"Claimed by {mention(req.reviewer)}"))
     else:
-        blocks.append(_context(outcome_line(req, tz)))
+        blocks.append(context(outcome_line(req, tz)))
     return text, blocks
 
 
@@ -169,13 +171,17 @@ def requester_message(req: ChangeRequest, event: str, summary_channel: str, tz: 
         )
     elif event == "not_required":
         line = f"{ref} is recorded. Sign-off is not required ({safe(req.policy_reason, 300)})."
+    elif event == "escalated":
+        line = f"{ref} waited too long for a decision, so it is now with {mention(req.reviewer)}."
+    elif event == "expired":
+        line = f"{ref} no longer needs sign-off: the sign-off policy ended."
     elif req.status is Status.APPROVED:
         line = f":white_check_mark: {ref} was approved by {mention(req.decided_by)}. You may ship it."
     elif req.status is Status.DENIED:
         line = f":x: {ref} was denied by {mention(req.decided_by)}.\n*Reason:* {safe(req.reason or '', 2000)}"
     else:
         line = f"{ref}: {outcome_line(req, tz)}"
-    return f"{line} ({title})", [_section(f"{line}\n*{ref}*: {title}")]
+    return f"{line} ({title})", [section(f"{line}\n*{ref}*: {title}")]
 
 
 def status_message(req: ChangeRequest, reviewers: list[str], tz: ZoneInfo) -> Message:
@@ -184,13 +190,13 @@ def status_message(req: ChangeRequest, reviewers: list[str], tz: ZoneInfo) -> Me
     lines = [f"*Status:* {word}. {outcome_line(req, tz)}", f"*Asked:* {when(req.created_at, tz)}"]
     if reviewers:
         lines.append("*Reviewers:* " + ", ".join(mention(r) for r in reviewers))
-    blocks.append(_section("\n".join(lines)))
+    blocks.append(section("\n".join(lines)))
     return f"{req.ref}: {word}", blocks
 
 
 def _listing(title: str, listing: Listing, tz: ZoneInfo, show_reviewer: bool) -> list[Block]:
     if listing.total == 0:
-        return [_section(f"*{title}:* none")]
+        return [section(f"*{title}:* none")]
     lines: list[str] = []
     used = 0
     for req in listing.items:
@@ -207,7 +213,7 @@ def _listing(title: str, listing: Listing, tz: ZoneInfo, show_reviewer: bool) ->
     more = listing.total - len(lines)
     if more > 0:
         lines.append(f"…and {more} more")
-    return [_section(f"*{title} ({listing.total}):*\n" + "\n".join(lines))]
+    return [section(f"*{title} ({listing.total}):*\n" + "\n".join(lines))]
 
 
 def pending_message(pending: Pending, tz: ZoneInfo) -> Message:

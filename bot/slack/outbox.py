@@ -5,8 +5,8 @@
 * Anything else (channel_not_found, user_not_found, invalid_auth, invalid_blocks, ...):
   one attempt, the row is marked failed, one error is logged.
 
-Messages are rendered from the stored state at delivery time, so a DM that goes out
-late already shows the current state.
+What a row says is rendered by bot/slack/delivery.py from the stored state at delivery
+time, so a DM that goes out late already shows the current state.
 """
 
 from __future__ import annotations
@@ -15,19 +15,14 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
-from bot.domain.models import ChangeRequest
-from bot.services import notices
-from bot.slack import blocks
 from bot.store import outbox as rows
-from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.outbox import OutboxRow
 
@@ -42,15 +37,15 @@ TRANSIENT_ERRORS = frozenset(
 )
 
 
-class _Retry(Exception):
+class Retry(Exception):
     def __init__(self, delay: float, error: str) -> None:
         super().__init__(error)
         self.delay = delay
         self.error = error
 
 
-class _Permanent(Exception):
-    pass
+class Undeliverable(Exception):
+    """A permanent failure: tried once, marked failed, logged once."""
 
 
 def backoff(attempts: int) -> float:
@@ -58,13 +53,91 @@ def backoff(attempts: int) -> float:
     return float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempts, 16)))
 
 
+Message = tuple[str, list[dict[str, Any]]]
+
+
+class Sender:
+    """Slack calls on behalf of one outbox row, classified into Retry or Undeliverable."""
+
+    def __init__(self, worker: OutboxWorker, row: OutboxRow) -> None:
+        self._worker = worker
+        self._row = row
+
+    async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        row = self._row
+        try:
+            resp = await self._worker.client.api_call(method, json=kwargs)
+            return dict(resp.data) if isinstance(resp.data, dict) else {}
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
+            if status == 429 or error == "ratelimited":
+                retry_after = exc.response.headers.get("retry-after") or exc.response.headers.get("Retry-After")
+                delay = float(retry_after) if retry_after and str(retry_after).isdigit() else backoff(row.attempts)
+                raise Retry(delay, f"{method}: rate limited") from None
+            if status >= 500 or error in TRANSIENT_ERRORS:
+                raise Retry(backoff(row.attempts), f"{method}: {error or f'HTTP {status}'}") from None
+            raise Undeliverable(f"{method}: {error or f'HTTP {status}'}") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            # The call may have reached Slack; the next attempt checks before posting again.
+            raise Retry(backoff(row.attempts), f"{rows.AMBIGUOUS}: {method}: {type(exc).__name__}: {exc}") from None
+
+    async def _already_posted(self, channel: str) -> tuple[str, str] | None:
+        """Find the message an earlier, unanswered attempt posted, by the outbox id in its metadata."""
+        try:
+            if channel.startswith(("U", "W")):
+                opened = await self.call("conversations.open", users=channel)
+                channel = str(dict(opened.get("channel") or {}).get("id", channel))
+            history = await self.call(
+                "conversations.history", channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        except Undeliverable as exc:  # e.g. missing_scope: we cannot check, so deliver at least once
+            log.warning("outbox %s: cannot check for an earlier delivery (%s); posting", self._row.id, exc)
+            return None
+        for message in history.get("messages") or []:
+            payload = dict(dict(message.get("metadata") or {}).get("event_payload") or {})
+            if payload.get("outbox_id") == self._row.id:
+                return channel, str(message["ts"])
+        return None
+
+    async def post(self, channel: str, message: Message, key: str | None = None) -> None:
+        """chat.postMessage, exactly once; ``key`` remembers where it landed, for later updates."""
+        db, row = self._worker.db, self._row
+        text, body = message
+        if row.maybe_delivered:
+            found = await self._already_posted(channel)
+            if found is not None:
+                log.info("outbox %s was already delivered; not posting twice", row.id)
+                if key is not None:
+                    await rows.save_message(db, key, *found)
+                return
+        await rows.mark_in_flight(db, row.id)
+        data = await self.call(
+            "chat.postMessage",
+            channel=channel,
+            text=text,
+            blocks=body,
+            unfurl_links=False,
+            metadata={"event_type": "signoff_outbox", "event_payload": {"outbox_id": row.id}},
+        )
+        if key is not None and data.get("channel") and data.get("ts"):
+            await rows.save_message(db, key, str(data["channel"]), str(data["ts"]))
+
+    async def update(self, channel: str, ts: str, message: Message) -> None:
+        text, body = message
+        await self.call("chat.update", channel=channel, ts=ts, text=text, blocks=body)
+
+
+class Renderer(Protocol):
+    async def deliver(self, row: OutboxRow, sender: Sender) -> None: ...
+
+
 class OutboxWorker:
-    def __init__(self, db: Database, client: AsyncWebClient, clock: Clock, tz: ZoneInfo, summary_channel: str) -> None:
-        self._db = db
-        self._client = client
+    def __init__(self, db: Database, client: AsyncWebClient, clock: Clock) -> None:
+        self.db = db
+        self.client = client
         self._clock = clock
-        self._tz = tz
-        self._summary_channel = summary_channel
+        self.renderer: Renderer | None = None
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -89,7 +162,7 @@ class OutboxWorker:
             except Exception:  # keep delivering; the row stays pending
                 log.exception("outbox drain failed")
             delay = IDLE_POLL_SECONDS
-            nxt = await rows.next_due_at(self._db)
+            nxt = await rows.next_due_at(self.db)
             if nxt is not None:
                 delay = min(delay, max(0.05, (nxt - self._clock.now()).total_seconds()))
             with contextlib.suppress(TimeoutError):
@@ -101,7 +174,7 @@ class OutboxWorker:
         attempted = 0
         async with self._lock:
             while True:
-                batch = await rows.due(self._db, self._clock.now())
+                batch = await rows.due(self.db, self._clock.now())
                 if not batch:
                     return attempted
                 for row in batch:
@@ -109,106 +182,15 @@ class OutboxWorker:
                     await self._attempt(row)
 
     async def _attempt(self, row: OutboxRow) -> None:
+        assert self.renderer is not None, "OutboxWorker.renderer was not set"
         try:
-            await self._deliver(row)
-        except _Retry as exc:
+            await self.renderer.deliver(row, Sender(self, row))
+        except Retry as exc:
             when = self._clock.now() + timedelta(seconds=exc.delay)
             log.warning("outbox %s (%s) will retry in %.0fs: %s", row.id, row.kind, exc.delay, exc.error)
-            await rows.mark_retry(self._db, row.id, when, exc.error)
-        except _Permanent as exc:
+            await rows.mark_retry(self.db, row.id, when, exc.error)
+        except Undeliverable as exc:
             log.error("outbox %s (%s) failed permanently: %s", row.id, row.kind, exc)
-            await rows.mark_failed(self._db, row.id, str(exc))
+            await rows.mark_failed(self.db, row.id, str(exc))
         else:
-            await rows.mark_sent(self._db, row.id, self._clock.now())
-
-    async def _call(self, method: str, row: OutboxRow, **kwargs: Any) -> dict[str, Any]:
-        try:
-            resp = await self._client.api_call(method, json=kwargs)
-            return dict(resp.data) if isinstance(resp.data, dict) else {}
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
-            if status == 429 or error == "ratelimited":
-                retry_after = exc.response.headers.get("retry-after") or exc.response.headers.get("Retry-After")
-                delay = float(retry_after) if retry_after and str(retry_after).isdigit() else backoff(row.attempts)
-                raise _Retry(delay, f"{method}: rate limited") from None
-            if status >= 500 or error in TRANSIENT_ERRORS:
-                raise _Retry(backoff(row.attempts), f"{method}: {error or f'HTTP {status}'}") from None
-            raise _Permanent(f"{method}: {error or f'HTTP {status}'}") from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            # The call may have reached Slack; the next attempt checks before posting again.
-            raise _Retry(backoff(row.attempts), f"{rows.AMBIGUOUS}: {method}: {type(exc).__name__}: {exc}") from None
-
-    async def _request(self, row: OutboxRow) -> ChangeRequest:
-        req = await store.read(self._db, row.request_id) if row.request_id is not None else None
-        if req is None:
-            raise _Permanent(f"request {row.request_id} not found")
-        return req
-
-    async def _already_posted(self, row: OutboxRow, channel: str) -> tuple[str, str] | None:
-        """Find the message an earlier, unanswered attempt posted, by the outbox id in its metadata."""
-        try:
-            if channel.startswith(("U", "W")):
-                opened = await self._call("conversations.open", row, users=channel)
-                channel = str(dict(opened.get("channel") or {}).get("id", channel))
-            history = await self._call(
-                "conversations.history", row, channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
-            )
-        except _Permanent as exc:  # e.g. missing_scope: we cannot check, so deliver at least once
-            log.warning("outbox %s: cannot check for an earlier delivery (%s); posting", row.id, exc)
-            return None
-        for message in history.get("messages") or []:
-            payload = dict(dict(message.get("metadata") or {}).get("event_payload") or {})
-            if payload.get("outbox_id") == row.id:
-                return channel, str(message["ts"])
-        return None
-
-    async def _post(self, row: OutboxRow, channel: str, message: blocks.Message, key: str | None) -> None:
-        text, body = message
-        if row.maybe_delivered:
-            found = await self._already_posted(row, channel)
-            if found is not None:
-                log.info("outbox %s was already delivered; not posting twice", row.id)
-                if key is not None:
-                    await rows.save_message(self._db, key, *found)
-                return
-        await rows.mark_in_flight(self._db, row.id)
-        data = await self._call(
-            "chat.postMessage",
-            row,
-            channel=channel,
-            text=text,
-            blocks=body,
-            unfurl_links=False,
-            metadata={"event_type": "signoff_outbox", "event_payload": {"outbox_id": row.id}},
-        )
-        if key is not None and data.get("channel") and data.get("ts"):
-            await rows.save_message(self._db, key, str(data["channel"]), str(data["ts"]))
-
-    async def _deliver(self, row: OutboxRow) -> None:
-        req = await self._request(row)
-        if row.kind == notices.REVIEW_DM:
-            assert row.recipient is not None
-            may_decide = row.recipient in await store.all_active(self._db, req.id)
-            message = blocks.review_message(req, row.recipient, may_decide, self._tz)
-            await self._post(row, row.recipient, message, f"review:{req.id}:{row.recipient}")
-        elif row.kind == notices.REVIEW_REFRESH:
-            active = await store.all_active(self._db, req.id)
-            for key, channel, ts in await rows.messages_with_prefix(self._db, f"review:{req.id}:"):
-                viewer = key.rsplit(":", 1)[1]
-                text, body = blocks.review_message(req, viewer, viewer in active, self._tz)
-                await self._call("chat.update", row, channel=channel, ts=ts, text=text, blocks=body)
-        elif row.kind == notices.CLAIM_POST:
-            channel = row.recipient or self._summary_channel
-            await self._post(row, channel, blocks.claim_message(req, self._tz), f"claim:{req.id}")
-        elif row.kind == notices.CLAIM_REFRESH:
-            for _key, channel, ts in await rows.messages_with_prefix(self._db, f"claim:{req.id}"):
-                text, body = blocks.claim_message(req, self._tz)
-                await self._call("chat.update", row, channel=channel, ts=ts, text=text, blocks=body)
-        elif row.kind == notices.REQUESTER_DM:
-            assert row.recipient is not None
-            event = str(row.data.get("event", ""))
-            message = blocks.requester_message(req, event, self._summary_channel, self._tz)
-            await self._post(row, row.recipient, message, None)
-        else:
-            raise _Permanent(f"unknown outbox kind {row.kind!r}")
+            await rows.mark_sent(self.db, row.id, self._clock.now())

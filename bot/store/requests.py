@@ -112,8 +112,12 @@ async def by_idempotency_key(conn: Conn, key: str) -> tuple[ChangeRequest, str |
     return (_from_row(row), row["idempotency_hash"]) if row else None
 
 
-async def list_where(db: Database, where: str, params: Iterable[Any], limit: int) -> list[ChangeRequest]:
-    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM requests WHERE {where} ORDER BY id LIMIT ?", (*params, limit))
+async def list_where(
+    db: Database, where: str, params: Iterable[Any], limit: int, order: str = "id"
+) -> list[ChangeRequest]:
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM requests WHERE {where} ORDER BY {order} LIMIT ?", (*params, limit)
+    )
     return [_from_row(r) for r in rows]
 
 

@@ -11,7 +11,7 @@ from bot.domain.models import Level
 from bot.domain.policy import PolicyWindow, evaluate
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
-WINDOW = PolicyWindow(start=START, days=90)
+WINDOW = PolicyWindow.lasting(START, 90)
 DURING = START + timedelta(days=10)
 
 
@@ -54,5 +54,5 @@ def test_days_left_rounds_up() -> None:
 
 
 def test_an_early_end_wins_over_the_natural_end() -> None:
-    ended = PolicyWindow(start=START, days=90, ended_at=START + timedelta(days=5))
+    ended = PolicyWindow(START, START + timedelta(days=5))
     assert not evaluate(ended, START + timedelta(days=6), True, Level.JUNIOR).required

@@ -1,0 +1,60 @@
+"""The pending-changes summary: posted on a schedule, on demand, and caught up after downtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.models import ChangeRequest
+from bot.domain.policy import PolicyWindow
+from bot.domain.schedule import fire_times
+from bot.services import notices
+from bot.services.deps import Deps
+from bot.services.policy_state import window
+from bot.store import meta, outbox
+from bot.store import requests as store
+from bot.store.db import from_db, to_db
+
+SHOWN = 25  # items listed; the count is always the true total
+LAST_SLOT = "summary_last_slot"
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    oldest: list[ChangeRequest]
+    overdue: frozenset[int]
+    window: PolicyWindow
+    now: datetime
+
+
+async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHOWN) -> Summary:
+    now = deps.clock.now()
+    rows = await store.list_where(deps.db, "status = 'pending'", (), shown, order="created_at, id")
+    total = await store.count_where(deps.db, "status = 'pending'", ())
+    overdue = frozenset(r.id for r in rows if now - r.created_at >= overdue_after)
+    return Summary(total, rows, overdue, await window(deps.db), now)
+
+
+async def post_summary(deps: Deps) -> None:
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        await outbox.enqueue(conn, now, notices.summary_post(deps.summary_channel))
+    deps.committed(None)
+
+
+async def sweep_summary(deps: Deps, cron: dict[str, str], tz: str) -> bool:
+    """Post once if a scheduled slot passed since the last one handled (several missed slots: once)."""
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        last = await meta.get_in(conn, LAST_SLOT)
+        if last is None:  # first start: the schedule begins now
+            await meta.put(conn, LAST_SLOT, to_db(now))
+            return False
+        missed = fire_times(cron, tz, from_db(last), now)
+        if not missed:
+            return False
+        await meta.put(conn, LAST_SLOT, to_db(missed[-1]))
+        await outbox.enqueue(conn, now, notices.summary_post(deps.summary_channel))
+    deps.committed(None)
+    return True

@@ -1,0 +1,95 @@
+"""What each kind of outbox row looks like in Slack, rendered from the stored state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.models import ChangeRequest
+from bot.services import notices
+from bot.services.deps import Deps
+from bot.services.home import has_home, home_for
+from bot.services.policy_state import window
+from bot.services.report import policy_report
+from bot.services.summary import pending_summary
+from bot.slack import blocks, timely
+from bot.slack.home_view import home_view
+from bot.slack.outbox import Sender, Undeliverable
+from bot.store import outbox as rows
+from bot.store import requests as store
+from bot.store.outbox import OutboxRow
+
+
+@dataclass
+class SlackRenderer:
+    deps: Deps
+    tz: ZoneInfo
+    overdue_after: timedelta
+    escalate_after: timedelta
+
+    async def _request(self, row: OutboxRow) -> ChangeRequest:
+        req = await store.read(self.deps.db, row.request_id) if row.request_id is not None else None
+        if req is None:
+            raise Undeliverable(f"request {row.request_id} not found")
+        return req
+
+    async def deliver(self, row: OutboxRow, send: Sender) -> None:
+        db, tz = self.deps.db, self.tz
+        kind = row.kind
+        if kind == notices.REVIEW_DM:
+            req = await self._request(row)
+            assert row.recipient is not None
+            may_decide = row.recipient in await store.all_active(db, req.id)
+            message = blocks.review_message(req, row.recipient, may_decide, tz)
+            await send.post(row.recipient, message, f"review:{req.id}:{row.recipient}")
+        elif kind == notices.REVIEW_REFRESH:
+            req = await self._request(row)
+            active = await store.all_active(db, req.id)
+            for key, channel, ts in await rows.messages_with_prefix(db, f"review:{req.id}:"):
+                viewer = key.rsplit(":", 1)[1]
+                await send.update(channel, ts, blocks.review_message(req, viewer, viewer in active, tz))
+        elif kind == notices.CLAIM_POST:
+            req = await self._request(row)
+            channel = row.recipient or self.deps.summary_channel
+            await send.post(channel, blocks.claim_message(req, tz), f"claim:{req.id}")
+        elif kind == notices.CLAIM_REFRESH:
+            req = await self._request(row)
+            for _key, channel, ts in await rows.messages_with_prefix(db, f"claim:{req.id}"):
+                await send.update(channel, ts, blocks.claim_message(req, tz))
+        elif kind == notices.REQUESTER_DM:
+            req = await self._request(row)
+            assert row.recipient is not None
+            event = str(row.data.get("event", ""))
+            await send.post(row.recipient, blocks.requester_message(req, event, self.deps.summary_channel, tz))
+        elif kind == notices.REMINDER_DM:
+            req = await self._request(row)
+            assert row.recipient is not None
+            waited = self.deps.clock.now() - (req.assigned_at or req.created_at)
+            await send.post(row.recipient, timely.reminder_message(req, waited))
+        elif kind == notices.CHANNEL_NOTE:
+            req = await self._request(row)
+            old, new = row.data.get("old"), row.data.get("new")
+            message = timely.channel_note(
+                req,
+                str(row.data.get("event")),
+                str(old) if old else None,
+                str(new) if new else None,
+                self.escalate_after,
+            )
+            await send.post(row.recipient or self.deps.summary_channel, message)
+        elif kind == notices.POLICY_NOTICE:
+            event = str(row.data.get("event", ""))
+            report = await policy_report(self.deps) if event == "ended" else None
+            message = timely.policy_notice(event, row.data, await window(db), self.deps.clock.now(), tz, report)
+            await send.post(row.recipient or self.deps.summary_channel, message)
+        elif kind == notices.SUMMARY_POST:
+            summary = await pending_summary(self.deps, self.overdue_after)
+            await send.post(row.recipient or self.deps.summary_channel, timely.summary_message(summary, tz))
+        elif kind == notices.HOME_REFRESH:
+            assert row.recipient is not None
+            if await has_home(self.deps, row.recipient):
+                view = home_view(await home_for(self.deps, row.recipient), tz)
+                await send.call("views.publish", user_id=row.recipient, view=view)
+        else:
+            raise Undeliverable(f"unknown outbox kind {kind!r}")

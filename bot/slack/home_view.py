@@ -1,0 +1,68 @@
+"""The App Home view: the review queue with buttons, my requests, the policy countdown. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain.models import ChangeRequest
+from bot.services.home import Home
+from bot.slack import ids
+from bot.slack.blocks import Block, context, section
+from bot.slack.text import link, mention, safe, when
+from bot.slack.timely import policy_line
+
+MODAL_MAX_BLOCKS = 100
+
+
+def _queue_item(req: ChangeRequest, tz: ZoneInfo) -> list[Block]:
+    return [
+        section(
+            f"*{req.ref}* {link(req.draft.url, req.draft.title[:120])}\nfrom {mention(req.requester)}"
+            f" · {safe(req.draft.service, 60) or 'no service'} · {safe(req.draft.environment, 40)}"
+            f" · asked {when(req.created_at, tz)}"
+        ),
+        {
+            "type": "actions",
+            "block_id": f"home:{req.id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ids.APPROVE,
+                    "style": "primary",
+                    "value": str(req.id),
+                    "text": {"type": "plain_text", "text": "Approve"},
+                },
+                {
+                    "type": "button",
+                    "action_id": ids.DENY,
+                    "style": "danger",
+                    "value": str(req.id),
+                    "text": {"type": "plain_text", "text": "Deny"},
+                },
+            ],
+        },
+    ]
+
+
+def home_view(home: Home, tz: ZoneInfo) -> dict[str, Any]:
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "signoff"}},
+        section(policy_line(home.window, home.now, tz)),
+        {"type": "divider"},
+        section(f"*Your review queue ({home.queue.total})*" + ("" if home.queue.total else "\nNothing waits for you.")),
+    ]
+    for req in home.queue.items:
+        blocks += _queue_item(req, tz)
+    if home.queue.total > len(home.queue.items):
+        blocks.append(context(f"…and {home.queue.total - len(home.queue.items)} more; oldest first."))
+    blocks += [{"type": "divider"}, section(f"*Your requests ({home.mine.total})*")]
+    lines = [
+        f"• *{r.ref}* {safe(r.draft.title, 100)} · {r.status.value.replace('_', ' ')}"
+        + (f" · {mention(r.reviewer)}" if r.reviewer and r.status.value == "pending" else "")
+        for r in home.mine.items
+    ]
+    blocks.append(section("\n".join(lines) if lines else "You have not asked for sign-off yet. Type `/signoff`."))
+    if home.mine.total > len(home.mine.items):
+        blocks.append(context(f"…and {home.mine.total - len(home.mine.items)} older ones."))
+    return {"type": "home", "blocks": blocks[:MODAL_MAX_BLOCKS]}
