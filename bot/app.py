@@ -17,6 +17,7 @@ from bot.http.api import PipelineApi
 from bot.http.auth import ApiTokens
 from bot.http.server import build_web_app
 from bot.roster import RosterSource
+from bot.scheduler import Scheduler
 from bot.services import policy_state
 from bot.services.changes import ChangeFeed
 from bot.services.deps import Deps
@@ -45,6 +46,7 @@ class Signoff:
     client: AsyncWebClient
     bolt: AsyncApp
     outbox: OutboxWorker
+    scheduler: Scheduler
     background: Background
     http_app: web.Application
     identity: dict[str, str | None]
@@ -58,6 +60,7 @@ class Signoff:
         await policy_state.initialise(self.db, self.settings.policy_start, self.settings.policy_days, self.clock.now())
         await self._check_token()
         self.outbox.start()
+        await self.scheduler.start()
         self._runner = web.AppRunner(self.http_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
@@ -100,6 +103,7 @@ class Signoff:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.scheduler.stop()
         await self.background.close()
         await self.outbox.stop()
         await self.db.close()
@@ -125,6 +129,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         summary_channel=settings.summary_channel,
         committed=committed,
     )
+    scheduler = Scheduler(
+        deps, settings.summary_cron, settings.timezone, settings.reminder_after, settings.escalate_after
+    )
+    deps.policy_changed = scheduler.policy_changed
     worker.renderer = SlackRenderer(deps, settings.tz, settings.reminder_after, settings.escalate_after)
     background = Background()
     identity: dict[str, str | None] = {}
@@ -142,6 +150,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         client=client,
         bolt=bolt,
         outbox=worker,
+        scheduler=scheduler,
         background=background,
         http_app=web_app,
         identity=identity,

@@ -23,6 +23,9 @@ HELP = """*signoff* records and routes senior sign-off on AI-assisted production
 • `/signoff pending` lists your open requests and your reviews
 • `/signoff cancel CR-42` withdraws your pending request
 • `/signoff away` / `/signoff back` pause or resume new reviews for you
+• `/signoff summary` posts the pending changes in the summary channel
+• `/signoff policy` shows the policy's dates; admins: `/signoff policy extend 30`, `/signoff policy end`
+• `/signoff report` shows the report for the policy period
 • `/signoff help` shows this"""
 
 _STATUS_WORD = {

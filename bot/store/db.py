@@ -83,6 +83,12 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
+    async def checkpoint(self) -> None:
+        """Fold the WAL back into the database file so it does not grow without bound."""
+        async with self._lock:
+            assert self._writer is not None
+            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         assert self._reader is not None, "Database.open() was not called"
         async with self._reader.execute(sql, tuple(params)) as cur:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import actions, commands, guards, views
+from bot.slack.listeners import actions, commands, events, guards, views
 from bot.slack.listeners.context import ListenerContext
 
 
@@ -13,6 +13,7 @@ def register_all(app: AsyncApp, ctx: ListenerContext) -> None:
     commands.register(app, ctx)
     actions.register(app, ctx)
     views.register(app, ctx)
+    events.register(app, ctx)
 
 
 __all__ = ["ListenerContext", "register_all"]

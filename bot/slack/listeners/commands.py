@@ -1,8 +1,9 @@
-"""The /signoff slash command and its subcommands."""
+"""The /signoff slash command: parse the subcommand, call a service, answer privately."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -13,13 +14,19 @@ from bot.domain.models import parse_ref
 from bot.errors_map import slack_text
 from bot.services import queries
 from bot.services.cancel_request import cancel_request
+from bot.services.policy_lifecycle import end_policy, extend_policy
+from bot.services.policy_state import window
+from bot.services.report import policy_report
 from bot.services.set_availability import set_availability
-from bot.slack import blocks, modals
+from bot.services.summary import post_summary
+from bot.slack import blocks, modals, timely
 from bot.slack.listeners.context import ListenerContext
-from bot.slack.text import safe
+from bot.slack.text import safe, when
 from bot.store import requests as store
 
 log = logging.getLogger(__name__)
+Reply = tuple[str, list[dict[str, Any]] | None]
+Handler = Callable[[ListenerContext, str, str], Awaitable[Reply]]
 
 
 def _ref_arg(verb: str, arg: str) -> int:
@@ -29,9 +36,76 @@ def _ref_arg(verb: str, arg: str) -> int:
     return request_id
 
 
-async def _reply(ack: AsyncAck, text: str, body_blocks: list[dict[str, Any]] | None = None) -> None:
-    """Answer the command privately, always as JSON."""
-    await ack(text=text, blocks=body_blocks, response_type="ephemeral")
+async def _help(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    return blocks.HELP, None
+
+
+async def _status(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    req = await queries.get_request(ctx.deps, _ref_arg("status", arg))
+    reviewers = await store.all_reviewers(ctx.deps.db, req.id)
+    return blocks.status_message(req, reviewers, ctx.tz)
+
+
+async def _pending(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    return blocks.pending_message(await queries.pending_for(ctx.deps, user), ctx.tz)
+
+
+async def _cancel(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    req = await cancel_request(ctx.deps, _ref_arg("cancel", arg), user)
+    return f"{req.ref} is cancelled. Its reviewer's message now says so.", None
+
+
+async def _away(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    changed = await set_availability(ctx.deps, user, away=True)
+    if not changed:
+        return "No change: you were already marked away.", None
+    return "You are marked away: no new reviews will be routed to you. `/signoff back` undoes it.", None
+
+
+async def _back(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    changed = await set_availability(ctx.deps, user, away=False)
+    if not changed:
+        return "No change: you were already marked back.", None
+    return "Welcome back: new reviews can be routed to you again.", None
+
+
+async def _policy(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    action, _, rest = arg.partition(" ")
+    action = action.lower()
+    if action == "":
+        return timely.policy_status(await window(ctx.deps.db), ctx.deps.clock.now(), ctx.tz)
+    if action == "extend":
+        days = rest.strip()
+        if not days.isdigit():
+            raise InvalidInput({"days": "is missing. Usage: `/signoff policy extend 30` (days)"})
+        extended = await extend_policy(ctx.deps, user, int(days))
+        return f"The policy now ends {when(extended.end, ctx.tz)}. The summary channel was told.", None
+    if action == "end":
+        result = await end_policy(ctx.deps, user)
+        return f"The policy has ended. {result.expired} pending request(s) expired. The summary channel was told.", None
+    raise InvalidInput({"policy": "Usage: `/signoff policy`, `/signoff policy extend 30`, `/signoff policy end`"})
+
+
+async def _summary(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    await post_summary(ctx.deps)
+    return f"Posting the pending summary in <#{ctx.deps.summary_channel}>.", None
+
+
+async def _report(ctx: ListenerContext, user: str, arg: str) -> Reply:
+    return timely.report_message(await policy_report(ctx.deps), ctx.tz)
+
+
+SUBCOMMANDS: dict[str, Handler] = {
+    "help": _help,
+    "status": _status,
+    "pending": _pending,
+    "cancel": _cancel,
+    "away": _away,
+    "back": _back,
+    "policy": _policy,
+    "summary": _summary,
+    "report": _report,
+}
 
 
 def register(app: AsyncApp, ctx: ListenerContext) -> None:
@@ -48,34 +122,18 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
 
     @app.command("/signoff")
     async def signoff(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        user = body["user_id"]
         verb, _, arg = str(body.get("text", "")).strip().partition(" ")
-        verb, arg = verb.lower(), arg.strip()
+        verb = verb.lower()
+        if verb == "":
+            await ack()
+            ctx.background.spawn(open_form(body["trigger_id"], respond), "views.open request form")
+            return
+        handler = SUBCOMMANDS.get(verb)
         try:
-            if verb == "":
-                await ack()
-                ctx.background.spawn(open_form(body["trigger_id"], respond), "views.open request form")
-            elif verb == "help":
-                await _reply(ack, blocks.HELP)
-            elif verb == "status":
-                req = await queries.get_request(ctx.deps, _ref_arg(verb, arg))
-                reviewers = await store.all_reviewers(ctx.deps.db, req.id)
-                text, body_blocks = blocks.status_message(req, reviewers, ctx.tz)
-                await _reply(ack, text, body_blocks)
-            elif verb == "pending":
-                text, body_blocks = blocks.pending_message(await queries.pending_for(ctx.deps, user), ctx.tz)
-                await _reply(ack, text, body_blocks)
-            elif verb == "cancel":
-                req = await cancel_request(ctx.deps, _ref_arg(verb, arg), user)
-                await _reply(ack, f"{req.ref} is cancelled. Its reviewer's message now says so.")
-            elif verb in ("away", "back"):
-                changed = await set_availability(ctx.deps, user, away=verb == "away")
-                if verb == "away":
-                    msg = "You are marked away: no new reviews will be routed to you. `/signoff back` undoes it."
-                else:
-                    msg = "Welcome back: new reviews can be routed to you again."
-                await _reply(ack, msg if changed else f"No change: you were already marked {verb}.")
+            if handler is None:
+                text, reply_blocks = f"I don't know `{safe(verb, 40)}`.\n{blocks.HELP}", None
             else:
-                await _reply(ack, f"I don't know `{safe(verb, 40)}`.\n{blocks.HELP}")
+                text, reply_blocks = await handler(ctx, body["user_id"], arg.strip())
         except SignoffError as err:
-            await _reply(ack, slack_text(err))
+            text, reply_blocks = slack_text(err), None
+        await ack(text=text, blocks=reply_blocks, response_type="ephemeral")

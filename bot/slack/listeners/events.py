@@ -1,0 +1,32 @@
+"""Events: app_home_opened publishes the person's App Home."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services.home import home_for, opened_home
+from bot.slack.home_view import home_view
+from bot.slack.listeners.context import ListenerContext
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, ctx: ListenerContext) -> None:
+    async def publish(user: str) -> None:
+        view = home_view(await home_for(ctx.deps, user), ctx.tz)
+        await ctx.client.views_publish(user_id=user, view=view)
+
+    @app.event("app_home_opened")
+    async def home_opened(event: dict[str, Any]) -> None:
+        user = event.get("user")
+        if not isinstance(user, str) or event.get("tab", "home") != "home":
+            return
+        await opened_home(ctx.deps, user)
+        ctx.background.spawn(publish(user), "views.publish home")
+
+    @app.event("message")
+    async def ignore_messages() -> None:
+        """Messages in the bot's DM tab need no answer."""
