@@ -204,10 +204,9 @@ def parse_api_tokens(raw: str) -> dict[str, str]:
 
 
 def _model_error_setting(message: str) -> str:
-    for name in HINTS:
-        if name in message:
-            return name
-    return "settings"
+    """The setting a cross-field error names first."""
+    found = [(message.find(name), name) for name in HINTS if name in message]
+    return min(found)[1] if found else "settings"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from bot.app import Signoff, build
-from bot.clock import MovableClock
+from bot.clock import MovableClock, SystemClock
 from bot.config import load_settings
 from bot.domain.models import ChangeRequest
 from bot.services import queries
@@ -99,6 +99,19 @@ class Harness:
             await self.bot.background.idle()
             await self.bot.outbox.drain()
 
+    async def tick(self) -> None:
+        """Run every time-driven sweep once at the clock's current time, then deliver."""
+        await self.bot.scheduler.tick()
+        await self.settle()
+
+    def channel_posts(self) -> list[str]:
+        return [m.text for m in self.slack.posts_in(SUMMARY)]
+
+    async def audit_actions(self, action: str) -> int:
+        row = await self.bot.db.fetchone("SELECT COUNT(*) FROM audit WHERE action = ?", (action,))
+        assert row is not None
+        return int(row[0])
+
     async def ask(self, user: str = "U0JUNIOR1", **form: Any) -> str:
         """Submit the request form; returns the id the person sees, like CR-1."""
         reply = await self.driver.submit(user, ids.REQUEST_FORM, form_values(**form))
@@ -120,8 +133,24 @@ class Harness:
 
 
 @asynccontextmanager
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """A Slack stand-in that outlives several bot runs (restarts)."""
+    slack = FakeSlack(users=USERS, channels=[SUMMARY])
+    await slack.start()
+    try:
+        yield slack
+    finally:
+        await slack.stop()
+
+
+@asynccontextmanager
 async def running(
-    tmp: Path, roster: str = ROSTER, clock: MovableClock | None = None, slack: FakeSlack | None = None, **overrides: Any
+    tmp: Path,
+    roster: str = ROSTER,
+    clock: MovableClock | None = None,
+    slack: FakeSlack | None = None,
+    real_clock: bool = False,
+    **overrides: Any,
 ) -> AsyncIterator[Harness]:
     own_slack = slack is None
     if slack is None:
@@ -133,7 +162,7 @@ async def running(
     clock = clock or MovableClock(datetime.now(UTC))
     overrides.setdefault("POLICY_START", (clock.now() - timedelta(days=1)).isoformat())
     settings = load_settings(_env_file=None, **settings_env(tmp, slack, **overrides))
-    bot = build(settings, clock=clock)
+    bot = build(settings, clock=SystemClock() if real_clock else clock)
     await bot.start()
     session = aiohttp.ClientSession()
     try:

@@ -51,6 +51,11 @@ def test_defaults() -> None:
         ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE", "unknown time zone"),
         ({"SLACK_API_URL": "slack.com"}, "SLACK_API_URL", "http"),
         ({"SUMMARY_CHANNEL": ...}, "SUMMARY_CHANNEL", "is not set"),
+        ({"SUMMARY_CRON": "0 9 * * 8"}, "SUMMARY_CRON", "is invalid"),
+        ({"REMINDER_AFTER": "4 hours"}, "REMINDER_AFTER", "is invalid"),
+        ({"REMINDER_AFTER": "2d", "ESCALATE_AFTER": "1d"}, "ESCALATE_AFTER", "longer than REMINDER_AFTER"),
+        ({"API_TOKENS": "ci:short"}, "API_TOKENS", "shorter than 24"),
+        ({"API_TOKENS": "just-a-token-without-a-name"}, "API_TOKENS", "not name:token"),
     ],
 )
 def test_each_bad_setting_is_named(changes: dict[str, Any], setting: str, words: str) -> None:

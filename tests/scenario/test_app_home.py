@@ -1,0 +1,59 @@
+"""App Home shows a reviewer's queue with buttons, a requester's requests, and the policy
+countdown, and refreshes when its content changes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.slack import ids
+from tests.harness import Harness
+
+
+async def open_home(h: Harness, user: str) -> None:
+    body = {
+        "type": "event_callback",
+        "team_id": "T0TEAM",
+        "api_app_id": "A0SIGNOFF",
+        "event_id": f"Ev{user}{len(h.slack.calls)}",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home"},
+    }
+    reply = await h.driver.post_signed(json.dumps(body), "application/json")
+    assert reply.status == 200
+    await h.settle()
+
+
+def last_home(h: Harness, user: str) -> list[dict[str, Any]]:
+    calls = [c for c in h.slack.calls_to("views.publish") if c.args["user_id"] == user]
+    assert calls, f"no Home published for {user}"
+    view = calls[-1].args["view"]
+    return list(view["blocks"])
+
+
+async def test_reviewer_queue_requester_list_and_countdown(h: Harness) -> None:
+    ref = await h.ask("U0JUNIOR1", title="Rotate TLS certs")
+    await open_home(h, "U0SENIOR1")
+    blocks = last_home(h, "U0SENIOR1")
+    texts = "\n".join(b.get("text", {}).get("text", "") for b in blocks if b["type"] == "section")
+    assert "days left" in texts
+    assert "*Your review queue (1)*" in texts and ref in texts
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions[0]["elements"]] == [ids.APPROVE, ids.DENY]
+
+    await open_home(h, "U0JUNIOR1")
+    mine = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0JUNIOR1") if b["type"] == "section")
+    assert f"*{ref}* Rotate TLS certs · pending · <@U0SENIOR1>" in mine
+
+    before = len(h.slack.calls_to("views.publish"))
+    await h.driver.click("U0SENIOR1", ids.APPROVE, actions[0]["elements"][0]["value"])
+    await h.settle()
+    assert len(h.slack.calls_to("views.publish")) == before + 2  # both Homes refreshed
+    assert not [b for b in last_home(h, "U0SENIOR1") if b["type"] == "actions"]
+    mine = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0JUNIOR1") if b["type"] == "section")
+    assert f"*{ref}* Rotate TLS certs · approved" in mine
+
+
+async def test_people_who_never_opened_home_get_no_publish(h: Harness) -> None:
+    await h.ask("U0JUNIOR1")
+    assert h.slack.calls_to("views.publish") == []

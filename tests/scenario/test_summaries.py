@@ -1,0 +1,73 @@
+"""The summary channel gets the pending changes: the true count, oldest first, overdue ones
+flagged, and the days left. It posts on SUMMARY_CRON in TIMEZONE (crontab weekdays, Sunday = 0),
+on demand, and once after downtime; any number of requests fits Slack's limits."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.clock import MovableClock
+from tests.fakes import block_rules
+from tests.harness import Harness, running
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def summaries(h: Harness) -> list[object]:
+    return [m for m in h.slack.posts_in("C0SIGNOFF") if m.text.startswith("Pending sign-offs")]
+
+
+async def test_summary_on_demand_lists_oldest_first_and_flags_overdue(h: Harness) -> None:
+    old = await h.ask("U0JUNIOR1", title="Old change")
+    h.clock.advance(timedelta(hours=5))
+    new = await h.ask("U0JUNIOR2", title="New change")
+    reply = (await h.driver.command("U0NOBODY", "summary")).json()
+    assert reply["text"] == "Posting the pending summary in <#C0SIGNOFF>."
+    await h.settle()
+    [post] = summaries(h)
+    text = "\n".join(b["text"]["text"] for b in post.blocks if b["type"] == "section")
+    assert text.startswith("*Pending sign-offs: 2*")
+    assert "days left" in text
+    assert text.index(old) < text.index(new)
+    old_line = next(line for line in text.splitlines() if old in line)
+    new_line = next(line for line in text.splitlines() if new in line)
+    assert "overdue" in old_line and "waiting 5h00m" in old_line and "<@U0SENIOR1>" in old_line
+    assert "overdue" not in new_line
+
+
+async def test_five_hundred_pending_fit_and_show_the_true_count(h: Harness) -> None:
+    body = {"title": "x" * 150, "url": "https://e.example/" + "p" * 500, "ai_assisted": True, "requester": "U0JUNIOR1"}
+    results = await asyncio.gather(*(h.api("POST", "/api/v1/requests", body) for _ in range(500)))
+    assert {s for s, _ in results} == {201}
+    await h.driver.command("U0NOBODY", "summary")
+    await h.settle()
+    [post] = summaries(h)
+    assert block_rules.check_message({"text": post.text, "blocks": post.blocks}) is None
+    assert post.text == "Pending sign-offs: 500"
+    shown = sum(b["text"]["text"].count("• *CR-") for b in post.blocks if b["type"] == "section")
+    assert 0 < shown < 500
+    assert post.blocks[-1]["elements"][0]["text"].startswith(f"…and {500 - shown} more")
+
+
+async def test_scheduled_on_weekday_mornings_in_the_configured_zone(tmp_path: Path) -> None:
+    monday_0859 = datetime(2026, 11, 30, 8, 59, tzinfo=BERLIN)  # a Monday
+    clock = MovableClock(monday_0859)
+    async with running(tmp_path, clock=clock, TIMEZONE="Europe/Berlin", SUMMARY_CRON="0 9 * * 1-5") as h:
+        await h.tick()
+        assert summaries(h) == []
+        clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN))
+        await h.tick()
+        await h.tick()
+        assert len(summaries(h)) == 1
+        clock.set(datetime(2026, 12, 5, 9, 30, tzinfo=BERLIN))  # Saturday: Tue..Fri were missed while "down"
+        await h.tick()
+        assert len(summaries(h)) == 2  # the missed weekday slots post once, not four times
+        clock.set(datetime(2026, 12, 6, 9, 30, tzinfo=BERLIN))  # Sunday
+        await h.tick()
+        assert len(summaries(h)) == 2
+        clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=BERLIN))  # Monday again
+        await h.tick()
+        assert len(summaries(h)) == 3
