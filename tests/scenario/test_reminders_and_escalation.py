@@ -66,7 +66,7 @@ async def test_with_nobody_else_eligible_it_goes_to_the_claim_button(tmp_path: P
         req = await h.get(ref)
         assert req.status is Status.PENDING and req.reviewer is None
         [post] = [m for m in h.slack.posts_in("C0SIGNOFF") if "needs a senior reviewer" in m.text]
-        assert [b for b in post.blocks if b["type"] == "actions"][0]["elements"][0]["action_id"] == ids.CLAIM
+        assert next(b for b in post.blocks if b["type"] == "actions")["elements"][0]["action_id"] == ids.CLAIM
         assert "posted in <#C0SIGNOFF>" in h.slack.dms("U0JUNIOR1")[-1].text
 
 

@@ -25,7 +25,7 @@ def test_durations(text: str, value: timedelta) -> None:
 
 @pytest.mark.parametrize("text", ["", "4", "4 hours", "1w", "-3h", "0s", "h"])
 def test_bad_durations(text: str) -> None:
-    with pytest.raises(ValueError, match="duration|zero"):
+    with pytest.raises(ValueError, match=r"duration|zero"):
         parse_duration(text)
 
 
