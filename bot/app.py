@@ -59,7 +59,7 @@ class Signoff:
         await self.db.open()
         await policy_state.initialise(self.db, self.settings.policy_start, self.settings.policy_days, self.clock.now())
         await self._check_token()
-        self.outbox.start()
+        await self.outbox.start()
         await self.scheduler.start()
         self._runner = web.AppRunner(self.http_app, access_log=None)
         await self._runner.setup()

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
 IDLE_POLL_SECONDS = 5.0
+CLAIM_LEASE = timedelta(minutes=2)  # longer than any one delivery; a crashed claim is retried after it
 HISTORY_LOOKBACK = 200  # messages searched for an earlier, unanswered post
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout"}
@@ -111,7 +112,6 @@ class Sender:
                 if key is not None:
                     await rows.save_message(db, key, *found)
                 return
-        await rows.mark_in_flight(db, row.id)
         data = await self.call(
             "chat.postMessage",
             channel=channel,
@@ -145,7 +145,10 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        released = await rows.release_claims(self.db, self._clock.now())
+        if released:
+            log.info("outbox: %d delivery attempt(s) interrupted by a stop will be checked and retried", released)
         self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
@@ -183,6 +186,8 @@ class OutboxWorker:
 
     async def _attempt(self, row: OutboxRow) -> None:
         assert self.renderer is not None, "OutboxWorker.renderer was not set"
+        if not await rows.claim(self.db, row, self._clock.now(), CLAIM_LEASE):
+            return  # another worker (or process) has it
         try:
             await self.renderer.deliver(row, Sender(self, row))
         except Retry as exc:

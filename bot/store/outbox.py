@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.store.db import Conn, Database, from_db, to_db
@@ -84,10 +84,27 @@ async def mark_sent(db: Database, row_id: int, now: datetime) -> None:
         )
 
 
-async def mark_in_flight(db: Database, row_id: int) -> None:
-    """Written before a post, so a crash mid-call is known at the next attempt."""
+async def claim(db: Database, row: OutboxRow, now: datetime, lease: timedelta) -> bool:
+    """Take the row for one attempt. Only one worker (of any process) wins; a crashed
+    worker's lease runs out and the row is due again, marked as possibly delivered."""
     async with db.transaction() as conn:
-        await conn.execute("UPDATE outbox SET last_error = ? WHERE id = ? AND status = 'pending'", (IN_FLIGHT, row_id))
+        cur = await conn.execute(
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ?"
+            " WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? AND attempts = ?",
+            (to_db(now + lease), IN_FLIGHT, row.id, to_db(now), row.attempts),
+        )
+        return cur.rowcount == 1
+
+
+async def release_claims(db: Database, now: datetime) -> int:
+    """At start: rows claimed by a process that died are due again at once (and checked
+    for an earlier delivery before any post), instead of waiting out their lease."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND last_error = ? AND next_attempt_at > ?",
+            (to_db(now), IN_FLIGHT, to_db(now)),
+        )
+        return cur.rowcount
 
 
 async def mark_retry(db: Database, row_id: int, when: datetime, error: str) -> None:
