@@ -1,4 +1,4 @@
-"""Command line: `signoff serve` runs the bot; `signoff request` and `signoff status` gate a deploy."""
+"""Command line: `signoff serve` runs the bot; `request` and `status` gate a deploy; `audit` checks the trail."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 import signal
 import sys
 
-from bot import __version__
+from bot import __version__, audit_cli
 from bot.gate.commands import add_parsers
 
 EXIT_CONFIG = 3
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Slack bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)")
     serve.set_defaults(run=None)
     add_parsers(sub)
+    audit_cli.add_parser(sub)
     return parser
 
 

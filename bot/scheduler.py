@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -19,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.domain.schedule import cron_fields
 from bot.services import policy_state
+from bot.services.anchor import sweep_anchor
 from bot.services.deps import Deps
 from bot.services.policy_lifecycle import sweep_policy
 from bot.services.review_timers import sweep_reviews
@@ -45,6 +47,10 @@ class Scheduler:
         await self.policy()
         await self.reviews()
         await self.summary()
+        await self.anchor()
+
+    async def anchor(self) -> None:
+        await sweep_anchor(self.deps, ZoneInfo(self.timezone))
 
     async def policy(self) -> None:
         result = await sweep_policy(self.deps)
@@ -74,6 +80,7 @@ class Scheduler:
         aps.add_job(self.policy, IntervalTrigger(seconds=SWEEP_SECONDS), id="policy")
         aps.add_job(self.reviews, IntervalTrigger(seconds=SWEEP_SECONDS), id="reviews")
         aps.add_job(self.summary, CronTrigger(**cron_fields(self.summary_cron), timezone=self.timezone), id="summary")
+        aps.add_job(self.anchor, IntervalTrigger(seconds=SWEEP_SECONDS), id="anchor")
         aps.add_job(self.maintenance, IntervalTrigger(seconds=MAINTENANCE_SECONDS), id="maintenance")
         aps.start()
         self._aps = aps

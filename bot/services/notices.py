@@ -17,6 +17,7 @@ REMINDER_DM = "reminder_dm"  # nudge the current reviewer
 CHANNEL_NOTE = "channel_note"  # a line in the summary channel; data.event says what happened
 POLICY_NOTICE = "policy_notice"  # policy warnings, extension, the end (with the report)
 SUMMARY_POST = "summary_post"  # the pending-changes summary
+AUDIT_ANCHOR = "audit_anchor"  # the day's last audit hash, posted as an independent copy
 HOME_REFRESH = "home_refresh"  # republish someone's App Home, if they ever opened it
 
 # data.event values for REQUESTER_DM
@@ -67,3 +68,7 @@ def summary_post(channel: str) -> Notice:
 
 def home_refresh(user: str) -> Notice:
     return Notice(HOME_REFRESH, None, user)
+
+
+def audit_anchor(channel: str, **data: object) -> Notice:
+    return Notice(AUDIT_ANCHOR, None, channel, dict(data))

@@ -86,6 +86,10 @@ class SlackRenderer:
         elif kind == notices.SUMMARY_POST:
             summary = await pending_summary(self.deps, self.overdue_after)
             await send.post(row.recipient or self.deps.summary_channel, timely.summary_message(summary, tz))
+        elif kind == notices.AUDIT_ANCHOR:
+            data = row.data
+            message = timely.anchor_message(str(data["day"]), int(str(data["seq"])), str(data["hash"]))
+            await send.post(row.recipient or self.deps.summary_channel, message)
         elif kind == notices.HOME_REFRESH:
             assert row.recipient is not None
             if await has_home(self.deps, row.recipient):

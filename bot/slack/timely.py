@@ -147,3 +147,11 @@ def summary_message(summary: Summary, tz: ZoneInfo) -> Message:
     if total == 0:
         blocks.append(context("Nothing is waiting for sign-off."))
     return f"Pending sign-offs: {total}", blocks
+
+
+def anchor_message(day: str, seq: int, digest: str) -> Message:
+    line = (
+        f":lock: Audit anchor for {day}: row {seq}, sha256 `{digest}`. "
+        "`signoff audit verify` on the database must reproduce this hash at this row."
+    )
+    return f"Audit anchor for {day}: row {seq}", [section(line)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,3 +60,29 @@ async def append(conn: Conn, at: datetime, entry: AuditEntry) -> int:
         (seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details, prev, digest),
     )
     return seq
+
+
+COLUMNS = ("seq", "at", "actor", "action", "request_id", "reason", "details", "prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"audit row {self.seq}: {self.problem}"
+
+
+def verify_rows(rows: Iterable[Sequence[Any]]) -> tuple[int, str, ChainBreak | None]:
+    """Walk the chain in seq order: (rows checked, last hash, the first break or None)."""
+    prev_hash, prev_seq, count = GENESIS, 0, 0
+    for seq, at, actor, action, request_id, reason, details, row_prev, digest in rows:
+        if seq != prev_seq + 1:
+            return count, prev_hash, ChainBreak(prev_seq + 1, f"missing: the next row found is {seq}")
+        if row_prev != prev_hash:
+            return count, prev_hash, ChainBreak(seq, "prev_hash does not match the row before it")
+        if chain_hash(prev_hash, canonical(seq, at, actor, action, request_id, reason, details)) != digest:
+            return count, prev_hash, ChainBreak(seq, "its contents do not match its hash (the row was changed)")
+        prev_hash, prev_seq, count = digest, seq, count + 1
+    return count, prev_hash, None
