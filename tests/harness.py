@@ -19,6 +19,7 @@ from bot.config import load_settings
 from bot.domain.models import ChangeRequest
 from bot.services import queries
 from bot.slack import ids
+from bot.store.db import to_db
 from tests.fakes.driver import SlackDriver, form_values
 from tests.fakes.signing import SIGNING_SECRET
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -103,6 +104,16 @@ class Harness:
         """Run every time-driven sweep once at the clock's current time, then deliver."""
         await self.bot.scheduler.tick()
         await self.settle()
+
+    async def add_reviewer(self, ref: str, user: str, approvals_needed: int = 2) -> None:
+        """Give a request ``user`` as a second active reviewer (as a two-senior policy would)."""
+        request_id = int(ref.removeprefix("CR-"))
+        async with self.bot.db.transaction() as conn:
+            await conn.execute("UPDATE requests SET approvals_needed = ? WHERE id = ?", (approvals_needed, request_id))
+            await conn.execute(
+                "INSERT INTO assignments (request_id, reviewer, assigned_at, how) VALUES (?, ?, ?, 'routed')",
+                (request_id, user, to_db(self.clock.now())),
+            )
 
     def channel_posts(self) -> list[str]:
         return [m.text for m in self.slack.posts_in(SUMMARY)]

@@ -81,7 +81,7 @@ def outcome_line(req: ChangeRequest, tz: ZoneInfo) -> str:
     if req.status is Status.APPROVED:
         return f":white_check_mark: Approved by {mention(req.decided_by)} at {at}"
     if req.status is Status.DENIED:
-        return f":x: Denied by {mention(req.decided_by)} at {at}: {safe(req.reason or '', 1500)}"
+        return f":x: Denied by {mention(req.decided_by)} at {at}"
     if req.status is Status.CANCELLED:
         return f":no_entry_sign: Cancelled by {mention(req.decided_by)} at {at}"
     if req.status is Status.EXPIRED:
@@ -93,6 +93,14 @@ def outcome_line(req: ChangeRequest, tz: ZoneInfo) -> str:
         if req.reviewer
         else "Waiting for a reviewer to claim it"
     )
+
+
+def outcome(req: ChangeRequest, tz: ZoneInfo) -> Block:
+    """The outcome as a context block; a denial's reason rides along as plain_text, never parsed."""
+    elements: list[dict[str, Any]] = [{"type": "mrkdwn", "text": clip(outcome_line(req, tz), SECTION_MAX)}]
+    if req.status is Status.DENIED and req.reason:
+        elements.append({"type": "plain_text", "text": clip(f"Reason: {req.reason}", 2000), "emoji": False})
+    return {"type": "context", "elements": elements}
 
 
 def review_message(req: ChangeRequest, viewer: str, can_decide: bool, tz: ZoneInfo) -> Message:
@@ -127,7 +135,7 @@ def review_message(req: ChangeRequest, viewer: str, can_decide: bool, tz: ZoneIn
     elif req.status is Status.PENDING:
         blocks.append(context("Moved to the summary channel for any senior to claim; this message no longer decides."))
     else:
-        blocks.append(context(outcome_line(req, tz)))
+        blocks.append(outcome(req, tz))
     return text, blocks
 
 
@@ -158,7 +166,7 @@ def claim_message(req: ChangeRequest, tz: ZoneInfo) -> Message:
     elif req.status is Status.PENDING:
         blocks.append(context(f"Claimed by {mention(req.reviewer)}"))
     else:
-        blocks.append(context(outcome_line(req, tz)))
+        blocks.append(outcome(req, tz))
     return text, blocks
 
 
@@ -181,16 +189,36 @@ def requester_message(req: ChangeRequest, event: str, summary_channel: str, tz: 
     elif req.status is Status.APPROVED:
         line = f":white_check_mark: {ref} was approved by {mention(req.decided_by)}. You may ship it."
     elif req.status is Status.DENIED:
-        line = f":x: {ref} was denied by {mention(req.decided_by)}.\n*Reason:* {safe(req.reason or '', 2000)}"
+        line = f":x: {ref} was denied by {mention(req.decided_by)}."
     else:
         line = f"{ref}: {outcome_line(req, tz)}"
-    return f"{line} ({title})", [section(f"{line}\n*{ref}*: {title}")]
+    body: list[Block] = [section(line), _plain_context(f"{ref}: {req.draft.title}")]
+    fallback = f"{line} ({title})"
+    if req.status is Status.DENIED and event == "decided":
+        body.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "plain_text",
+                    "text": clip(f"Reason: {req.reason or ''}", SECTION_MAX),
+                    "emoji": False,
+                },
+            }
+        )
+        fallback += f" Reason: {safe(req.reason or '', 2000)}"
+    return fallback, body
+
+
+def _plain_context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "plain_text", "text": clip(text, 2000), "emoji": False}]}
 
 
 def status_message(req: ChangeRequest, reviewers: list[str], tz: ZoneInfo) -> Message:
     word = _STATUS_WORD[req.status]
     blocks: list[Block] = [_header(req), _facts(req), *_description(req)]
     lines = [f"*Status:* {word}. {outcome_line(req, tz)}", f"*Asked:* {when(req.created_at, tz)}"]
+    if req.status is Status.DENIED and req.reason:
+        lines.append("*Reason:* " + safe(req.reason, 1500))
     if reviewers:
         lines.append("*Reviewers:* " + ", ".join(mention(r) for r in reviewers))
     blocks.append(section("\n".join(lines)))

@@ -5,6 +5,7 @@ Each check returns an error string like Slack's (``invalid_blocks``, ...) or Non
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MESSAGE_BLOCKS = 50
@@ -115,3 +116,27 @@ def check_message(args: dict[str, Any]) -> str | None:
     if blocks is not None:
         return check_blocks(blocks, MESSAGE_BLOCKS)
     return None
+
+
+BROADCASTS = ("<!channel>", "<!here>", "<!everyone>")
+
+
+def parsed_texts(obj: Any) -> list[str]:
+    """Every string Slack parses for mentions: mrkdwn text objects (plain_text is never parsed)."""
+    if isinstance(obj, list):
+        return [t for item in obj for t in parsed_texts(item)]
+    if isinstance(obj, dict):
+        if obj.get("type") == "mrkdwn" and isinstance(obj.get("text"), str):
+            return [obj["text"]]
+        return [t for v in obj.values() for t in parsed_texts(v)]
+    return []
+
+
+def mentions(args: dict[str, Any]) -> list[str]:
+    """Broadcasts and user mentions a message would trigger."""
+    texts = [str(args.get("text") or ""), *parsed_texts(args.get("blocks") or [])]
+    found: list[str] = []
+    for text in texts:
+        found += [b for b in BROADCASTS if b in text]
+        found += re.findall(r"<@[UW][A-Z0-9]+>", text)
+    return found

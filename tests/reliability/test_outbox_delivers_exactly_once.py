@@ -42,8 +42,9 @@ async def test_ten_minutes_of_503_then_everything_once(h: Harness) -> None:
     h.slack.fail_always("chat.postMessage", Failure(status=503))
     h.slack.fail_always("chat.update", Failure(status=503))
     await h.driver.click("U0SENIOR1", ids.APPROVE, ref[3:])
-    status = (await h.driver.command("U0JUNIOR1", f"status {ref}")).json()
-    assert status["text"] == f"{ref}: Approved"  # visible at once, Slack or not
+    status, body = await h.api("GET", f"/api/v1/requests/{ref}")
+    assert status == 200 and body["status"] == "approved"  # visible at once, Slack or not
+    assert body["decided_by"] == "U0SENIOR1"
 
     attempts_at = []
     for _ in range(40):  # ten minutes in 15 s steps

@@ -3,8 +3,6 @@ decision wins; a denial needs a reason; everyone affected sees the outcome."""
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.domain.models import Status
 from bot.slack import ids
 from tests.fakes.driver import reason_values
@@ -100,28 +98,9 @@ async def test_a_forged_button_value_cannot_decide_someone_elses_request(h: Harn
     assert (await h.get(mine)).status is Status.PENDING
 
 
-async def test_fifty_concurrent_approvals_make_one_decision(h: Harness) -> None:
-    ref = await h.ask("U0JUNIOR1")
-    replies = await asyncio.gather(*(h.driver.click("U0SENIOR1", ids.APPROVE, ref[3:]) for _ in range(50)))
-    assert [r.status for r in replies] == [200] * 50
-    await h.settle()
-    decided = await h.bot.db.fetchall("SELECT * FROM audit WHERE action = 'decided'")
-    assert len(decided) == 1
-    assert len([m for m in h.slack.dms("U0JUNIOR1") if "was approved" in m.text]) == 1
-    assert len(h.slack.calls_to("chat.update", ok=True)) == 1
-    assert h.slack.ephemeral_texts() == [f"{ref} is already approved by <@U0SENIOR1>."] * 49
-    assert len(await refusals(h)) == 49
-
-
 async def test_two_approvals_can_be_required_and_count_distinct_people(h: Harness) -> None:
     ref = await h.ask("U0JUNIOR1")
-    async with h.bot.db.transaction() as conn:  # a stricter policy: two seniors
-        await conn.execute("UPDATE requests SET approvals_needed = 2 WHERE id = ?", (int(ref[3:]),))
-        await conn.execute(
-            "INSERT INTO assignments (request_id, reviewer, assigned_at, how)"
-            " VALUES (?, 'U0STAFF1', '2026-01-01T00:00:00.000000Z', 'routed')",
-            (int(ref[3:]),),
-        )
+    await h.add_reviewer(ref, "U0STAFF1")  # a stricter policy: two seniors
     await h.driver.click("U0SENIOR1", ids.APPROVE, ref[3:])
     await h.driver.click("U0SENIOR1", ids.APPROVE, ref[3:])
     await h.settle()
@@ -131,21 +110,3 @@ async def test_two_approvals_can_be_required_and_count_distinct_people(h: Harnes
     await h.settle()
     req = await h.get(ref)
     assert req.status is Status.APPROVED and req.decided_by == "U0STAFF1"
-
-
-async def test_a_reviewer_removed_from_the_roster_is_refused_at_click_time(h: Harness) -> None:
-    ref = await h.ask("U0JUNIOR1")
-    roster = h.tmp / "roster.yml"
-    roster.write_text(
-        roster.read_text().replace(
-            "{user: U0SENIOR1, level: senior, team: payments}", "{user: U0SENIOR1, level: mid, team: payments}"
-        )
-    )
-    import os
-
-    os.utime(roster, ns=(1, 4 * 10**18))
-    await h.driver.click("U0SENIOR1", ids.APPROVE, ref[3:])
-    await h.settle()
-    assert (await h.get(ref)).status is Status.PENDING
-    assert "no longer on the roster as a senior" in h.slack.ephemeral_texts()[0]
-    assert await refusals(h) == [("U0SENIOR1", "not_eligible")]
