@@ -28,6 +28,18 @@ BOT_USER_ID = "U0SIGNOFFBOT"
 TRIGGER_TTL_SECONDS = 3.0
 
 
+def mint_trigger(age_seconds: float = 0.0) -> str:
+    """A trigger_id that carries its issue time, so any process can mint one the stand-in accepts."""
+    return f"{int((time.time() - age_seconds) * 1000)}.{uuid.uuid4().hex[:12]}"
+
+
+def trigger_issued_at(trigger: str) -> float | None:
+    millis, _, rest = trigger.partition(".")
+    if not millis.isdigit() or len(rest) != 12:
+        return None
+    return int(millis) / 1000
+
+
 @dataclass
 class Call:
     method: str
@@ -80,7 +92,7 @@ class FakeSlack:
         self.app_token = APP_TOKEN
         self.delay_seconds = 0.0
         self._scripts: dict[str, _Script] = {}
-        self._triggers: dict[str, float] = {}
+        self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
@@ -90,7 +102,7 @@ class FakeSlack:
         self.port = 0
 
     # --- lifecycle -------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
@@ -98,7 +110,7 @@ class FakeSlack:
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -118,9 +130,7 @@ class FakeSlack:
 
     # --- scripting -------------------------------------------------------
     def issue_trigger(self, age_seconds: float = 0.0) -> str:
-        trigger = f"{next(self._ts)}.{uuid.uuid4().hex[:12]}"
-        self._triggers[trigger] = time.monotonic() - age_seconds
-        return trigger
+        return mint_trigger(age_seconds)
 
     def fail(self, method: str, *failures: Failure) -> None:
         self._scripts.setdefault(method, _Script()).failures.extend(failures)
@@ -239,11 +249,14 @@ class FakeSlack:
 
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = str(args.get("trigger_id", ""))
-        issued = self._triggers.pop(trigger, None)
+        issued = trigger_issued_at(trigger)
         if issued is None:
             return {"ok": False, "error": "invalid_trigger_id"}
-        if time.monotonic() - issued > TRIGGER_TTL_SECONDS:
+        if trigger in self._used_triggers:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        if time.time() - issued > TRIGGER_TTL_SECONDS:
             return {"ok": False, "error": "expired_trigger_id"}
+        self._used_triggers.add(trigger)
         view = args.get("view")
         if isinstance(view, str):
             view = json.loads(view)

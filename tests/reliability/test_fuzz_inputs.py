@@ -122,7 +122,9 @@ slack_payloads = st.fixed_dictionaries(
         "actions": st.lists(
             st.dictionaries(st.sampled_from(["action_id", "value", "action_ts"]), json_values), max_size=2
         ),
-        "view": st.dictionaries(st.sampled_from(["id", "callback_id", "state", "private_metadata"]), json_values),
+        "view": st.dictionaries(
+            st.sampled_from(["id", "type", "callback_id", "state", "private_metadata"]), json_values | st.just("x")
+        ),
         "trigger_id": json_values,
         "response_url": st.just("http://127.0.0.1:9/nowhere"),
     },

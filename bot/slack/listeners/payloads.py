@@ -45,6 +45,7 @@ def check_shape(body: dict[str, Any]) -> None:
     elif kind in ("view_submission", "view_closed"):
         _str(body, "user", "id")
         _str(body, "view", "id")
+        _str(body, "view", "type")  # Bolt reads it before any listener runs
         _str(body, "view", "callback_id")
         state = body["view"].get("state", {})
         if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):

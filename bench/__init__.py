@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure signoff and print tables. Not tests; see README, "Performance"."""

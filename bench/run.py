@@ -1,0 +1,368 @@
+"""signoff benchmarks. Prints tables and writes bench/results/latest.json.
+
+    python bench/run.py            # everything but the soak (about 6 minutes on 2 cores)
+    python bench/run.py --smoke    # a few seconds: proves the scripts work (run by .ci/run)
+    python bench/run.py --soak     # adds 10 minutes of mixed load
+    python bench/run.py --only ack,api
+
+Targets (see README, "Performance") are printed as PASS or MISS; a miss does not fail the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp  # noqa: E402
+
+from bench import procs  # noqa: E402
+from bench.load import SlackTraffic, Stats, open_loop  # noqa: E402
+from bench.seed import seed_audit, seed_requests  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+API_HEADERS = {"Authorization": f"Bearer {procs.API_TOKEN}"}
+
+
+def table(title: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n## {title}")
+    if not rows:
+        return
+    cols = list(rows[0])
+    widths = [max(len(str(c)), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
+    print("| " + " | ".join(str(c).ljust(w) for c, w in zip(cols, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)) + " |")
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+async def create_requests(url: str, n: int, concurrency: int = 16) -> list[tuple[str, str]]:
+    """Create n pending requests through the API; returns (request number, reviewer) pairs."""
+    out: list[tuple[str, str]] = []
+    queue = list(range(n))
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while queue:
+            i = queue.pop()
+            body = {"requester": procs.JUNIORS[i % len(procs.JUNIORS)], "title": f"seed {i}",
+                    "url": "https://git.example.com/pr/1", "ai_assisted": True}
+            async with session.post(f"{url}/api/v1/requests", json=body, headers=API_HEADERS) as r:
+                reply = await r.json()
+                if r.status == 201 and reply["reviewer"]:
+                    out.append((reply["id"].removeprefix("CR-"), reply["reviewer"]))
+
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+    return out
+
+
+async def ack_rates(app_url: str, respond_base: str, decisions: list[tuple[str, str]], rates: list[int],
+                    seconds: float) -> dict[int, Stats]:
+    out = {}
+    traffic = SlackTraffic(respond_base, procs.JUNIORS, decisions)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        for rate in rates:
+            out[rate] = await open_loop(session, f"{app_url}/slack/events", traffic.next_body, rate, seconds)
+    return out
+
+
+async def saturation(app_url: str, respond_base: str, decisions: list[tuple[str, str]], rates: list[int],
+                     seconds: float) -> int:
+    best = 0
+    for rate, stats in (await ack_rates(app_url, respond_base, decisions, rates, seconds)).items():
+        if stats.errors == 0 and stats.pct(99) < 500:
+            best = rate
+        else:
+            break
+    return best
+
+
+async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
+    rates = [10] if smoke else [10, 100, 300]
+    seconds = 2 if smoke else 20
+    stand = procs.standin(work)
+    bot = procs.bot(work, stand.url + "/api/", work / "ack.db").start()
+    floor = procs.floor(work, stand.url + "/api/").start()
+    try:
+        decisions = await create_requests(bot.url, 40 if smoke else 4000)
+        rows = []
+        per_rate: dict[int, dict[str, Any]] = {}
+        for rate in rates:  # the same load on both apps, one after the other, at each rate
+            f = (await ack_rates(floor.url, stand.url, decisions, [rate], seconds))[rate]
+            b = (await ack_rates(bot.url, stand.url, decisions, [rate], seconds))[rate]
+            ratio50, ratio99 = b.pct(50) / f.pct(50), b.pct(99) / f.pct(99)
+            per_rate[rate] = {"floor": f.row(), "bot": b.row(), "ratio_p50": round(ratio50, 2), "ratio_p99": round(ratio99, 2)}
+            for name, s in (("floor", f), ("bot", b)):
+                rows.append({"rate/s": rate, "app": name, **s.row()})
+            rows.append({"rate/s": rate, "app": "bot/floor", "p50_ms": f"{ratio50:.2f}x", "p99_ms": f"{ratio99:.2f}x"})
+        table("Ack latency, signed commands + clicks + submissions, open loop", rows)
+        results["ack"] = per_rate
+        if not smoke:
+            sat_rates = [200, 300, 400, 500, 600, 800, 1000, 1200]
+            sat_floor = await saturation(floor.url, stand.url, decisions, sat_rates, 5)
+            sat_bot = await saturation(bot.url, stand.url, decisions, sat_rates, 5)
+            results["saturation"] = {"floor": sat_floor, "bot": sat_bot}
+            table("Saturation: highest rate with p99 < 500 ms and no errors", [
+                {"app": "floor", "rate/s": sat_floor}, {"app": "bot", "rate/s": sat_bot},
+                {"app": "target", "rate/s": f"bot >= floor/4: {verdict(sat_bot * 4 >= sat_floor)}"},
+            ])
+            at100 = per_rate[100]
+            results["ack_targets"] = {
+                "ratio_100_p50": verdict(at100["ratio_p50"] <= 1.25),
+                "ratio_100_p99": verdict(at100["ratio_p99"] <= 1.25),
+                "errors_100": verdict(at100["bot"]["errors"] == 0),
+            }
+    finally:
+        floor.stop()
+        bot.stop()
+        stand.stop()
+    # Slow Slack: every Web API answer takes 500 ms; nothing before the ack waits on Slack.
+    slow = procs.standin(work, delay=0.5)
+    bot = procs.bot(work, slow.url + "/api/", work / "slow.db").start()
+    try:
+        decisions = await create_requests(bot.url, 40 if smoke else 1500)
+        rate = 10 if smoke else 100
+        s = (await ack_rates(bot.url, slow.url, decisions, [rate], seconds))[rate]
+        fast = results["ack"][rate]["bot"]
+        ratio = s.pct(99) / fast["p99_ms"]
+        results["slow_slack"] = {"rate": rate, "bot": s.row(), "p99_vs_fast": round(ratio, 2)}
+        table("Slow Slack (every Web API call answers after 500 ms)", [
+            {"rate/s": rate, **s.row(), "p99 vs fast Slack": f"{ratio:.2f}x", "target <= 1.25x": verdict(ratio <= 1.25)}
+        ])
+    finally:
+        bot.stop()
+        slow.stop()
+
+
+async def bench_api(work: Path, smoke: bool, results: dict[str, Any]) -> None:
+    stored = 1_000 if smoke else 100_000
+    db = work / "api.db"
+    stand = procs.standin(work)
+    bot = procs.bot(work, stand.url + "/api/", db).start()  # creates the schema
+    bot.stop()
+    seed_requests(db, stored)
+    bot.start()
+    try:
+        rss_before = procs.rss_mb(bot.pid)
+        seconds = 2 if smoke else 10
+        created = 0
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + seconds
+
+            async def creator(k: int) -> None:
+                nonlocal created
+                i = 0
+                while loop.time() < deadline:
+                    i += 1
+                    body = {"requester": procs.JUNIORS[(k + i) % 40], "title": f"load {k}-{i}",
+                            "url": "https://git.example.com/pr/9", "ai_assisted": True}
+                    async with session.post(f"{bot.url}/api/v1/requests", json=body, headers=API_HEADERS) as r:
+                        await r.read()
+                        created += r.status == 201
+
+            t0 = loop.time()
+            await asyncio.gather(*(creator(k) for k in range(32)))
+            rate = created / (loop.time() - t0)
+            rng = random.Random(3)
+            latencies: list[float] = []
+
+            async def getter() -> None:
+                for _ in range(100 if smoke else 1000):
+                    ref = f"CR-{rng.randint(1, stored)}"
+                    t = time.perf_counter()
+                    async with session.get(f"{bot.url}/api/v1/requests/{ref}", headers=API_HEADERS) as r:
+                        await r.read()
+                    latencies.append(time.perf_counter() - t)
+
+            await asyncio.gather(*(getter() for _ in range(4)))
+        latencies.sort()
+        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+        rss_after = procs.rss_mb(bot.pid)
+        results["api"] = {"stored": stored, "creates_per_s": round(rate), "get_p99_ms": round(p99, 2),
+                          "get_p50_ms": round(statistics.median(latencies) * 1000, 2)}
+        results["memory"] = {"rss_mb_start": round(rss_before, 1), "rss_mb_after_load": round(rss_after, 1)}
+        table(f"Pipeline API with {stored:,} requests stored", [
+            {"measure": "creates/s (32 clients)", "value": round(rate), "target": ">= 1000", "": verdict(rate >= 1000)},
+            {"measure": "GET p50 ms", "value": results["api"]["get_p50_ms"], "target": "", "": ""},
+            {"measure": "GET p99 ms", "value": round(p99, 2), "target": "<= 10", "": verdict(p99 <= 10)},
+            {"measure": "RSS MB after storing and serving", "value": round(rss_after, 1), "target": "<= 150",
+             "": verdict(rss_after <= 150)},
+        ])
+    finally:
+        bot.stop()
+        stand.stop()
+
+
+def bench_memory_flat(work: Path, smoke: bool, results: dict[str, Any]) -> None:
+    """RSS with a small and a large database, after the same work: flat means it does not grow with the data."""
+    sizes = [500, 2_000] if smoke else [10_000, 100_000]
+    stand = procs.standin(work)
+    rows = []
+    try:
+        for n in sizes:
+            db = work / f"mem-{n}.db"
+            bot = procs.bot(work, stand.url + "/api/", db).start()
+            bot.stop()
+            seed_requests(db, n)
+            bot.start()
+            asyncio.run(create_requests(bot.url, 200))
+            rows.append({"stored": n, "rss_mb": round(procs.rss_mb(bot.pid), 1)})
+            bot.stop()
+    finally:
+        stand.stop()
+    growth = rows[-1]["rss_mb"] - rows[0]["rss_mb"]
+    results["memory_flat"] = {"rows": rows, "growth_mb": round(growth, 1)}
+    table("Memory against data size", [*rows, {"stored": "growth", "rss_mb": f"{growth:.1f} ({verdict(growth < 20)})"}])
+
+
+async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.clock import SystemClock
+    from bot.roster import RosterSource
+    from bot.services import policy_state, queries
+    from bot.services.deps import Deps
+    from bot.services.summary import pending_summary
+    from bot.slack.timely import summary_message
+    from bot.store.db import Database
+    from bot.store import requests as store
+
+    pending = 500 if smoke else 10_000
+    audit_rows = 10_000 if smoke else 1_000_000
+    db_path = work / "summary.db"
+    db = Database(str(db_path))
+    await db.open()
+    await policy_state.initialise(db, None, 90, datetime.now(UTC))
+    await db.close()
+    seed_requests(db_path, pending, pending_share=1.0)
+    seed_audit(db_path, audit_rows)
+    (work / "roster.yml").write_text(procs.roster_yaml())
+    db = Database(str(db_path))
+    await db.open()
+    deps = Deps(db=db, roster=RosterSource(work / "roster.yml").current, clock=SystemClock(), summary_channel=procs.SUMMARY)
+
+    async def timed(fn: Callable[[], Any], n: int) -> float:
+        samples = []
+        for _ in range(n):
+            t = time.perf_counter()
+            await fn()
+            samples.append(time.perf_counter() - t)
+        return statistics.median(samples) * 1000
+
+    from datetime import timedelta
+
+    async def build_summary() -> None:
+        summary_message(await pending_summary(deps, timedelta(hours=4)), ZoneInfo("UTC"))
+
+    rng = random.Random(5)
+
+    async def status_lookup() -> None:
+        request_id = rng.randint(1, pending)
+        await queries.get_request(deps, request_id)
+        await store.all_reviewers(db, request_id)
+
+    summary_ms = await timed(build_summary, 20)
+    status_ms = await timed(status_lookup, 200)
+    plan = await db.fetchall("EXPLAIN QUERY PLAN SELECT * FROM requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 25")
+    await db.close()
+    results["summary"] = {"pending": pending, "build_ms": round(summary_ms, 2), "audit_rows": audit_rows,
+                          "status_ms": round(status_ms, 3), "plan": [str(r[3]) for r in plan]}
+    table("At scale", [
+        {"measure": f"summary with {pending:,} pending (median)", "ms": round(summary_ms, 2), "target": "<= 100",
+         "": verdict(summary_ms <= 100)},
+        {"measure": f"status lookup with {audit_rows:,} audit rows", "ms": round(status_ms, 3), "target": "<= 5",
+         "": verdict(status_ms <= 5)},
+    ])
+    print("summary query plan:", "; ".join(results["summary"]["plan"]))
+
+
+async def bench_soak(work: Path, results: dict[str, Any], minutes: float) -> None:
+    stand = procs.standin(work)
+    db = work / "soak.db"
+    bot = procs.bot(work, stand.url + "/api/", db).start()
+    try:
+        decisions = await create_requests(bot.url, 3000)
+        rss0 = procs.rss_mb(bot.pid)
+        traffic = SlackTraffic(stand.url, procs.JUNIORS, decisions)
+        samples = []
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            end = time.monotonic() + minutes * 60
+            while time.monotonic() < end:
+                s = await open_loop(session, f"{bot.url}/slack/events", traffic.next_body, 50, 30)
+                await create_requests(bot.url, 200, concurrency=4)
+                samples.append({"t_s": round(minutes * 60 - (end - time.monotonic())), "rss_mb": round(procs.rss_mb(bot.pid), 1),
+                                **s.row()})
+        wal = db.with_name(db.name + "-wal")
+        wal_mb = wal.stat().st_size / 2**20 if wal.exists() else 0.0
+    finally:
+        bot.stop()
+        stand.stop()
+    import subprocess
+
+    verify = subprocess.run([sys.executable, "-m", "bot", "audit", "verify", "--database", str(db)],
+                            capture_output=True, text=True, cwd=procs.ROOT)
+    growth = samples[-1]["rss_mb"] - rss0
+    results["soak"] = {"minutes": minutes, "rss_growth_mb": round(growth, 1), "wal_mb": round(wal_mb, 1),
+                       "audit_verify": verify.returncode == 0, "samples": samples}
+    table("Soak", samples)
+    table("Soak targets", [
+        {"measure": "RSS growth MB", "value": round(growth, 1), "target": "< 20", "": verdict(growth < 20)},
+        {"measure": "WAL MB at the end", "value": round(wal_mb, 1), "target": "< 64", "": verdict(wal_mb < 64)},
+        {"measure": "audit verify", "value": verify.stdout.strip() or verify.stderr.strip(), "target": "ok",
+         "": verdict(verify.returncode == 0)},
+    ])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="a few seconds, to prove the scripts work")
+    parser.add_argument("--soak", action="store_true", help="add the soak (10 minutes of mixed load)")
+    parser.add_argument("--soak-minutes", type=float, default=10.0)
+    parser.add_argument("--only", default="ack,api,memory,summary", help="comma-separated sections")
+    args = parser.parse_args()
+    sections = set(args.only.split(","))
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
+                   f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+        "smoke": args.smoke,
+    }
+    print(f"signoff benchmarks — {results['date']} — {results['machine']}" + (" — SMOKE" if args.smoke else ""))
+    with tempfile.TemporaryDirectory(prefix="signoff-bench-") as tmp:
+        work = Path(tmp)
+        if "ack" in sections:
+            asyncio.run(bench_ack(work, args.smoke, results))
+        if "api" in sections:
+            asyncio.run(bench_api(work, args.smoke, results))
+        if "memory" in sections:
+            bench_memory_flat(work, args.smoke, results)
+        if "summary" in sections:
+            asyncio.run(bench_summary(work, args.smoke, results))
+        if args.soak:
+            asyncio.run(bench_soak(work, results, 0.2 if args.smoke else args.soak_minutes))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / ("smoke.json" if args.smoke else "latest.json")
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
