@@ -63,6 +63,9 @@ class Roster:
         eng = self.engineers.get(user)
         return eng is not None and eng.level.is_senior
 
+    def seniors(self) -> list[str]:
+        return sorted(e.user for e in self.engineers.values() if e.level.is_senior)
+
     def by_email(self, email: str) -> Engineer | None:
         wanted = email.strip().lower()
         for eng in self.engineers.values():

@@ -23,12 +23,13 @@ async def cancel_request(deps: Deps, request_id: int, actor: str) -> ChangeReque
         if refusal is not None:
             await guard.record_refusal(conn, now, actor, request_id, "cancel", refusal)
         else:
+            reviewers = await store.active_reviewers(conn, request_id)  # before the outcome closes them
             await store.set_outcome(conn, request_id, status=Status.CANCELLED, now=now, decided_by=actor)
             await audit.append(conn, now, AuditEntry(actor, "cancelled", request_id))
             await outbox.enqueue(conn, now, notices.review_refresh(request_id))
             if req.reviewer is None:
                 await outbox.enqueue(conn, now, notices.claim_refresh(request_id))
-            for user in {req.requester, *await store.active_reviewers(conn, request_id)}:
+            for user in {req.requester, *reviewers}:
                 await outbox.enqueue(conn, now, notices.home_refresh(user))
             req = await guard.load(conn, request_id)
     if refusal is not None:

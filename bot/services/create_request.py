@@ -82,7 +82,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         if not outcome.required:
             await outbox.enqueue(conn, now, notices.tell_requester(request_id, sub.requester, notices.NOT_REQUIRED))
         else:
-            load, last = await store.reviewer_load(conn)
+            load, last = await store.reviewer_load(conn, roster.seniors())
             reviewer = choose_reviewer(
                 roster, sub.requester, sub.draft.authors, await store.away_users(conn), load, last
             )

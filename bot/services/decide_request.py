@@ -57,6 +57,7 @@ async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason
         if refusal is not None:
             await guard.record_refusal(conn, now, actor, request_id, decision, refusal)
         else:
+            reviewers = await store.active_reviewers(conn, request_id)  # before the outcome closes them
             if decision == "deny":
                 final = True
                 status = Status.DENIED
@@ -79,7 +80,7 @@ async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason
                 ),
             )
             await outbox.enqueue(conn, now, notices.review_refresh(request_id))
-            for user in {req.requester, *await store.active_reviewers(conn, request_id)}:
+            for user in {req.requester, *reviewers}:
                 await outbox.enqueue(conn, now, notices.home_refresh(user))
             req = await guard.load(conn, request_id)
     if refusal is not None:

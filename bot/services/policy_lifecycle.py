@@ -54,13 +54,14 @@ async def _end(conn: Conn, deps: Deps, window: PolicyWindow, now: datetime) -> P
     pending = await many(conn, "SELECT id, requester, reviewer FROM requests WHERE status = 'pending' ORDER BY id")
     for row in pending:
         request_id = int(row["id"])
+        reviewers = await store.active_reviewers(conn, request_id)  # before the outcome closes them
         await store.set_outcome(conn, request_id, status=Status.EXPIRED, now=now, reason="policy ended")
         await audit.append(conn, now, AuditEntry("signoff", "expired", request_id, "policy_ended"))
         await outbox.enqueue(conn, now, notices.tell_requester(request_id, row["requester"], notices.EXPIRED))
         await outbox.enqueue(conn, now, notices.review_refresh(request_id))
         if row["reviewer"] is None:
             await outbox.enqueue(conn, now, notices.claim_refresh(request_id))
-        for user in {row["requester"], *await store.active_reviewers(conn, request_id)}:
+        for user in {row["requester"], *reviewers}:
             await outbox.enqueue(conn, now, notices.home_refresh(user))
     ended_by = await meta.get_in(conn, ENDED_BY)
     await audit.append(

@@ -17,7 +17,7 @@ from datetime import datetime
 from bot.domain.policy import PolicyWindow
 from bot.store import audit, meta
 from bot.store.audit import AuditEntry
-from bot.store.db import Conn, Database, from_db, to_db
+from bot.store.db import Conn, Database, Row, from_db, many, to_db
 
 log = logging.getLogger(__name__)
 
@@ -53,25 +53,25 @@ async def initialise(db: Database, configured_start: datetime | None, configured
                     )
 
 
-async def window_in(conn: Conn) -> PolicyWindow:
-    start = await meta.get_in(conn, START)
-    days = await meta.get_in(conn, DAYS)
-    override = await meta.get_in(conn, END_OVERRIDE)
-    if start is None or days is None:
-        raise RuntimeError("policy_state.initialise() was not called")
-    if override is not None:
-        return PolicyWindow(from_db(start), from_db(override))
-    return PolicyWindow.lasting(from_db(start), int(days))
+_KEYS_SQL = "SELECT key, value FROM meta WHERE key IN (?, ?, ?)"
+_KEYS = (START, DAYS, END_OVERRIDE)
 
 
-async def window(db: Database) -> PolicyWindow:
-    rows = await db.fetchall("SELECT key, value FROM meta WHERE key IN (?, ?, ?)", (START, DAYS, END_OVERRIDE))
+def _window(rows: list[Row]) -> PolicyWindow:
     values = {str(r["key"]): str(r["value"]) for r in rows}
     if START not in values or DAYS not in values:
         raise RuntimeError("policy_state.initialise() was not called")
     if END_OVERRIDE in values:
         return PolicyWindow(from_db(values[START]), from_db(values[END_OVERRIDE]))
     return PolicyWindow.lasting(from_db(values[START]), int(values[DAYS]))
+
+
+async def window_in(conn: Conn) -> PolicyWindow:
+    return _window(await many(conn, _KEYS_SQL, _KEYS))
+
+
+async def window(db: Database) -> PolicyWindow:
+    return _window(await db.fetchall(_KEYS_SQL, _KEYS))
 
 
 async def set_end(conn: Conn, end: datetime) -> None:

@@ -64,7 +64,7 @@ async def _escalate(conn: Conn, deps: Deps, cutoff: datetime, now: datetime) -> 
         return 0, 0
     roster = deps.roster()
     away = await store.away_users(conn)
-    load, last = await store.reviewer_load(conn)
+    load, last = await store.reviewer_load(conn, roster.seniors())
     escalated = unassigned = 0
     for row in rows:
         request_id, old = int(row["request_id"]), str(row["reviewer"])

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
 IDLE_POLL_SECONDS = 5.0
+BATCH = 64
+CONCURRENCY = 16  # requests delivered at once
 CLAIM_LEASE = timedelta(minutes=2)  # longer than any one delivery; a crashed claim is retried after it
 HISTORY_LOOKBACK = 200  # messages searched for an earlier, unanswered post
 TRANSIENT_ERRORS = frozenset(
@@ -173,29 +175,43 @@ class OutboxWorker:
             self._wake.clear()
 
     async def drain(self) -> int:
-        """Deliver every row that is due now; returns how many were attempted."""
+        """Deliver every row that is due now; returns how many were attempted.
+
+        Rows are claimed in batches. Rows of one request go out in order, one after the
+        other; different requests go out concurrently."""
         attempted = 0
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def run(group: list[OutboxRow]) -> list[rows.Outcome]:
+            async with limit:
+                return [await self._attempt(row) for row in group]
+
         async with self._lock:
             while True:
-                batch = await rows.due(self.db, self._clock.now())
+                batch = await rows.claim_due(self.db, self._clock.now(), CLAIM_LEASE, BATCH)
                 if not batch:
                     return attempted
+                attempted += len(batch)
+                groups: dict[object, list[OutboxRow]] = {}
                 for row in batch:
-                    attempted += 1
-                    await self._attempt(row)
+                    groups.setdefault(row.request_id if row.request_id is not None else ("row", row.id), []).append(row)
+                results = await asyncio.gather(*(run(g) for g in groups.values()))
+                await rows.record(self.db, self._clock.now(), [o for group in results for o in group])
 
-    async def _attempt(self, row: OutboxRow) -> None:
+    async def _attempt(self, row: OutboxRow) -> rows.Outcome:
         assert self.renderer is not None, "OutboxWorker.renderer was not set"
-        if not await rows.claim(self.db, row, self._clock.now(), CLAIM_LEASE):
-            return  # another worker (or process) has it
         try:
             await self.renderer.deliver(row, Sender(self, row))
         except Retry as exc:
             when = self._clock.now() + timedelta(seconds=exc.delay)
             log.warning("outbox %s (%s) will retry in %.0fs: %s", row.id, row.kind, exc.delay, exc.error)
-            await rows.mark_retry(self.db, row.id, when, exc.error)
+            return rows.Outcome(row.id, "retry", when, exc.error)
         except Undeliverable as exc:
             log.error("outbox %s (%s) failed permanently: %s", row.id, row.kind, exc)
-            await rows.mark_failed(self.db, row.id, str(exc))
-        else:
-            await rows.mark_sent(self.db, row.id, self._clock.now())
+            return rows.Outcome(row.id, "failed", error=str(exc))
+        except Exception as exc:  # a bug in rendering must not stall the outbox; retry later
+            log.exception("outbox %s (%s) crashed while rendering", row.id, row.kind)
+            return rows.Outcome(
+                row.id, "retry", self._clock.now() + timedelta(seconds=backoff(row.attempts)), repr(exc)
+            )
+        return rows.Outcome(row.id, "sent")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.store.db import Conn, Database, from_db, to_db
+from bot.store.db import Conn, Database, Row, from_db, many, to_db
 
 
 @dataclass(frozen=True)
@@ -49,25 +49,17 @@ async def enqueue(conn: Conn, now: datetime, notice: Notice) -> None:
     )
 
 
-async def due(db: Database, now: datetime, limit: int = 100) -> list[OutboxRow]:
-    rows = await db.fetchall(
-        "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error FROM outbox"
-        " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-        (to_db(now), limit),
+def _row(r: Row) -> OutboxRow:
+    return OutboxRow(
+        id=int(r["id"]),
+        kind=str(r["kind"]),
+        request_id=r["request_id"],
+        recipient=r["recipient"],
+        data=json.loads(r["data"]),
+        attempts=int(r["attempts"]),
+        created_at=from_db(r["created_at"]),
+        last_error=r["last_error"],
     )
-    return [
-        OutboxRow(
-            id=int(r["id"]),
-            kind=str(r["kind"]),
-            request_id=r["request_id"],
-            recipient=r["recipient"],
-            data=json.loads(r["data"]),
-            attempts=int(r["attempts"]),
-            created_at=from_db(r["created_at"]),
-            last_error=r["last_error"],
-        )
-        for r in rows
-    ]
 
 
 async def next_due_at(db: Database) -> datetime | None:
@@ -75,25 +67,50 @@ async def next_due_at(db: Database) -> datetime | None:
     return from_db(row["t"]) if row and row["t"] else None
 
 
-async def mark_sent(db: Database, row_id: int, now: datetime) -> None:
+async def claim_due(db: Database, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
+    """Take up to ``limit`` due rows for one attempt each, in one transaction, so no other
+    worker (of any process) takes them. A crashed worker's lease runs out and its rows are
+    due again, marked as possibly delivered. Rows come back as they were before the claim."""
     async with db.transaction() as conn:
-        await conn.execute(
+        found = await many(
+            conn,
+            "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error FROM outbox"
+            " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (to_db(now), limit),
+        )
+        await conn.executemany(
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
+            [(to_db(now + lease), IN_FLIGHT, r["id"]) for r in found],
+        )
+    return [_row(r) for r in found]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row_id: int
+    status: str  # sent | retry | failed
+    retry_at: datetime | None = None
+    error: str | None = None
+
+
+async def record(db: Database, now: datetime, outcomes: list[Outcome]) -> None:
+    """Write the result of every attempt of a batch in one transaction."""
+    async with db.transaction() as conn:
+        await conn.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
             " WHERE id = ? AND status = 'pending'",
-            (to_db(now), row_id),
+            [(to_db(now), o.row_id) for o in outcomes if o.status == "sent"],
         )
-
-
-async def claim(db: Database, row: OutboxRow, now: datetime, lease: timedelta) -> bool:
-    """Take the row for one attempt. Only one worker (of any process) wins; a crashed
-    worker's lease runs out and the row is due again, marked as possibly delivered."""
-    async with db.transaction() as conn:
-        cur = await conn.execute(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ?"
-            " WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? AND attempts = ?",
-            (to_db(now + lease), IN_FLIGHT, row.id, to_db(now), row.attempts),
+        await conn.executemany(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+            " WHERE id = ? AND status = 'pending'",
+            [(to_db(o.retry_at or now), (o.error or "")[:500], o.row_id) for o in outcomes if o.status == "retry"],
         )
-        return cur.rowcount == 1
+        await conn.executemany(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
+            " WHERE id = ? AND status = 'pending'",
+            [((o.error or "")[:500], o.row_id) for o in outcomes if o.status == "failed"],
+        )
 
 
 async def release_claims(db: Database, now: datetime) -> int:
@@ -105,24 +122,6 @@ async def release_claims(db: Database, now: datetime) -> int:
             (to_db(now), IN_FLIGHT, to_db(now)),
         )
         return cur.rowcount
-
-
-async def mark_retry(db: Database, row_id: int, when: datetime, error: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
-            " WHERE id = ? AND status = 'pending'",
-            (to_db(when), error[:500], row_id),
-        )
-
-
-async def mark_failed(db: Database, row_id: int, error: str) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
-            " WHERE id = ? AND status = 'pending'",
-            (error[:500], row_id),
-        )
 
 
 async def save_message(db: Database, key: str, channel: str, ts: str) -> None:

@@ -135,14 +135,19 @@ async def set_outcome(
     decided_by: str | None = None,
     reason: str | None = None,
 ) -> bool:
-    """Compare-and-set from pending to a final status. False if the request had moved on."""
+    """Compare-and-set from pending to a final status. False if the request had moved on.
+
+    The request's assignments stop being open reviews, so load counts stay index-only."""
     stamp = to_db(now)
     cur = await conn.execute(
         "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?, updated_at = ?"
         " WHERE id = ? AND status = 'pending'",
         (status.value, decided_by, stamp, reason, stamp, request_id),
     )
-    return cur.rowcount == 1
+    if cur.rowcount != 1:
+        return False
+    await conn.execute("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
+    return True
 
 
 async def assign(conn: Conn, request_id: int, reviewer: str, now: datetime, how: str) -> None:
@@ -191,17 +196,23 @@ async def approval_count(conn: Conn, request_id: int) -> int:
     return int(row["n"]) if row else 0
 
 
-async def reviewer_load(conn: Conn) -> tuple[dict[str, int], dict[str, datetime]]:
-    """Open reviews per reviewer, and when each was last assigned anything."""
-    load_rows = await many(
-        conn,
-        "SELECT a.reviewer AS reviewer, COUNT(*) AS n FROM assignments a JOIN requests r ON r.id = a.request_id"
-        " WHERE a.active = 1 AND r.status = 'pending' GROUP BY a.reviewer",
+async def reviewer_load(conn: Conn, reviewers: Iterable[str]) -> tuple[dict[str, int], dict[str, datetime]]:
+    """Open reviews of each given reviewer, and when each was last assigned anything.
+
+    One statement, and each part is an index lookup (active assignments are open reviews:
+    set_outcome closes them), so the cost does not grow with the history."""
+    people = sorted(set(reviewers))
+    if not people:
+        return {}, {}
+    part = (
+        "SELECT ? AS reviewer,"
+        " (SELECT COUNT(*) FROM assignments WHERE reviewer = ? AND active = 1) AS n,"
+        " (SELECT MAX(assigned_at) FROM assignments WHERE reviewer = ?) AS t"
     )
-    last_rows = await many(conn, "SELECT reviewer, MAX(assigned_at) AS t FROM assignments GROUP BY reviewer")
+    rows = await many(conn, " UNION ALL ".join([part] * len(people)), [p for p in people for _ in range(3)])
     return (
-        {str(r["reviewer"]): int(r["n"]) for r in load_rows},
-        {str(r["reviewer"]): from_db(r["t"]) for r in last_rows},
+        {str(r["reviewer"]): int(r["n"]) for r in rows if r["n"]},
+        {str(r["reviewer"]): from_db(r["t"]) for r in rows if r["t"]},
     )
 
 

@@ -267,6 +267,19 @@ class FakeSlack:
         self.opened_views.append({**view, "id": view_id})
         return {"ok": True, "view": {**view, "id": view_id}}
 
+    def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        if str(args.get("user_id", "")) not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        problem = block_rules.check_blocks(view.get("blocks"), block_rules.MODAL_BLOCKS)
+        if problem:
+            return {"ok": False, "error": problem.split(":")[0], "detail": problem}
+        return {"ok": True, "view": {**view, "id": f"V{uuid.uuid4().hex[:10].upper()}"}}
+
     def _m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.emails.get(str(args.get("email", "")).lower())
         if user is None:

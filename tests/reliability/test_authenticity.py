@@ -55,7 +55,11 @@ async def test_malformed_but_signed_payloads_get_400_and_write_nothing(h: Harnes
         urlencode({"payload": json.dumps({"type": "block_actions", "user": {"id": "U0SENIOR1"}, "actions": []})}),
         urlencode({"payload": json.dumps({"type": "view_submission", "user": {}, "view": {"id": "V1"}})}),
         urlencode(
-            {"payload": json.dumps({"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "x"}})}
+            {
+                "payload": json.dumps(
+                    {"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "x"}}
+                )
+            }
         ),
         urlencode({"command": "/signoff", "text": "help"}),  # no user, no trigger
     ]

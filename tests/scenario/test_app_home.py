@@ -25,7 +25,7 @@ async def open_home(h: Harness, user: str) -> None:
 
 
 def last_home(h: Harness, user: str) -> list[dict[str, Any]]:
-    calls = [c for c in h.slack.calls_to("views.publish") if c.args["user_id"] == user]
+    calls = [c for c in h.slack.calls_to("views.publish", ok=True) if c.args["user_id"] == user]
     assert calls, f"no Home published for {user}"
     view = calls[-1].args["view"]
     return list(view["blocks"])
@@ -48,7 +48,8 @@ async def test_reviewer_queue_requester_list_and_countdown(h: Harness) -> None:
     before = len(h.slack.calls_to("views.publish"))
     await h.driver.click("U0SENIOR1", ids.APPROVE, actions[0]["elements"][0]["value"])
     await h.settle()
-    assert len(h.slack.calls_to("views.publish")) == before + 2  # both Homes refreshed
+    assert len(h.slack.calls_to("views.publish", ok=True)) == before + 2  # both Homes refreshed
+    assert all(c.ok for c in h.slack.calls_to("views.publish"))
     assert not [b for b in last_home(h, "U0SENIOR1") if b["type"] == "actions"]
     mine = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0JUNIOR1") if b["type"] == "section")
     assert f"*{ref}* Rotate TLS certs · approved" in mine
