@@ -115,6 +115,16 @@ class Harness:
                 (request_id, user, to_db(self.clock.now())),
             )
 
+    async def assert_reviewer_stats_consistent(self) -> None:
+        """The trigger-kept reviewer_stats agree with the assignments they summarise."""
+        kept = await self.bot.db.fetchall(
+            "SELECT reviewer, open, last_assigned_at FROM reviewer_stats ORDER BY reviewer"
+        )
+        truth = await self.bot.db.fetchall(
+            "SELECT reviewer, SUM(active) AS open, MAX(assigned_at) AS last FROM assignments GROUP BY reviewer ORDER BY reviewer"
+        )
+        assert [tuple(r) for r in kept] == [tuple(r) for r in truth]
+
     def channel_posts(self) -> list[str]:
         return [m.text for m in self.slack.posts_in(SUMMARY)]
 

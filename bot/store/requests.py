@@ -199,20 +199,18 @@ async def approval_count(conn: Conn, request_id: int) -> int:
 async def reviewer_load(conn: Conn, reviewers: Iterable[str]) -> tuple[dict[str, int], dict[str, datetime]]:
     """Open reviews of each given reviewer, and when each was last assigned anything.
 
-    One statement, and each part is an index lookup (active assignments are open reviews:
-    set_outcome closes them), so the cost does not grow with the history."""
+    Read from reviewer_stats, which triggers keep in step with assignments, so the cost
+    does not grow with the number of requests."""
     people = sorted(set(reviewers))
     if not people:
         return {}, {}
-    part = (
-        "SELECT ? AS reviewer,"
-        " (SELECT COUNT(*) FROM assignments WHERE reviewer = ? AND active = 1) AS n,"
-        " (SELECT MAX(assigned_at) FROM assignments WHERE reviewer = ?) AS t"
+    marks = ", ".join("?" * len(people))
+    rows = await many(
+        conn, f"SELECT reviewer, open, last_assigned_at FROM reviewer_stats WHERE reviewer IN ({marks})", people
     )
-    rows = await many(conn, " UNION ALL ".join([part] * len(people)), [p for p in people for _ in range(3)])
     return (
-        {str(r["reviewer"]): int(r["n"]) for r in rows if r["n"]},
-        {str(r["reviewer"]): from_db(r["t"]) for r in rows if r["t"]},
+        {str(r["reviewer"]): int(r["open"]) for r in rows if r["open"]},
+        {str(r["reviewer"]): from_db(r["last_assigned_at"]) for r in rows if r["last_assigned_at"]},
     )
 
 

@@ -104,6 +104,7 @@ async def test_the_whole_table(h: Harness) -> None:
     refused = sum(1 for v in table.values() if v != "decided")
     row = await h.bot.db.fetchone("SELECT COUNT(*) FROM audit WHERE action = 'refused'")
     assert row is not None and row[0] == refused == 58  # 6 actors x 5 states x 2 actions, 2 cells decide
+    await h.assert_reviewer_stats_consistent()
 
 
 async def test_a_reviewer_removed_from_the_roster_is_refused_at_click_time(h: Harness) -> None:

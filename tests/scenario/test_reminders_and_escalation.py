@@ -89,3 +89,4 @@ async def test_three_days_down_with_200_overdue_is_one_sweep(h: Harness) -> None
     await h.tick()
     after = await h.bot.db.fetchone("SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM audit)")
     assert before is not None and after is not None and tuple(before) == tuple(after)
+    await h.assert_reviewer_stats_consistent()

@@ -52,3 +52,4 @@ async def test_nobody_eligible_posts_a_claim_button_and_a_senior_claims(tmp_path
         await h.driver.click("U0SENIOR2", ids.APPROVE, ref[3:])
         await h.settle()
         assert (await h.get(ref)).status is Status.APPROVED
+        await h.assert_reviewer_stats_consistent()
