@@ -55,6 +55,11 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         roster = deps.roster()
         outcome = evaluate(await window_in(conn), now, sub.draft.ai_assisted, roster.level_of(sub.requester))
         status = Status.PENDING if outcome.required else Status.NOT_REQUIRED
+        reviewer = None
+        if outcome.required:  # choose first, so the request is stored with its reviewer in one insert
+            load, last = await store.reviewer_load(conn, roster.seniors())
+            away = await store.away_users(conn)
+            reviewer = choose_reviewer(roster, sub.requester, sub.draft.authors, away, load, last)
         request_id = await store.insert(
             conn,
             requester=sub.requester,
@@ -67,37 +72,50 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             pipeline=sub.pipeline,
             idempotency_key=sub.idempotency_key,
             idempotency_hash=fingerprint,
+            reviewer=reviewer,
         )
-        await audit.append(
-            conn,
-            now,
+        entries = [
             AuditEntry(
                 actor=sub.requester,
                 action="requested",
                 request_id=request_id,
                 reason=outcome.reason,
                 details={"status": status.value, "source": sub.source, "pipeline": sub.pipeline},
-            ),
-        )
-        if not outcome.required:
-            await outbox.enqueue(conn, now, notices.tell_requester(request_id, sub.requester, notices.NOT_REQUIRED))
-        else:
-            load, last = await store.reviewer_load(conn, roster.seniors())
-            reviewer = choose_reviewer(
-                roster, sub.requester, sub.draft.authors, await store.away_users(conn), load, last
             )
-            if reviewer is not None:
-                await store.assign(conn, request_id, reviewer, now, "routed")
-                await audit.append(conn, now, AuditEntry("signoff", "assigned", request_id, details={"to": reviewer}))
-                await outbox.enqueue(conn, now, notices.review_dm(request_id, reviewer))
-                await outbox.enqueue(conn, now, notices.tell_requester(request_id, sub.requester, notices.WAITING))
-            else:
-                await audit.append(conn, now, AuditEntry("signoff", "unassigned", request_id, "no_eligible_reviewer"))
-                await outbox.enqueue(conn, now, notices.claim_post(request_id, deps.summary_channel))
-                await outbox.enqueue(conn, now, notices.tell_requester(request_id, sub.requester, notices.UNASSIGNED))
-        for user in {sub.requester, *await store.active_reviewers(conn, request_id)}:
-            await outbox.enqueue(conn, now, notices.home_refresh(user))
-        created = await store.get(conn, request_id)
-    assert created is not None
+        ]
+        if not outcome.required:
+            queued = [notices.tell_requester(request_id, sub.requester, notices.NOT_REQUIRED)]
+        elif reviewer is not None:
+            entries.append(AuditEntry("signoff", "assigned", request_id, details={"to": reviewer}))
+            queued = [
+                notices.review_dm(request_id, reviewer),
+                notices.tell_requester(request_id, sub.requester, notices.WAITING),
+                notices.home_refresh(reviewer),
+            ]
+        else:
+            entries.append(AuditEntry("signoff", "unassigned", request_id, "no_eligible_reviewer"))
+            queued = [
+                notices.claim_post(request_id, deps.summary_channel),
+                notices.tell_requester(request_id, sub.requester, notices.UNASSIGNED),
+            ]
+        queued.append(notices.home_refresh(sub.requester))
+        for entry in entries:
+            await audit.append(conn, now, entry)
+        await outbox.enqueue_many(conn, now, queued)
+    created = ChangeRequest(
+        id=request_id,
+        requester=sub.requester,
+        draft=sub.draft,
+        status=status,
+        sign_off_required=outcome.required,
+        policy_reason=outcome.reason,
+        approvals_needed=1,
+        created_at=now,
+        updated_at=now,
+        source=sub.source,
+        pipeline=sub.pipeline,
+        reviewer=reviewer,
+        assigned_at=now if reviewer else None,
+    )
     deps.committed(request_id)
     return Created(created, created=True)

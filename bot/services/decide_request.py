@@ -6,7 +6,7 @@ has to raise ``approvals_needed``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.errors import AlreadyVoted, SignoffError
 from bot.domain.models import ChangeRequest, Status
@@ -29,7 +29,8 @@ async def can_decide(deps: Deps, request_id: int, actor: str, attempt: str = "de
     refusal: SignoffError | None = None
     async with deps.db.transaction() as conn:
         req = await guard.load(conn, request_id)
-        refusal = await guard.decide_refusal(conn, req, actor, deps.roster())
+        reviewers = await store.active_reviewers(conn, request_id)
+        refusal = guard.decide_refusal(req, reviewers, actor, deps.roster())
         if refusal is not None:
             await guard.record_refusal(conn, deps.clock.now(), actor, request_id, attempt, refusal)
     if refusal is not None:
@@ -51,23 +52,27 @@ async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason
     final = False
     async with deps.db.transaction() as conn:
         req = await guard.load(conn, request_id)
-        refusal = await guard.decide_refusal(conn, req, actor, deps.roster())
+        reviewers = await store.active_reviewers(conn, request_id)  # read before the outcome closes them
+        refusal = guard.decide_refusal(req, reviewers, actor, deps.roster())
         if refusal is None and not await store.record_decision(conn, request_id, actor, decision, reason, now):
             refusal = AlreadyVoted(f"You already approved {req.ref}; it still needs another senior's approval.")
         if refusal is not None:
             await guard.record_refusal(conn, now, actor, request_id, decision, refusal)
         else:
-            reviewers = await store.active_reviewers(conn, request_id)  # before the outcome closes them
+            queued = []
             if decision == "deny":
                 final = True
                 status = Status.DENIED
             else:
-                final = await store.approval_count(conn, request_id) >= req.approvals_needed
+                final = (
+                    req.approvals_needed == 1 or await store.approval_count(conn, request_id) >= req.approvals_needed
+                )
                 status = Status.APPROVED
             if final:
                 won = await store.set_outcome(conn, request_id, status=status, now=now, decided_by=actor, reason=reason)
                 assert won, "pending was checked in this transaction"
-                await outbox.enqueue(conn, now, notices.tell_requester(request_id, req.requester, notices.DECIDED))
+                queued.append(notices.tell_requester(request_id, req.requester, notices.DECIDED))
+                req = replace(req, status=status, decided_by=actor, decided_at=now, reason=reason, updated_at=now)
             await audit.append(
                 conn,
                 now,
@@ -79,10 +84,9 @@ async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason
                     details={"decision": decision},
                 ),
             )
-            await outbox.enqueue(conn, now, notices.review_refresh(request_id))
-            for user in {req.requester, *reviewers}:
-                await outbox.enqueue(conn, now, notices.home_refresh(user))
-            req = await guard.load(conn, request_id)
+            queued.append(notices.review_refresh(request_id))
+            queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
+            await outbox.enqueue_many(conn, now, queued)
     if refusal is not None:
         raise refusal
     deps.committed(request_id)

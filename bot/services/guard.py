@@ -36,15 +36,14 @@ def not_pending(req: ChangeRequest) -> AlreadyDecided | None:
     return AlreadyDecided(req.ref, req.status.value.replace("_", " "), req.decided_by)
 
 
-async def decide_refusal(conn: Conn, req: ChangeRequest, actor: str, roster: Roster) -> SignoffError | None:
-    """The reason ``actor`` may not decide ``req`` now, or None if they may."""
+def decide_refusal(req: ChangeRequest, reviewers: list[str], actor: str, roster: Roster) -> SignoffError | None:
+    """The reason ``actor`` may not decide ``req`` (whose active reviewers are given) now, or None."""
     stale = not_pending(req)
     if stale is not None:
         return stale
     if req.is_party(actor):
         who = "asked for" if actor == req.requester else "wrote"
         return SelfReview(f"You {who} {req.ref}, so you cannot review it. A senior reviewer has to.")
-    reviewers = await store.active_reviewers(conn, req.id)
     if actor not in reviewers:
         if reviewers:
             names = ", ".join(f"<@{r}>" for r in reviewers)

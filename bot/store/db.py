@@ -83,6 +83,13 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
+    async def write_one(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """A single-statement write, atomic on its own; returns the rows changed."""
+        assert self._writer is not None, "Database.open() was not called"
+        async with self._lock:
+            cur = await self._writer.execute(sql, tuple(params))
+            return int(cur.rowcount)
+
     async def checkpoint(self) -> None:
         """Fold the WAL back into the database file so it does not grow without bound."""
         async with self._lock:

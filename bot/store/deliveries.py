@@ -11,9 +11,8 @@ KEEP = timedelta(hours=1)  # well past Slack's 5-minute replay window
 
 async def first_time(db: Database, key: str, now: datetime) -> bool:
     """Record the delivery; True only the first time this key is seen."""
-    async with db.transaction() as conn:
-        cur = await conn.execute("INSERT OR IGNORE INTO deliveries (key, seen_at) VALUES (?, ?)", (key, to_db(now)))
-        return cur.rowcount == 1
+    # One statement is its own transaction: no BEGIN/COMMIT round trips on the ack path.
+    return await db.write_one("INSERT OR IGNORE INTO deliveries (key, seen_at) VALUES (?, ?)", (key, to_db(now))) == 1
 
 
 async def prune(db: Database, now: datetime) -> int:

@@ -42,10 +42,15 @@ class OutboxRow:
 
 
 async def enqueue(conn: Conn, now: datetime, notice: Notice) -> None:
+    await enqueue_many(conn, now, [notice])
+
+
+async def enqueue_many(conn: Conn, now: datetime, notices: list[Notice]) -> None:
+    """Queue notices inside the caller's transaction, in order, in one statement."""
     stamp = to_db(now)
-    await conn.execute(
+    await conn.executemany(
         "INSERT INTO outbox (kind, request_id, recipient, data, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (notice.kind, notice.request_id, notice.recipient, json.dumps(notice.data or {}), stamp, stamp),
+        [(n.kind, n.request_id, n.recipient, json.dumps(n.data or {}), stamp, stamp) for n in notices],
     )
 
 

@@ -63,13 +63,15 @@ async def insert(
     idempotency_key: str | None,
     idempotency_hash: str | None,
     approvals_needed: int = 1,
+    reviewer: str | None = None,
 ) -> int:
+    """Insert a request; with ``reviewer``, its first assignment too."""
     stamp = to_db(now)
     cur = await conn.execute(
         "INSERT INTO requests (requester, title, url, description, service, environment, ai_assisted,"
         " ai_tool, authors, commit_sha, source, pipeline, status, sign_off_required, policy_reason,"
-        " approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash, reviewer, assigned_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             requester,
             draft.title,
@@ -91,10 +93,18 @@ async def insert(
             stamp,
             idempotency_key,
             idempotency_hash,
+            reviewer,
+            stamp if reviewer else None,
         ),
     )
     assert cur.lastrowid is not None
-    return int(cur.lastrowid)
+    request_id = int(cur.lastrowid)
+    if reviewer is not None:
+        await conn.execute(
+            "INSERT INTO assignments (request_id, reviewer, assigned_at, how, active) VALUES (?, ?, ?, 'routed', 1)",
+            (request_id, reviewer, stamp),
+        )
+    return request_id
 
 
 async def get(conn: Conn, request_id: int) -> ChangeRequest | None:

@@ -144,7 +144,11 @@ def test_slack_payloads(live: LiveBot, payload: dict[str, Any]) -> None:
 
 
 @FUZZ
-@given(text=st.text(max_size=200).filter(lambda t: t.split(" ")[0].lower() not in ("", "summary", "away", "back")))
+@given(
+    text=st.text(max_size=200).filter(
+        lambda t: t.strip().partition(" ")[0].lower() not in ("", "summary", "away", "back")
+    )
+)
 def test_slash_command_text(live: LiveBot, text: str) -> None:
     before = live.counts()
     body = live.h.driver.command_body("U0JUNIOR1", text)
