@@ -21,8 +21,10 @@ def seed_requests(db: Path, n: int, pending_share: float = 0.1, seed: int = 1) -
     requests, assignments = [], []
     start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM requests").fetchone()[0]
     for i in range(start + 1, start + n + 1):
-        created = to_db(now - timedelta(minutes=rng.randint(1, 60 * 24 * 80)))
         pending = rng.random() < pending_share
+        # Pending ones are recent, as in steady state; old ones would all be escalated at start.
+        age = rng.randint(1, 60) if pending else rng.randint(1, 60 * 24 * 80)
+        created = to_db(now - timedelta(minutes=age))
         status = "pending" if pending else rng.choice(["approved", "approved", "approved", "denied", "not_required"])
         reviewer = rng.choice(SENIORS) if status != "not_required" else None
         decided = None if pending or status == "not_required" else created

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -52,10 +53,15 @@ class Signoff:
     identity: dict[str, str | None]
     _runner: web.AppRunner | None = None
     _socket: object | None = None
+    _http: aiohttp.ClientSession | None = None
     port: int = 0
     _started: bool = field(default=False)
 
     async def start(self) -> None:
+        # One keep-alive HTTP session for every Web API call (slack_sdk opens one per call otherwise).
+        self._http = aiohttp.ClientSession()
+        self.client.session = self._http
+        self.outbox.client.session = self._http
         await self.db.open()
         await policy_state.initialise(self.db, self.settings.policy_start, self.settings.policy_days, self.clock.now())
         await self._check_token()
@@ -107,6 +113,9 @@ class Signoff:
         await self.background.close()
         await self.outbox.stop()
         await self.db.close()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
         self._started = False
 
 
