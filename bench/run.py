@@ -131,7 +131,7 @@ async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
         table("Ack latency, signed commands + clicks + submissions, open loop", rows)
         results["ack"] = per_rate
         if not smoke:
-            sat_rates = [200, 300, 400, 500, 600, 800, 1000, 1200]
+            sat_rates = [200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000]
             sat_floor = await saturation(floor.url, stand.url, decisions, sat_rates, 5)
             sat_bot = await saturation(bot.url, stand.url, decisions, sat_rates, 5)
             results["saturation"] = {"floor": sat_floor, "bot": sat_bot}

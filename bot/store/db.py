@@ -31,7 +31,7 @@ def to_db(when: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # the trailing Z reads as UTC; much faster than strptime
 
 
 def opt_from_db(text: str | None) -> datetime | None:
