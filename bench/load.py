@@ -70,8 +70,17 @@ class SlackTraffic:
         user = next(self.requesters)
         response_url = f"{self.respond_base}/respond/{uuid.uuid4().hex}"
         if kind == "command":
-            return urlencode({"command": "/signoff", "text": "", "user_id": user, "team_id": "T0TEAM",
-                              "channel_id": "C0GENERAL", "trigger_id": mint_trigger(), "response_url": response_url})
+            return urlencode(
+                {
+                    "command": "/signoff",
+                    "text": "",
+                    "user_id": user,
+                    "team_id": "T0TEAM",
+                    "channel_id": "C0GENERAL",
+                    "trigger_id": mint_trigger(),
+                    "response_url": response_url,
+                }
+            )
         if kind == "click" and self.decisions is not None:
             request_id, reviewer = next(self.decisions)
             payload: dict[str, Any] = {
@@ -80,7 +89,13 @@ class SlackTraffic:
                 "team": {"id": "T0TEAM"},
                 "trigger_id": mint_trigger(),
                 "response_url": response_url,
-                "actions": [{"action_id": "signoff_approve", "value": request_id, "action_ts": f"{time.time():.6f}{uuid.uuid4().hex[:6]}"}],
+                "actions": [
+                    {
+                        "action_id": "signoff_approve",
+                        "value": request_id,
+                        "action_ts": f"{time.time():.6f}{uuid.uuid4().hex[:6]}",
+                    }
+                ],
             }
         else:
             text = lambda v: {"value": {"type": "plain_text_input", "value": v}}  # noqa: E731
@@ -94,15 +109,17 @@ class SlackTraffic:
                     "type": "modal",
                     "callback_id": "signoff_request",
                     "private_metadata": "",
-                    "state": {"values": {
-                        "title": text("Raise the payments timeout"),
-                        "url": text("https://git.example.com/pay/pull/1"),
-                        "description": text("From 2s to 5s"),
-                        "service": text("payments"),
-                        "environment": text("production"),
-                        "ai_assisted": {"value": {"type": "radio_buttons", "selected_option": {"value": "yes"}}},
-                        "ai_tool": text("Copilot"),
-                    }},
+                    "state": {
+                        "values": {
+                            "title": text("Raise the payments timeout"),
+                            "url": text("https://git.example.com/pay/pull/1"),
+                            "description": text("From 2s to 5s"),
+                            "service": text("payments"),
+                            "environment": text("production"),
+                            "ai_assisted": {"value": {"type": "radio_buttons", "selected_option": {"value": "yes"}}},
+                            "ai_tool": text("Copilot"),
+                        }
+                    },
                 },
             }
         return urlencode({"payload": json.dumps(payload)})
@@ -119,11 +136,12 @@ async def open_loop(
 
     async def one(scheduled: float, body: str) -> None:
         try:
-            async with session.post(url, data=body.encode(), headers=signed(body),
-                                    timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT)) as resp:
+            async with session.post(
+                url, data=body.encode(), headers=signed(body), timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT)
+            ) as resp:
                 await resp.read()
                 ok = resp.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             ok = False
         latency = loop.time() - scheduled
         if ok and latency <= SLACK_TIMEOUT:

@@ -100,8 +100,18 @@ def _env(**extra: str) -> dict[str, str]:
 
 def standin(work: Path, delay: float = 0.0) -> Proc:
     port = free_port()
-    args = [sys.executable, str(ROOT / "bench" / "standin.py"), "--port", str(port), "--delay", str(delay),
-            "--users", ",".join([*USERS, "U0ADMIN1"]), "--channels", SUMMARY]
+    args = [
+        sys.executable,
+        str(ROOT / "bench" / "standin.py"),
+        "--port",
+        str(port),
+        "--delay",
+        str(delay),
+        "--users",
+        ",".join([*USERS, "U0ADMIN1"]),
+        "--channels",
+        SUMMARY,
+    ]
     return Proc("standin", args, _env(), work, port, "/api/auth.test").start()
 
 

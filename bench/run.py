@@ -26,11 +26,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from bench import procs  # noqa: E402
-from bench.load import SlackTraffic, Stats, open_loop  # noqa: E402
-from bench.seed import seed_audit, seed_requests  # noqa: E402
+from bench import procs
+from bench.load import SlackTraffic, Stats, open_loop
+from bench.seed import seed_audit, seed_requests
 
 RESULTS = Path(__file__).resolve().parent / "results"
 API_HEADERS = {"Authorization": f"Bearer {procs.API_TOKEN}"}
@@ -60,8 +60,12 @@ async def create_requests(url: str, n: int, concurrency: int = 16) -> list[tuple
     async def worker(session: aiohttp.ClientSession) -> None:
         while queue:
             i = queue.pop()
-            body = {"requester": procs.JUNIORS[i % len(procs.JUNIORS)], "title": f"seed {i}",
-                    "url": "https://git.example.com/pr/1", "ai_assisted": True}
+            body = {
+                "requester": procs.JUNIORS[i % len(procs.JUNIORS)],
+                "title": f"seed {i}",
+                "url": "https://git.example.com/pr/1",
+                "ai_assisted": True,
+            }
             async with session.post(f"{url}/api/v1/requests", json=body, headers=API_HEADERS) as r:
                 reply = await r.json()
                 if r.status == 201 and reply["reviewer"]:
@@ -89,8 +93,9 @@ async def wait_outbox_idle(db: Path, limit: float = 120) -> float:
     return time.monotonic() - t0
 
 
-async def ack_rates(app_url: str, respond_base: str, decisions: list[tuple[str, str]], rates: list[int],
-                    seconds: float) -> dict[int, Stats]:
+async def ack_rates(
+    app_url: str, respond_base: str, decisions: list[tuple[str, str]], rates: list[int], seconds: float
+) -> dict[int, Stats]:
     out = {}
     traffic = SlackTraffic(respond_base, procs.JUNIORS, decisions)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
@@ -99,8 +104,9 @@ async def ack_rates(app_url: str, respond_base: str, decisions: list[tuple[str, 
     return out
 
 
-async def saturation(app_url: str, respond_base: str, decisions: list[tuple[str, str]], rates: list[int],
-                     seconds: float) -> int:
+async def saturation(
+    app_url: str, respond_base: str, decisions: list[tuple[str, str]], rates: list[int], seconds: float
+) -> int:
     best = 0
     for rate, stats in (await ack_rates(app_url, respond_base, decisions, rates, seconds)).items():
         if stats.errors == 0 and stats.pct(99) < 500:
@@ -124,7 +130,12 @@ async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
             f = (await ack_rates(floor.url, stand.url, decisions, [rate], seconds))[rate]
             b = (await ack_rates(bot.url, stand.url, decisions, [rate], seconds))[rate]
             ratio50, ratio99 = b.pct(50) / f.pct(50), b.pct(99) / f.pct(99)
-            per_rate[rate] = {"floor": f.row(), "bot": b.row(), "ratio_p50": round(ratio50, 2), "ratio_p99": round(ratio99, 2)}
+            per_rate[rate] = {
+                "floor": f.row(),
+                "bot": b.row(),
+                "ratio_p50": round(ratio50, 2),
+                "ratio_p99": round(ratio99, 2),
+            }
             for name, s in (("floor", f), ("bot", b)):
                 rows.append({"rate/s": rate, "app": name, **s.row()})
             rows.append({"rate/s": rate, "app": "bot/floor", "p50_ms": f"{ratio50:.2f}x", "p99_ms": f"{ratio99:.2f}x"})
@@ -135,10 +146,14 @@ async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
             sat_floor = await saturation(floor.url, stand.url, decisions, sat_rates, 5)
             sat_bot = await saturation(bot.url, stand.url, decisions, sat_rates, 5)
             results["saturation"] = {"floor": sat_floor, "bot": sat_bot}
-            table("Saturation: highest rate with p99 < 500 ms and no errors", [
-                {"app": "floor", "rate/s": sat_floor}, {"app": "bot", "rate/s": sat_bot},
-                {"app": "target", "rate/s": f"bot >= floor/4: {verdict(sat_bot * 4 >= sat_floor)}"},
-            ])
+            table(
+                "Saturation: highest rate with p99 < 500 ms and no errors",
+                [
+                    {"app": "floor", "rate/s": sat_floor},
+                    {"app": "bot", "rate/s": sat_bot},
+                    {"app": "target", "rate/s": f"bot >= floor/4: {verdict(sat_bot * 4 >= sat_floor)}"},
+                ],
+            )
             at100 = per_rate[100]
             results["ack_targets"] = {
                 "ratio_100_p50": verdict(at100["ratio_p50"] <= 1.25),
@@ -159,9 +174,17 @@ async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
         fast = results["ack"][rate]["bot"]
         ratio = s.pct(99) / fast["p99_ms"]
         results["slow_slack"] = {"rate": rate, "bot": s.row(), "p99_vs_fast": round(ratio, 2)}
-        table("Slow Slack (every Web API call answers after 500 ms)", [
-            {"rate/s": rate, **s.row(), "p99 vs fast Slack": f"{ratio:.2f}x", "target <= 1.25x": verdict(ratio <= 1.25)}
-        ])
+        table(
+            "Slow Slack (every Web API call answers after 500 ms)",
+            [
+                {
+                    "rate/s": rate,
+                    **s.row(),
+                    "p99 vs fast Slack": f"{ratio:.2f}x",
+                    "target <= 1.25x": verdict(ratio <= 1.25),
+                }
+            ],
+        )
     finally:
         bot.stop()
         slow.stop()
@@ -188,8 +211,12 @@ async def bench_api(work: Path, smoke: bool, results: dict[str, Any]) -> None:
                 i = 0
                 while loop.time() < deadline:
                     i += 1
-                    body = {"requester": procs.JUNIORS[(k + i) % 40], "title": f"load {k}-{i}",
-                            "url": "https://git.example.com/pr/9", "ai_assisted": True}
+                    body = {
+                        "requester": procs.JUNIORS[(k + i) % 40],
+                        "title": f"load {k}-{i}",
+                        "url": "https://git.example.com/pr/9",
+                        "ai_assisted": True,
+                    }
                     async with session.post(f"{bot.url}/api/v1/requests", json=body, headers=API_HEADERS) as r:
                         await r.read()
                         created += r.status == 201
@@ -213,18 +240,34 @@ async def bench_api(work: Path, smoke: bool, results: dict[str, Any]) -> None:
         latencies.sort()
         p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
         rss_after = procs.rss_mb(bot.pid)
-        results["api"] = {"stored": stored, "creates_per_s": round(rate), "get_p99_ms": round(p99, 2),
-                          "outbox_drain_s": round(backlog_s, 1),
-                          "get_p50_ms": round(statistics.median(latencies) * 1000, 2)}
+        results["api"] = {
+            "stored": stored,
+            "creates_per_s": round(rate),
+            "get_p99_ms": round(p99, 2),
+            "outbox_drain_s": round(backlog_s, 1),
+            "get_p50_ms": round(statistics.median(latencies) * 1000, 2),
+        }
         results["memory"] = {"rss_mb_start": round(rss_before, 1), "rss_mb_after_load": round(rss_after, 1)}
-        table(f"Pipeline API with {stored:,} requests stored", [
-            {"measure": "creates/s (32 clients)", "value": round(rate), "target": ">= 1000", "": verdict(rate >= 1000)},
-            {"measure": "outbox drained after the creates, s", "value": round(backlog_s, 1), "target": "", "": ""},
-            {"measure": "GET p50 ms", "value": results["api"]["get_p50_ms"], "target": "", "": ""},
-            {"measure": "GET p99 ms", "value": round(p99, 2), "target": "<= 10", "": verdict(p99 <= 10)},
-            {"measure": "RSS MB after storing and serving", "value": round(rss_after, 1), "target": "<= 150",
-             "": verdict(rss_after <= 150)},
-        ])
+        table(
+            f"Pipeline API with {stored:,} requests stored",
+            [
+                {
+                    "measure": "creates/s (32 clients)",
+                    "value": round(rate),
+                    "target": ">= 1000",
+                    "": verdict(rate >= 1000),
+                },
+                {"measure": "outbox drained after the creates, s", "value": round(backlog_s, 1), "target": "", "": ""},
+                {"measure": "GET p50 ms", "value": results["api"]["get_p50_ms"], "target": "", "": ""},
+                {"measure": "GET p99 ms", "value": round(p99, 2), "target": "<= 10", "": verdict(p99 <= 10)},
+                {
+                    "measure": "RSS MB after storing and serving",
+                    "value": round(rss_after, 1),
+                    "target": "<= 150",
+                    "": verdict(rss_after <= 150),
+                },
+            ],
+        )
     finally:
         bot.stop()
         stand.stop()
@@ -242,7 +285,7 @@ def bench_memory_flat(work: Path, smoke: bool, results: dict[str, Any]) -> None:
             bot.stop()
             seed_requests(db, n)
             bot.start()
-            asyncio.run(create_requests(bot.url, 200))
+            asyncio.run(create_requests(bot.url, 20 if smoke else 200))
             rows.append({"stored": n, "rss_mb": round(procs.rss_mb(bot.pid), 1)})
             bot.stop()
     finally:
@@ -261,8 +304,8 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     from bot.services.deps import Deps
     from bot.services.summary import pending_summary
     from bot.slack.timely import summary_message
-    from bot.store.db import Database
     from bot.store import requests as store
+    from bot.store.db import Database
 
     pending = 500 if smoke else 10_000
     audit_rows = 10_000 if smoke else 1_000_000
@@ -276,7 +319,9 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     (work / "roster.yml").write_text(procs.roster_yaml())
     db = Database(str(db_path))
     await db.open()
-    deps = Deps(db=db, roster=RosterSource(work / "roster.yml").current, clock=SystemClock(), summary_channel=procs.SUMMARY)
+    deps = Deps(
+        db=db, roster=RosterSource(work / "roster.yml").current, clock=SystemClock(), summary_channel=procs.SUMMARY
+    )
 
     async def timed(fn: Callable[[], Any], n: int) -> float:
         samples = []
@@ -300,54 +345,98 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
 
     summary_ms = await timed(build_summary, 20)
     status_ms = await timed(status_lookup, 200)
-    plan = await db.fetchall("EXPLAIN QUERY PLAN SELECT * FROM requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 25")
+    plan = await db.fetchall(
+        "EXPLAIN QUERY PLAN SELECT * FROM requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 25"
+    )
     await db.close()
-    results["summary"] = {"pending": pending, "build_ms": round(summary_ms, 2), "audit_rows": audit_rows,
-                          "status_ms": round(status_ms, 3), "plan": [str(r[3]) for r in plan]}
-    table("At scale", [
-        {"measure": f"summary with {pending:,} pending (median)", "ms": round(summary_ms, 2), "target": "<= 100",
-         "": verdict(summary_ms <= 100)},
-        {"measure": f"status lookup with {audit_rows:,} audit rows", "ms": round(status_ms, 3), "target": "<= 5",
-         "": verdict(status_ms <= 5)},
-    ])
+    results["summary"] = {
+        "pending": pending,
+        "build_ms": round(summary_ms, 2),
+        "audit_rows": audit_rows,
+        "status_ms": round(status_ms, 3),
+        "plan": [str(r[3]) for r in plan],
+    }
+    table(
+        "At scale",
+        [
+            {
+                "measure": f"summary with {pending:,} pending (median)",
+                "ms": round(summary_ms, 2),
+                "target": "<= 100",
+                "": verdict(summary_ms <= 100),
+            },
+            {
+                "measure": f"status lookup with {audit_rows:,} audit rows",
+                "ms": round(status_ms, 3),
+                "target": "<= 5",
+                "": verdict(status_ms <= 5),
+            },
+        ],
+    )
     print("summary query plan:", "; ".join(results["summary"]["plan"]))
 
 
-async def bench_soak(work: Path, results: dict[str, Any], minutes: float) -> None:
+async def bench_soak(work: Path, results: dict[str, Any], minutes: float, chunk_s: float = 30) -> None:
     stand = procs.standin(work)
     db = work / "soak.db"
     bot = procs.bot(work, stand.url + "/api/", db).start()
     try:
-        decisions = await create_requests(bot.url, 3000)
+        decisions = await create_requests(bot.url, int(chunk_s * 100))
         rss0 = procs.rss_mb(bot.pid)
         traffic = SlackTraffic(stand.url, procs.JUNIORS, decisions)
         samples = []
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             end = time.monotonic() + minutes * 60
             while time.monotonic() < end:
-                s = await open_loop(session, f"{bot.url}/slack/events", traffic.next_body, 50, 30)
-                await create_requests(bot.url, 200, concurrency=4)
-                samples.append({"t_s": round(minutes * 60 - (end - time.monotonic())), "rss_mb": round(procs.rss_mb(bot.pid), 1),
-                                **s.row()})
+                s = await open_loop(session, f"{bot.url}/slack/events", traffic.next_body, 50, chunk_s)
+                await create_requests(bot.url, int(chunk_s * 7), concurrency=4)
+                samples.append(
+                    {
+                        "t_s": round(minutes * 60 - (end - time.monotonic())),
+                        "rss_mb": round(procs.rss_mb(bot.pid), 1),
+                        **s.row(),
+                    }
+                )
         wal = db.with_name(db.name + "-wal")
         wal_mb = wal.stat().st_size / 2**20 if wal.exists() else 0.0
     finally:
         bot.stop()
         stand.stop()
-    import subprocess
-
-    verify = subprocess.run([sys.executable, "-m", "bot", "audit", "verify", "--database", str(db)],
-                            capture_output=True, text=True, cwd=procs.ROOT)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "audit",
+        "verify",
+        "--database",
+        str(db),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=procs.ROOT,
+    )
+    out, err = await proc.communicate()
     growth = samples[-1]["rss_mb"] - rss0
-    results["soak"] = {"minutes": minutes, "rss_growth_mb": round(growth, 1), "wal_mb": round(wal_mb, 1),
-                       "audit_verify": verify.returncode == 0, "samples": samples}
+    results["soak"] = {
+        "minutes": minutes,
+        "rss_growth_mb": round(growth, 1),
+        "wal_mb": round(wal_mb, 1),
+        "audit_verify": proc.returncode == 0,
+        "samples": samples,
+    }
     table("Soak", samples)
-    table("Soak targets", [
-        {"measure": "RSS growth MB", "value": round(growth, 1), "target": "< 20", "": verdict(growth < 20)},
-        {"measure": "WAL MB at the end", "value": round(wal_mb, 1), "target": "< 64", "": verdict(wal_mb < 64)},
-        {"measure": "audit verify", "value": verify.stdout.strip() or verify.stderr.strip(), "target": "ok",
-         "": verdict(verify.returncode == 0)},
-    ])
+    table(
+        "Soak targets",
+        [
+            {"measure": "RSS growth MB", "value": round(growth, 1), "target": "< 20", "": verdict(growth < 20)},
+            {"measure": "WAL MB at the end", "value": round(wal_mb, 1), "target": "< 64", "": verdict(wal_mb < 64)},
+            {
+                "measure": "audit verify",
+                "value": (out or err).decode().strip()[:60],
+                "target": "ok",
+                "": verdict(proc.returncode == 0),
+            },
+        ],
+    )
 
 
 def main() -> int:
@@ -357,11 +446,12 @@ def main() -> int:
     parser.add_argument("--soak-minutes", type=float, default=10.0)
     parser.add_argument("--only", default="ack,api,memory,summary", help="comma-separated sections")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # tables appear as they finish
     sections = set(args.only.split(","))
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
-                   f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}",
         "smoke": args.smoke,
     }
     print(f"signoff benchmarks — {results['date']} — {results['machine']}" + (" — SMOKE" if args.smoke else ""))
@@ -376,7 +466,10 @@ def main() -> int:
         if "summary" in sections:
             asyncio.run(bench_summary(work, args.smoke, results))
         if args.soak:
-            asyncio.run(bench_soak(work, results, 0.2 if args.smoke else args.soak_minutes))
+            if args.smoke:
+                asyncio.run(bench_soak(work, results, 0.05, chunk_s=3))
+            else:
+                asyncio.run(bench_soak(work, results, args.soak_minutes))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / ("smoke.json" if args.smoke else "latest.json")
     out.write_text(json.dumps(results, indent=2, default=str))

@@ -28,12 +28,33 @@ def seed_requests(db: Path, n: int, pending_share: float = 0.1, seed: int = 1) -
         status = "pending" if pending else rng.choice(["approved", "approved", "approved", "denied", "not_required"])
         reviewer = rng.choice(SENIORS) if status != "not_required" else None
         decided = None if pending or status == "not_required" else created
-        requests.append((
-            i, rng.choice(JUNIORS), f"Seeded change {i}", f"https://git.example.com/pr/{i}", "seeded", "payments",
-            "production", 1, "Copilot", "[]", "", "api", "bench", status, int(status != "not_required"),
-            "seeded", reviewer, created if reviewer else None, reviewer if decided else None, decided,
-            "seeded reason" if status == "denied" else None, created, created,
-        ))
+        requests.append(
+            (
+                i,
+                rng.choice(JUNIORS),
+                f"Seeded change {i}",
+                f"https://git.example.com/pr/{i}",
+                "seeded",
+                "payments",
+                "production",
+                1,
+                "Copilot",
+                "[]",
+                "",
+                "api",
+                "bench",
+                status,
+                int(status != "not_required"),
+                "seeded",
+                reviewer,
+                created if reviewer else None,
+                reviewer if decided else None,
+                decided,
+                "seeded reason" if status == "denied" else None,
+                created,
+                created,
+            )
+        )
         if reviewer:
             assignments.append((i, reviewer, created, "routed", int(pending)))
     conn.executemany(

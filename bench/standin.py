@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.fakes.slack_api import FakeSlack
 
 
 class QuietSlack(FakeSlack):
@@ -30,7 +30,9 @@ async def main() -> None:
     parser.add_argument("--users", default="")
     parser.add_argument("--channels", default="")
     args = parser.parse_args()
-    slack = QuietSlack(users=[u for u in args.users.split(",") if u], channels=[c for c in args.channels.split(",") if c])
+    slack = QuietSlack(
+        users=[u for u in args.users.split(",") if u], channels=[c for c in args.channels.split(",") if c]
+    )
     slack.delay_seconds = args.delay
     await slack.start(port=args.port)
     print("ready", flush=True)

@@ -5,10 +5,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import Harness, running
+from tests.fakes.slack_api import FakeSlack
+from tests.harness import SUMMARY, USERS, Harness, running
 
 
 @pytest.fixture
 async def h(tmp_path: Path) -> AsyncIterator[Harness]:
     async with running(tmp_path) as harness:
         yield harness
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """A Slack stand-in on its own, for tests that run the bot as a separate process."""
+    fake = FakeSlack(users=USERS, channels=[SUMMARY])
+    await fake.start()
+    yield fake
+    await fake.stop()

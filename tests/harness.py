@@ -121,7 +121,8 @@ class Harness:
             "SELECT reviewer, open, last_assigned_at FROM reviewer_stats ORDER BY reviewer"
         )
         truth = await self.bot.db.fetchall(
-            "SELECT reviewer, SUM(active) AS open, MAX(assigned_at) AS last FROM assignments GROUP BY reviewer ORDER BY reviewer"
+            "SELECT reviewer, SUM(active) AS open, MAX(assigned_at) AS last FROM assignments"
+            " GROUP BY reviewer ORDER BY reviewer"
         )
         assert [tuple(r) for r in kept] == [tuple(r) for r in truth]
 

@@ -9,6 +9,19 @@ from urllib.parse import urlparse
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft
 
+# Every field a request can be given, by the form or the API.
+REQUEST_FIELDS = (
+    "requester",
+    "title",
+    "url",
+    "description",
+    "service",
+    "environment",
+    "ai_assisted",
+    "ai_tool",
+    "authors",
+    "commit",
+)
 TITLE_MAX = 150
 URL_MAX = 2000
 DESCRIPTION_MAX = 3000

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
 from bot.domain.models import ChangeRequest, Status, parse_ref
-from bot.domain.validation import validate_draft
+from bot.domain.validation import REQUEST_FIELDS, validate_draft
 from bot.errors_map import http_body, http_status
 from bot.http.auth import ApiTokens
 from bot.http.openapi import document
@@ -33,18 +33,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 MAX_WAIT_SECONDS = 60
 IDEMPOTENCY_KEY_MAX = 200
-FIELDS = {
-    "requester",
-    "title",
-    "url",
-    "description",
-    "service",
-    "environment",
-    "ai_assisted",
-    "ai_tool",
-    "authors",
-    "commit",
-}
+FIELDS = frozenset(REQUEST_FIELDS)
 
 
 def _iso(value: Any) -> str | None:

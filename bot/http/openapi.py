@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import __version__
+from bot.domain.validation import AUTHORS_MAX, DESCRIPTION_MAX, SHORT_MAX, TITLE_MAX
 
 STATUSES = ["pending", "approved", "denied", "cancelled", "not_required", "expired"]
 _TS = {"type": ["string", "null"], "format": "date-time"}
@@ -86,14 +87,14 @@ def document() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "requester": {"type": "string", "description": "Slack user ID (U…) or email"},
-            "title": {"type": "string", "minLength": 1, "maxLength": 150},
+            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
             "url": {"type": "string", "format": "uri", "description": "http(s) link to the PR, MR or diff"},
-            "description": {"type": "string", "maxLength": 3000},
-            "service": {"type": "string", "maxLength": 80},
-            "environment": {"type": "string", "maxLength": 80, "default": "production"},
+            "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
+            "service": {"type": "string", "maxLength": SHORT_MAX},
+            "environment": {"type": "string", "maxLength": SHORT_MAX, "default": "production"},
             "ai_assisted": {"type": "boolean"},
-            "ai_tool": {"type": "string", "maxLength": 80},
-            "authors": {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+            "ai_tool": {"type": "string", "maxLength": SHORT_MAX},
+            "authors": {"type": "array", "items": {"type": "string"}, "maxItems": AUTHORS_MAX},
             "commit": {"type": "string", "pattern": "^[0-9a-fA-F]*$", "maxLength": 80},
         },
     }

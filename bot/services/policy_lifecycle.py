@@ -19,7 +19,7 @@ from bot.services.policy_state import set_end, window_in
 from bot.store import audit, meta, outbox
 from bot.store import requests as store
 from bot.store.audit import AuditEntry
-from bot.store.db import Conn, from_db, many, to_db
+from bot.store.db import Conn, many, to_db
 
 WARN_DAYS = (14, 7, 1)
 ANNOUNCED = "policy_end_announced"  # the end time that was announced
@@ -157,8 +157,3 @@ async def end_policy(deps: Deps, actor: str) -> PolicySweep:
         raise refusal
     deps.policy_changed()
     return await sweep_policy(deps)
-
-
-async def announced_end(deps: Deps) -> datetime | None:
-    value = await meta.get(deps.db, ANNOUNCED)
-    return from_db(value) if value else None

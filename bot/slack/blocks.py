@@ -103,33 +103,26 @@ def outcome(req: ChangeRequest, tz: ZoneInfo) -> Block:
     return {"type": "context", "elements": elements}
 
 
+def decision_buttons(request_id: int, block_id: str) -> Block:
+    """Approve and Deny. The value names the request only; who clicked comes from the payload."""
+
+    def button(action_id: str, label: str, style: str) -> dict[str, Any]:
+        text = {"type": "plain_text", "text": label}
+        return {"type": "button", "action_id": action_id, "style": style, "value": str(request_id), "text": text}
+
+    return {
+        "type": "actions",
+        "block_id": block_id,
+        "elements": [button(ids.APPROVE, "Approve", "primary"), button(ids.DENY, "Deny", "danger")],
+    }
+
+
 def review_message(req: ChangeRequest, viewer: str, can_decide: bool, tz: ZoneInfo) -> Message:
     """The reviewer's DM. Buttons only while the viewer may still decide; the content always stays."""
     text = f"{req.ref} needs your sign-off: {safe(req.draft.title, 300)}"
     blocks: list[Block] = [_header(req), _facts(req), *_description(req)]
     if req.status is Status.PENDING and can_decide:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"decide:{req.id}",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": ids.APPROVE,
-                        "style": "primary",
-                        "value": str(req.id),
-                        "text": {"type": "plain_text", "text": "Approve"},
-                    },
-                    {
-                        "type": "button",
-                        "action_id": ids.DENY,
-                        "style": "danger",
-                        "value": str(req.id),
-                        "text": {"type": "plain_text", "text": "Deny"},
-                    },
-                ],
-            }
-        )
+        blocks.append(decision_buttons(req.id, f"decide:{req.id}"))
     elif req.status is Status.PENDING and req.reviewer:
         blocks.append(context(f"Reassigned to {mention(req.reviewer)}; this message no longer decides."))
     elif req.status is Status.PENDING:

@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest
 from bot.services.home import Home
-from bot.slack import ids
-from bot.slack.blocks import Block, context, section
+from bot.slack.blocks import Block, context, decision_buttons, section
 from bot.slack.text import link, mention, safe, when
 from bot.slack.timely import policy_line
 
@@ -22,26 +21,7 @@ def _queue_item(req: ChangeRequest, tz: ZoneInfo) -> list[Block]:
             f" · {safe(req.draft.service, 60) or 'no service'} · {safe(req.draft.environment, 40)}"
             f" · asked {when(req.created_at, tz)}"
         ),
-        {
-            "type": "actions",
-            "block_id": f"home:{req.id}",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": ids.APPROVE,
-                    "style": "primary",
-                    "value": str(req.id),
-                    "text": {"type": "plain_text", "text": "Approve"},
-                },
-                {
-                    "type": "button",
-                    "action_id": ids.DENY,
-                    "style": "danger",
-                    "value": str(req.id),
-                    "text": {"type": "plain_text", "text": "Deny"},
-                },
-            ],
-        },
+        decision_buttons(req.id, f"home:{req.id}"),
     ]
 
 

@@ -20,11 +20,3 @@ async def put(conn: Conn, key: str, value: str) -> None:
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
-
-
-async def put_if_absent(conn: Conn, key: str, value: str) -> str:
-    """Store value unless the key exists; returns whatever is stored afterwards."""
-    await conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
-    stored = await get_in(conn, key)
-    assert stored is not None
-    return stored

@@ -9,26 +9,16 @@ import random
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values
 from tests.fakes.slack_api import Failure, FakeSlack
-from tests.harness import CI_TOKEN, SUMMARY, USERS
+from tests.harness import CI_TOKEN
 from tests.process import BotProcess
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack(users=USERS, channels=[SUMMARY])
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def integrity(db: Path) -> str:

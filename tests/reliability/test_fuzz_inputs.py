@@ -18,24 +18,13 @@ from hypothesis import strategies as st
 
 from bot.domain.errors import InvalidInput, MalformedPayload
 from bot.domain.models import parse_ref
-from bot.domain.validation import validate_draft
+from bot.domain.validation import REQUEST_FIELDS, validate_draft
 from bot.slack.listeners.payloads import check_shape, form_values
 from tests.fakes.signing import sign
 from tests.harness import CI_TOKEN, Harness, running
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-FIELDS = [
-    "requester",
-    "title",
-    "url",
-    "description",
-    "service",
-    "environment",
-    "ai_assisted",
-    "ai_tool",
-    "authors",
-    "commit",
-]
+FIELDS = list(REQUEST_FIELDS)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.config import load_settings
 from bot.http.auth import ApiTokens
@@ -14,18 +12,10 @@ from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values, reason_values
 from tests.fakes.signing import SIGNING_SECRET
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
-from tests.harness import CI_TOKEN, DEPLOY_TOKEN, SUMMARY, USERS, settings_env
+from tests.harness import CI_TOKEN, DEPLOY_TOKEN, settings_env
 from tests.process import BotProcess
 
 SECRETS = [BOT_TOKEN, SIGNING_SECRET, CI_TOKEN, DEPLOY_TOKEN, APP_TOKEN]
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack(users=USERS, channels=[SUMMARY])
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def test_debug_logs_of_a_full_scenario_hold_no_secret(tmp_path: Path, slack: FakeSlack) -> None:

@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values, reason_values
 from tests.fakes.slack_api import FakeSlack
-from tests.harness import SUMMARY, USERS
 from tests.process import BotProcess
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack(users=USERS, channels=[SUMMARY])
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def test_one_decision_across_two_processes(tmp_path: Path, slack: FakeSlack) -> None:

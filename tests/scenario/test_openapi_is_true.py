@@ -7,6 +7,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from bot.domain.validation import REQUEST_FIELDS
 from bot.slack import ids
 from tests.harness import Harness
 
@@ -26,6 +27,7 @@ async def test_real_responses_match_the_description(h: Harness) -> None:
     status, doc = await h.api("GET", "/api/v1/openapi.json", token=None)
     assert status == 200 and doc["openapi"].startswith("3.1")
     Draft202012Validator.check_schema(doc["components"]["schemas"]["Request"])
+    assert set(doc["components"]["schemas"]["NewRequest"]["properties"]) == set(REQUEST_FIELDS)
     post, get = "/api/v1/requests", "/api/v1/requests/{id}"
     calls: list[tuple[str, str, str, Any, dict[str, Any]]] = [
         (post, "POST", post, BODY, {"Idempotency-Key": "k1"}),

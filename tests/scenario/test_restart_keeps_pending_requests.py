@@ -3,25 +3,14 @@ that were not yet delivered go out exactly once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values
 from tests.fakes.slack_api import Failure, FakeSlack
-from tests.harness import SUMMARY, USERS
 from tests.process import BotProcess
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack(users=USERS, channels=[SUMMARY])
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def test_kill_restart_and_decide(tmp_path: Path, slack: FakeSlack) -> None:
