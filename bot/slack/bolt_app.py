@@ -62,6 +62,8 @@ def build_bolt_app(
         client=bolt_client,
         authorize=authorize,
         process_before_response=True,
+        # slack_handler() verifies every HTTP request before Bolt sees it; Socket Mode needs none.
+        request_verification_enabled=False,
         logger=bolt_logger,
     )
     register_all(app, ctx)

@@ -79,7 +79,8 @@ async def claim_due(db: Database, now: datetime, lease: timedelta, limit: int) -
     async with db.transaction() as conn:
         found = await many(
             conn,
-            "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error FROM outbox"
+            "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error"
+            " FROM outbox INDEXED BY outbox_pending"
             " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             (to_db(now), limit),
         )
