@@ -99,6 +99,7 @@ class Signoff:
     async def _start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
         handler = CheckedSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
+        handler.priority = self.outbox.priority
         await handler.connect_async()  # type: ignore[no-untyped-call]
         self._socket = handler
 
@@ -148,7 +149,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     ctx = ListenerContext(deps=deps, background=background, client=client, tz=settings.tz)
     secret = settings.slack_signing_secret.get_secret_value()
     bolt = build_bolt_app(secret, client, identity, ctx)
-    slack = None if settings.socket_mode else slack_handler(bolt, secret)
+    slack = None if settings.socket_mode else slack_handler(bolt, secret, worker.priority)
     api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed)
     web_app = build_web_app(db, "socket" if settings.socket_mode else "http", slack, api.register)
     return Signoff(

@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import MalformedPayload
 from bot.slack.listeners import ListenerContext, register_all
 from bot.slack.listeners.payloads import check_shape
+from bot.slack.priority import AckPriority
 
 log = logging.getLogger(__name__)
 BOLT_LOGGER = "bot.slack.bolt"
@@ -89,10 +90,14 @@ def _parse_form(raw: str) -> dict[str, Any]:
     return params
 
 
-def slack_handler(app: AsyncApp, signing_secret: str) -> Any:
+def slack_handler(app: AsyncApp, signing_secret: str, priority: AckPriority) -> Any:
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.Response:
+        with priority.answering():
+            return await _handle(request)
+
+    async def _handle(request: web.Request) -> web.Response:
         try:
             raw = await request.text()
         except UnicodeDecodeError:

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.slack.priority import AckPriority
 from bot.store import outbox as rows
 from bot.store.db import Database
 from bot.store.outbox import OutboxRow
@@ -140,6 +141,7 @@ class OutboxWorker:
         self.client = client
         self._clock = clock
         self.renderer: Renderer | None = None
+        self.priority = AckPriority()  # shared with the Slack handlers by the composition root
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -184,7 +186,11 @@ class OutboxWorker:
 
         async def run(group: list[OutboxRow]) -> list[rows.Outcome]:
             async with limit:
-                return [await self._attempt(row) for row in group]
+                done = []
+                for row in group:
+                    await self.priority.quiet()  # acks first
+                    done.append(await self._attempt(row))
+                return done
 
         async with self._lock:
             while True:

@@ -13,6 +13,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.domain.errors import MalformedPayload
 from bot.slack.listeners.payloads import check_shape
+from bot.slack.priority import AckPriority
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,16 @@ log = logging.getLogger(__name__)
 class CheckedSocketModeHandler(AsyncSocketModeHandler):
     """Checks each envelope's shape before Bolt touches it; a malformed one is acked and dropped."""
 
+    priority: AckPriority | None = None
+
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
+        if self.priority is None:
+            await self._handle(client, req)
+            return
+        with self.priority.answering():
+            await self._handle(client, req)
+
+    async def _handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         start = time()
         try:
             if isinstance(req.payload, dict):
