@@ -2,7 +2,9 @@
 
 Jobs use coalesce=True, max_instances=1 and misfire_grace_time=None, and are rebuilt at
 start. ``tick()`` runs every sweep once: at start (to catch up on what was missed while
-the bot was down) and from tests that move the clock.
+the bot was down) and from tests that move the clock. The outbox has its own worker
+(bot/slack/outbox.py), woken by every commit and polling as a fallback, so messages do not
+wait for a job interval.
 """
 
 from __future__ import annotations

@@ -44,20 +44,9 @@ def request(status: Status = Status.PENDING, text: str = HOSTILE * 200, **kw: ob
     return ChangeRequest(**fields)  # type: ignore[arg-type]
 
 
-def mrkdwn_texts(obj: object) -> list[str]:
-    """Every mrkdwn string in a block tree: Slack parses mentions there, not in plain_text."""
-    if isinstance(obj, list):
-        return [t for item in obj for t in mrkdwn_texts(item)]
-    if isinstance(obj, dict):
-        if obj.get("type") == "mrkdwn" and isinstance(obj.get("text"), str):
-            return [obj["text"]]
-        return [t for v in obj.values() for t in mrkdwn_texts(v)]
-    return []
-
-
 def no_pings(message: blocks.Message) -> None:
     text, body = message
-    for parsed in [text, *mrkdwn_texts(body)]:
+    for parsed in [text, *block_rules.parsed_texts(body)]:
         for ping in ("<!channel>", "<!here>", "<https://evil", "<@U0SENIOR1> *bold*"):
             assert ping not in parsed
 
