@@ -33,3 +33,5 @@ def configure(level: str, secrets: Iterable[str]) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # APScheduler logs every job run at INFO: every 30 s, for each sweep.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
