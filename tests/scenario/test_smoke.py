@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.domain.models import Status
 from bot.slack import ids
 from tests.harness import Harness
@@ -25,3 +27,13 @@ async def test_ask_route_approve(h: Harness) -> None:
     assert not [b for b in dm.blocks if b["type"] == "actions"]
     assert "Approved by <@U0SENIOR1> at" in dm.blocks[-1]["elements"][0]["text"]
     assert any("was approved by <@U0SENIOR1>" in m.text for m in h.slack.dms("U0JUNIOR1"))
+
+
+async def test_the_events_url_answers_slacks_challenge(h: Harness) -> None:
+    """Slack checks the Request URL with a signed url_verification before it sends any event."""
+    body = json.dumps(
+        {"type": "url_verification", "token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    )
+    reply = await h.driver.post_signed(body, "application/json")
+    assert reply.status == 200
+    assert reply.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
