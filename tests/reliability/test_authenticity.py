@@ -3,6 +3,8 @@ body and writes nothing; a replayed or retried delivery does nothing twice."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from urllib.parse import urlencode
@@ -11,7 +13,7 @@ import pytest
 
 from bot.slack import ids
 from tests.fakes.driver import form_values
-from tests.fakes.signing import sign
+from tests.fakes.signing import SIGNING_SECRET, sign
 from tests.harness import Harness
 
 FORM = "application/x-www-form-urlencoded"
@@ -114,3 +116,18 @@ async def test_missing_or_wrong_api_tokens_get_401_and_write_nothing(
     }  # only the refusals are recorded
     refusals = await h.bot.db.fetchall("SELECT reason FROM audit WHERE action = 'refused'")
     assert [r["reason"] for r in refusals] == ["bad_token", "bad_token"]
+
+
+async def test_a_body_that_is_not_utf8_is_401_unsigned_and_400_signed(h: Harness) -> None:
+    raw = b"payload=\xff\xfe"
+    async with h.session.post(h.driver.url, data=raw, headers={"Content-Type": FORM}) as resp:
+        assert resp.status == 401
+    digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + str(int(time.time())).encode() + b":" + raw, hashlib.sha256)
+    headers = {
+        "Content-Type": FORM,
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + digest.hexdigest(),
+    }
+    async with h.session.post(h.driver.url, data=raw, headers=headers) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["message"] == "The body is not UTF-8 text."
