@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
@@ -55,7 +55,6 @@ class Signoff:
     _socket: object | None = None
     _http: aiohttp.ClientSession | None = None
     port: int = 0
-    _started: bool = field(default=False)
 
     async def start(self) -> None:
         # One keep-alive HTTP session for every Web API call (slack_sdk opens one per call otherwise).
@@ -76,7 +75,6 @@ class Signoff:
         self.port = int(sockets[0].getsockname()[1]) if sockets else self.settings.port
         if self.settings.socket_mode:
             await self._start_socket_mode()
-        self._started = True
         mode = "Socket Mode" if self.settings.socket_mode else "HTTP mode (POST /slack/events)"
         log.info("signoff is up in %s on port %d", mode, self.port)
 
@@ -117,7 +115,6 @@ class Signoff:
         if self._http is not None:
             await self._http.close()
             self._http = None
-        self._started = False
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Signoff:

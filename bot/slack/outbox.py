@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.slack.blocks import Message
 from bot.slack.priority import AckPriority
 from bot.store import outbox as rows
 from bot.store.db import Database
@@ -55,9 +56,6 @@ class Undeliverable(Exception):
 def backoff(attempts: int) -> float:
     """Delay before attempt ``attempts + 1``: 2, 4, 8, ... seconds, capped at 5 minutes."""
     return float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempts, 16)))
-
-
-Message = tuple[str, list[dict[str, Any]]]
 
 
 class Sender:
