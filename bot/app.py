@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
 import logging
 from dataclasses import dataclass
 
@@ -33,6 +36,7 @@ from bot.store.db import Database
 from bot.tasks import Background
 
 log = logging.getLogger(__name__)
+HTTP_BACKLOG = 1024
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
 
@@ -52,11 +56,23 @@ class Signoff:
     http_app: web.Application
     identity: dict[str, str | None]
     _runner: web.AppRunner | None = None
-    _socket: object | None = None
+    _socket: CheckedSocketModeHandler | None = None
+    _socket_task: asyncio.Task[None] | None = None
     _http: aiohttp.ClientSession | None = None
     port: int = 0
 
     async def start(self) -> None:
+        """Start every part; on any failure, release what was opened and raise.
+
+        A failed start is a ConfigurationError naming the setting to fix; the caller
+        (``signoff serve``) prints it on one line and exits 3."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         # One keep-alive HTTP session for every Web API call (slack_sdk opens one per call otherwise).
         self._http = aiohttp.ClientSession()
         self.client.session = self._http
@@ -64,17 +80,27 @@ class Signoff:
         await self.db.open()
         await policy_state.initialise(self.db, self.settings.policy_start, self.settings.policy_days, self.clock.now())
         await self._check_token()
+        if self.settings.slack_app_token is not None:
+            await self._check_app_token(self.settings.slack_app_token.get_secret_value())
         await self.outbox.start()
         await self.scheduler.start()
-        self._runner = web.AppRunner(self.http_app, access_log=None)
+        self._runner = web.AppRunner(self.http_app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1]) if sockets else self.settings.port
+        site = web.TCPSite(
+            self._runner, self.settings.host, self.settings.port, backlog=HTTP_BACKLOG, reuse_address=True
+        )
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ConfigurationError(
+                "PORT",
+                f"cannot listen on {self.settings.host}:{self.settings.port} "
+                f"({'the port is already in use' if exc.errno == errno.EADDRINUSE else exc.strerror}); "
+                "stop the other process or choose another PORT.",
+            ) from None
+        self.port = self._runner.addresses[0][1] if self._runner.addresses else self.settings.port
         if self.settings.socket_mode:
-            await self._start_socket_mode()
+            self._start_socket_mode()
         mode = "Socket Mode" if self.settings.socket_mode else "HTTP mode (POST /slack/events)"
         log.info("signoff is up in %s on port %d", mode, self.port)
 
@@ -94,16 +120,48 @@ class Signoff:
             return
         self.identity.update(team_id=resp.get("team_id"), user_id=resp.get("user_id"), bot_id=resp.get("bot_id"))
 
-    async def _start_socket_mode(self) -> None:
+    async def _check_app_token(self, app_token: str) -> None:
+        """A refused app token is a configuration error; Slack being down is not (we keep trying)."""
+        try:
+            await self.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as err:
+            error = err.response.get("error", "") if isinstance(err.response.data, dict) else ""
+            if error in BAD_TOKEN_ERRORS:
+                raise ConfigurationError(
+                    "SLACK_APP_TOKEN",
+                    f"Slack refused the app-level token ({error}); create one with connections:write again.",
+                ) from None
+            log.warning("apps.connections.open failed (%s); Socket Mode keeps trying", error or err)
+        except Exception as exc:
+            log.warning("Slack is unreachable at start (%s); Socket Mode keeps trying", exc)
+
+    def _start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
         handler = CheckedSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
         handler.priority = self.outbox.priority
-        await handler.connect_async()  # type: ignore[no-untyped-call]
         self._socket = handler
+        # Connecting retries until Slack answers; it runs beside the server so a signal can stop it.
+        self._socket_task = asyncio.create_task(handler.connect_async(), name="socket mode connect")  # type: ignore[no-untyped-call]
+
+    async def readiness(self) -> dict[str, str]:
+        """What /readyz reports: every value is "ok" (or "connected") when the bot can serve."""
+        problem = await self.db.writable()
+        state = {"database": "ok" if problem is None else problem}
+        if self._socket is not None:
+            connected = await self._socket.client.is_connected()
+            state["socket_mode"] = "connected" if connected else "not connected"
+        return state
 
     async def stop(self) -> None:
+        """Release everything; safe after a partial start and safe to call twice."""
+        if self._socket_task is not None:
+            self._socket_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._socket_task
+            self._socket_task = None
         if self._socket is not None:
-            await self._socket.close_async()  # type: ignore[attr-defined]
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
         if self._runner is not None:
             await self._runner.cleanup()
@@ -148,8 +206,13 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     bolt = build_bolt_app(secret, client, identity, ctx)
     slack = None if settings.socket_mode else slack_handler(bolt, secret, worker.priority)
     api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed)
-    web_app = build_web_app(db, "socket" if settings.socket_mode else "http", slack, api.register)
-    return Signoff(
+    parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
+
+    async def readiness() -> dict[str, str]:
+        return await parts[0].readiness()
+
+    web_app = build_web_app(db, "socket" if settings.socket_mode else "http", slack, api.register, readiness)
+    signoff = Signoff(
         settings=settings,
         clock=clock,
         db=db,
@@ -162,3 +225,5 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         http_app=web_app,
         identity=identity,
     )
+    parts.append(signoff)
+    return signoff

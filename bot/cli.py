@@ -43,15 +43,24 @@ async def _serve() -> int:
         secrets.append(settings.slack_app_token.get_secret_value())
     secrets += list(settings.api_token_map.values())
     logging_setup.configure(settings.log_level, secrets)
-    bot = build(settings)
+    # Signals work from the first moment, also while the start waits on Slack or the database.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await bot.start()
+    bot = build(settings)
+    starting = asyncio.create_task(bot.start(), name="start")
+    stopping = asyncio.create_task(stop.wait(), name="wait for a signal")
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()  # start() releases what it opened when cancelled
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return 0
+    starting.result()  # a failed start raises here; start() already released everything
     try:
-        await stop.wait()
+        await stopping
     finally:
         await bot.stop()
     return 0
@@ -71,3 +80,5 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         print(f"signoff: cannot start: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers were installed
+        return 130

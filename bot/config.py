@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.durations import parse_duration
@@ -30,7 +31,7 @@ HINTS: dict[str, str] = {
     "DATABASE_URL": "set it to sqlite:///path/to/signoff.db",
     "ROSTER_FILE": "set it to the path of the roster YAML file (see README, 'The roster')",
     "SUMMARY_CHANNEL": "set it to the channel ID (C...) where summaries and unassigned requests go",
-    "POLICY_START": "set it to a date (2026-01-31) or an ISO datetime, or unset it to start at first run",
+    "POLICY_START": "set it to a date (2026-01-31) or an ISO datetime within 10 years of today, or unset it",
     "POLICY_DAYS": "set it to a whole number of days between 1 and 3650",
     "TIMEZONE": "set it to an IANA time zone such as UTC or Europe/Berlin",
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
@@ -39,6 +40,23 @@ HINTS: dict[str, str] = {
     "ESCALATE_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d, longer than REMINDER_AFTER",
     "API_TOKENS": "set it to comma-separated name:token pairs, each token at least 24 characters",
 }
+
+
+# The example values of .env.example: a copied file that was never filled in is "not set".
+PLACEHOLDER = "placeholder"
+PLACEHOLDERS: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "xoxb-your-bot-token",
+    "SLACK_SIGNING_SECRET": "your-signing-secret",
+    "SLACK_APP_TOKEN": "xapp-your-app-token",
+    "SUMMARY_CHANNEL": "C0123456789",
+}
+POLICY_START_RANGE_YEARS = 10  # a start further from today than this is a typo, not a policy
+
+
+def _not_placeholder(name: str, value: Any) -> None:
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(raw, str) and raw.strip() == PLACEHOLDERS[name]:
+        raise PydanticCustomError(PLACEHOLDER, "still the example value from .env.example")
 
 
 class Settings(BaseSettings):
@@ -61,6 +79,12 @@ class Settings(BaseSettings):
     summary_cron: str = Field(default="0 9 * * 1-5", alias="SUMMARY_CRON")
     reminder_after: timedelta = Field(default=timedelta(hours=4), alias="REMINDER_AFTER")
     escalate_after: timedelta = Field(default=timedelta(hours=24), alias="ESCALATE_AFTER")
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "summary_channel", mode="before")
+    @classmethod
+    def _filled_in(cls, v: Any, info: ValidationInfo) -> Any:
+        _not_placeholder(str(info.field_name).upper(), v)
+        return v
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -119,9 +143,13 @@ class Settings(BaseSettings):
     @field_validator("policy_start")
     @classmethod
     def _policy_start_tz(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            return v.replace(tzinfo=UTC)
-        return v.astimezone(UTC) if v is not None else None
+        if v is None:
+            return None
+        v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+        today = datetime.now(UTC)
+        if abs(today.year - v.year) > POLICY_START_RANGE_YEARS:
+            raise ValueError(f"{v.date().isoformat()} is more than {POLICY_START_RANGE_YEARS} years from today")
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -210,13 +238,22 @@ def _model_error_setting(message: str) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build Settings, turning pydantic's errors into one ConfigurationError naming the setting."""
+    """Build Settings, turning pydantic's errors into one ConfigurationError naming every bad setting."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first.get("loc") or ()
-        name = str(loc[0]).upper() if loc else _model_error_setting(str(first.get("msg", "")))
-        problem = "is not set" if first.get("type") == "missing" else f"is invalid ({first.get('msg', 'bad value')})"
-        hint = HINTS.get(name, "see .env.example")
-        raise ConfigurationError(name, f"{problem}; {hint}.") from None
+        found: list[tuple[str, str]] = []
+        for error in exc.errors():
+            loc = error.get("loc") or ()
+            name = str(loc[0]).upper() if loc else _model_error_setting(str(error.get("msg", "")))
+            if error.get("type") in ("missing", PLACEHOLDER):
+                problem = "is not set" + (
+                    " (it still has the example value)" if error.get("type") == PLACEHOLDER else ""
+                )
+            else:
+                problem = f"is invalid ({error.get('msg', 'bad value')})"
+            if name not in (n for n, _ in found):
+                found.append((name, f"{problem}; {HINTS.get(name, 'see .env.example')}."))
+        (first, first_problem), rest = found[0], found[1:]
+        message = " ".join([first_problem, *(f"{name}: {problem}" for name, problem in rest)])
+        raise ConfigurationError(first, message, also=tuple(name for name, _ in rest)) from None

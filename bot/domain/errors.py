@@ -20,6 +20,8 @@ in one place, to ephemeral Slack replies and HTTP statuses.
     │   └── IdempotencyMismatch same key, different body               -> 422
     ├── Unauthenticated         missing, wrong or revoked API token     -> 401
     ├── Unavailable             a dependency (Slack) could not answer  -> 503
+    │   └── StorageFailure      the database refused the write (disk full, I/O); nothing was stored
+    ├── RepeatedDelivery        this Slack delivery was already done   -> an empty ack, nothing more
     └── ConfigurationError      a setting or the roster is wrong; names the setting
 """
 
@@ -114,9 +116,31 @@ class Unavailable(SignoffError):
     """Something signoff depends on did not answer; the same call may work later."""
 
 
+class StorageFailure(Unavailable):
+    """The database could not store the work; the transaction was rolled back, so a retry is safe."""
+
+    code = "storage_failure"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"signoff could not save this ({detail}). Nothing was recorded; try again in a moment, "
+            "and tell the bot's operators if it keeps failing."
+        )
+        self.detail = detail
+
+
+class RepeatedDelivery(SignoffError):
+    """Slack delivered this request before and its work is already stored: acknowledge, do nothing."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"delivery {key.split(':', 1)[0]} already handled")
+        self.key = key
+
+
 class ConfigurationError(SignoffError):
     """A setting (or the roster file) is missing or wrong. ``setting`` names it."""
 
-    def __init__(self, setting: str, message: str) -> None:
+    def __init__(self, setting: str, message: str, also: tuple[str, ...] = ()) -> None:
         super().__init__(f"{setting}: {message}")
         self.setting = setting
+        self.also = also  # further settings named in the same message

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 REF_PREFIX = "CR-"
-_REF_RE = re.compile(r"^\s*(?:CR-?)?(\d{1,12})\s*$", re.IGNORECASE)
+_REF_RE = re.compile(r"^\s*(?:CR-?)?([0-9]{1,12})\s*$", re.IGNORECASE | re.ASCII)
 
 
 class Level(StrEnum):

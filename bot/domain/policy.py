@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,15 +33,33 @@ class PolicyOutcome:
     reason: str
 
 
-def evaluate(window: PolicyWindow, now: datetime, ai_assisted: bool, level: Level | None) -> PolicyOutcome:
+def evaluate(
+    window: PolicyWindow, now: datetime, ai_assisted: bool, parties: Mapping[str, Level | None]
+) -> PolicyOutcome:
+    """The strictest person decides the bar.
+
+    ``parties`` are everyone known to have written the change (the requester and every author)
+    with their roster level, None when not on the roster. If any of them would need sign-off,
+    the change needs it, so naming a senior as the requester cannot skip it.
+    """
     if now < window.start:
         return PolicyOutcome(False, "policy not started yet")
     if now >= window.end:
         return PolicyOutcome(False, "policy ended")
     if not ai_assisted:
         return PolicyOutcome(False, "not AI-assisted")
-    if level is None:
-        return PolicyOutcome(True, "AI-assisted change by an engineer not on the roster")
-    if level.is_senior:
-        return PolicyOutcome(False, f"requester is {level.value}")
-    return PolicyOutcome(True, f"AI-assisted change by a {level.value} engineer")
+    unknown = sorted(who for who, level in parties.items() if level is None)
+    if unknown or not parties:
+        return PolicyOutcome(True, f"AI-assisted change by an engineer not on the roster ({_names(unknown)})")
+    for rank in (Level.JUNIOR, Level.MID):
+        below = sorted(who for who, level in parties.items() if level is rank)
+        if below:
+            return PolicyOutcome(True, f"AI-assisted change by a {rank.value} engineer ({_names(below)})")
+    if len(parties) == 1:
+        return PolicyOutcome(False, f"requester is {next(iter(parties.values()))}")
+    return PolicyOutcome(False, "requester and every author are senior")
+
+
+def _names(people: list[str]) -> str:
+    shown = ", ".join(people[:3])
+    return shown + (f" and {len(people) - 3} more" if len(people) > 3 else "")

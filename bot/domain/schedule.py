@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 _NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_FIELD = re.compile(r"^[\d*/,\-A-Za-z]+$")
+_FIELD = re.compile(r"^[0-9*/,\-A-Za-z]+$")
 
 
 def _weekday(token: str) -> str:
@@ -22,7 +22,7 @@ def _weekday(token: str) -> str:
 
     if "/" in token:
         return token  # steps over weekdays are rare; pass through as written
-    return re.sub(r"\d+", name, token)
+    return re.sub(r"[0-9]+", name, token)
 
 
 def cron_fields(expr: str) -> dict[str, str]:

@@ -37,8 +37,14 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def build_web_app(
-    db: Database, mode: str, slack: Handler | None, extra: Callable[[web.Application], None] | None = None
+    db: Database,
+    mode: str,
+    slack: Handler | None,
+    extra: Callable[[web.Application], None] | None = None,
+    readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
 ) -> web.Application:
+    """/healthz is liveness (the process answers, the database reads); /readyz is readiness
+    (the database takes writes, Socket Mode is connected), 503 until and whenever it is not."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
     if extra is not None:
         extra(app)
@@ -51,6 +57,18 @@ def build_web_app(
         return web.json_response({"status": "ok", "database": "ok", "mode": mode})
 
     app.router.add_get("/healthz", healthz)
+    if readiness is not None:
+
+        async def readyz(_: web.Request) -> web.Response:
+            try:
+                state = await readiness()
+            except Exception as exc:  # report, don't crash the probe
+                return web.json_response({"status": "error", "detail": str(exc), "mode": mode}, status=503)
+            ready = all(value in ("ok", "connected") for value in state.values())
+            body = {"status": "ready" if ready else "not ready", "mode": mode, **state}
+            return web.json_response(body, status=200 if ready else 503)
+
+        app.router.add_get("/readyz", readyz)
     if slack is not None:
         app.router.add_post("/slack/events", slack)
     return app

@@ -11,10 +11,10 @@ from bot.store import requests as store
 from bot.store.audit import AuditEntry
 
 
-async def claim_request(deps: Deps, request_id: int, actor: str) -> ChangeRequest:
+async def claim_request(deps: Deps, request_id: int, actor: str, delivery: str | None = None) -> ChangeRequest:
     now = deps.clock.now()
     refusal: SignoffError | None = None
-    async with deps.db.transaction() as conn:
+    async with deps.db.transaction(delivery) as conn:
         req = await guard.load(conn, request_id)
         refusal = guard.not_pending(req)
         if refusal is None and req.reviewer is not None:

@@ -25,6 +25,7 @@ class Submission:
     source: str = "slack"  # slack | api
     pipeline: str | None = None  # the API token's name
     idempotency_key: str | None = None
+    delivery: str | None = None  # the Slack delivery this answers; remembered with the work
 
     def fingerprint(self) -> str:
         body = {"requester": self.requester, "draft": asdict(self.draft), "source": self.source}
@@ -40,7 +41,7 @@ class Created:
 async def create_request(deps: Deps, sub: Submission) -> Created:
     now = deps.clock.now()
     fingerprint = sub.fingerprint() if sub.idempotency_key else None
-    async with deps.db.transaction() as conn:
+    async with deps.db.transaction(sub.delivery) as conn:
         if sub.idempotency_key:
             found = await store.by_idempotency_key(conn, sub.idempotency_key)
             if found is not None:
@@ -53,7 +54,8 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
                 return Created(earlier, created=False)
 
         roster = deps.roster()
-        outcome = evaluate(await window_in(conn), now, sub.draft.ai_assisted, roster.level_of(sub.requester))
+        parties = {who: roster.level_of(who) for who in (sub.requester, *sub.draft.authors)}
+        outcome = evaluate(await window_in(conn), now, sub.draft.ai_assisted, parties)
         status = Status.PENDING if outcome.required else Status.NOT_REQUIRED
         reviewer = None
         if outcome.required:  # choose first, so the request is stored with its reviewer in one insert

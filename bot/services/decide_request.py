@@ -38,19 +38,21 @@ async def can_decide(deps: Deps, request_id: int, actor: str, attempt: str = "de
     return req
 
 
-async def approve(deps: Deps, request_id: int, actor: str) -> Decided:
-    return await _decide(deps, request_id, actor, "approve", None)
+async def approve(deps: Deps, request_id: int, actor: str, delivery: str | None = None) -> Decided:
+    return await _decide(deps, request_id, actor, "approve", None, delivery)
 
 
-async def deny(deps: Deps, request_id: int, actor: str, reason: str | None) -> Decided:
-    return await _decide(deps, request_id, actor, "deny", validate_reason(reason))
+async def deny(deps: Deps, request_id: int, actor: str, reason: str | None, delivery: str | None = None) -> Decided:
+    return await _decide(deps, request_id, actor, "deny", validate_reason(reason), delivery)
 
 
-async def _decide(deps: Deps, request_id: int, actor: str, decision: str, reason: str | None) -> Decided:
+async def _decide(
+    deps: Deps, request_id: int, actor: str, decision: str, reason: str | None, delivery: str | None
+) -> Decided:
     now = deps.clock.now()
     refusal: SignoffError | None = None
     final = False
-    async with deps.db.transaction() as conn:
+    async with deps.db.transaction(delivery) as conn:
         req = await guard.load(conn, request_id)
         reviewers = await store.active_reviewers(conn, request_id)  # read before the outcome closes them
         refusal = guard.decide_refusal(req, reviewers, actor, deps.roster())

@@ -22,6 +22,10 @@ class Directory(Protocol):
         """The Slack user ID for an email, None if nobody has it; raises Unavailable if unsure."""
         ...
 
+    async def user_exists(self, user: str) -> bool:
+        """True if the workspace has an active user with this ID; raises Unavailable if unsure."""
+        ...
+
 
 async def resolve_person(directory: Directory, roster: Roster, who: str) -> str | None:
     who = who.strip()
@@ -36,12 +40,15 @@ async def resolve_person(directory: Directory, roster: Roster, who: str) -> str 
 
 
 async def resolve_requester(directory: Directory, roster: Roster, who: str) -> str:
+    """The requester must be a real person: the bot DMs them about their request."""
     try:
         user = await resolve_person(directory, roster, who)
     except ValueError:
         raise InvalidInput({"requester": "must be a Slack user ID (U…) or an email address"}) from None
     if user is None:
         raise InvalidInput({"requester": f"no Slack user has the email {who!r}; use their Slack user ID"})
+    if roster.get(user) is None and not await directory.user_exists(user):
+        raise InvalidInput({"requester": f"no active Slack user has the ID {user!r}; check the ID or use an email"})
     return user
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.errors import Conflict, InvalidInput, NotAdmin, SignoffError
+from bot.domain.errors import Conflict, NotAdmin, SignoffError
 from bot.domain.models import Status
+from bot.domain.numbers import whole_number
 from bot.domain.policy import PolicyWindow
 from bot.services import guard, notices
 from bot.services.deps import Deps
@@ -107,13 +108,13 @@ async def _admin_refusal(conn: Conn, deps: Deps, actor: str, attempt: str) -> Si
     return refusal
 
 
-async def extend_policy(deps: Deps, actor: str, days: int) -> PolicyWindow:
-    if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise InvalidInput({"days": f"must be a whole number from 1 to {MAX_EXTENSION_DAYS}"})
+async def extend_policy(deps: Deps, actor: str, days_text: str, delivery: str | None = None) -> PolicyWindow:
+    """Admins only; ``days_text`` is parsed after the admin check, so nobody else learns what it accepts."""
     now = deps.clock.now()
-    async with deps.db.transaction() as conn:
+    async with deps.db.transaction(delivery) as conn:
         refusal = await _admin_refusal(conn, deps, actor, "policy_extend")
         if refusal is None:
+            days = whole_number(days_text, "days", 1, MAX_EXTENSION_DAYS, "`/signoff policy extend 30` (days)")
             old = await window_in(conn)
             # An ended policy restarts from now; a running one ends later.
             new_end = (old.end if now < old.end else now) + timedelta(days=days)
@@ -139,9 +140,9 @@ async def extend_policy(deps: Deps, actor: str, days: int) -> PolicyWindow:
     return window
 
 
-async def end_policy(deps: Deps, actor: str) -> PolicySweep:
+async def end_policy(deps: Deps, actor: str, delivery: str | None = None) -> PolicySweep:
     now = deps.clock.now()
-    async with deps.db.transaction() as conn:
+    async with deps.db.transaction(delivery) as conn:
         refusal = await _admin_refusal(conn, deps, actor, "policy_end")
         if refusal is None:
             window = await window_in(conn)

@@ -13,12 +13,12 @@ from bot.store import requests as store
 from bot.store.audit import AuditEntry
 
 
-async def set_availability(deps: Deps, actor: str, away: bool) -> bool:
+async def set_availability(deps: Deps, actor: str, away: bool, delivery: str | None = None) -> bool:
     """Returns True if anything changed."""
     now = deps.clock.now()
     refusal: SignoffError | None = None
     changed = False
-    async with deps.db.transaction() as conn:
+    async with deps.db.transaction(delivery) as conn:
         if not deps.roster().is_senior(actor):
             refusal = NotEligible(
                 "Only reviewers (senior, staff or principal engineers on the roster) can mark themselves away."

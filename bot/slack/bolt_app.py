@@ -25,6 +25,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import MalformedPayload
+from bot.domain.numbers import ascii_int
 from bot.slack.listeners import ListenerContext, register_all
 from bot.slack.listeners.payloads import check_shape
 from bot.slack.priority import AckPriority
@@ -97,7 +98,8 @@ REPLAY_WINDOW_SECONDS = 300  # Slack's own: a signed request older than 5 minute
 
 def signed_by_slack(secret: bytes, body: bytes, timestamp: str, signature: str, now: float) -> bool:
     """Slack's v0 signature over the raw bytes, within the 5-minute window, compared in constant time."""
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > REPLAY_WINDOW_SECONDS:
+    sent = ascii_int(timestamp, max_digits=12)
+    if sent is None or abs(now - sent) > REPLAY_WINDOW_SECONDS:
         return False
     digest = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(f"v0={digest}".encode(), signature.encode())

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+import os
+import socket
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
@@ -22,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.domain.numbers import ascii_int
 from bot.slack.blocks import Message
 from bot.slack.priority import AckPriority
 from bot.store import outbox as rows
@@ -35,7 +38,10 @@ BACKOFF_CAP_SECONDS = 300.0
 IDLE_POLL_SECONDS = 5.0
 BATCH = 64
 CONCURRENCY = 16  # requests delivered at once
-CLAIM_LEASE = timedelta(minutes=2)  # longer than any one delivery; a crashed claim is retried after it
+CLAIM_LEASE = timedelta(seconds=30)  # renewed while delivering; a crashed process's claims are retried after it
+RENEW_EVERY_SECONDS = 5.0
+PROBE_EVERY_SECONDS = 5.0  # while Slack fails, the oldest waiting row is tried this often
+RATE_LIMIT_DEFAULT_SECONDS = 30.0  # a 429 without Retry-After
 HISTORY_LOOKBACK = 200  # messages searched for an earlier, unanswered post
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout"}
@@ -43,10 +49,13 @@ TRANSIENT_ERRORS = frozenset(
 
 
 class Retry(Exception):
-    def __init__(self, delay: float, error: str) -> None:
+    """Try again after ``delay`` seconds. ``counts`` is False for a 429: it is not a failure."""
+
+    def __init__(self, delay: float, error: str, counts: bool = True) -> None:
         super().__init__(error)
         self.delay = delay
         self.error = error
+        self.counts = counts
 
 
 class Undeliverable(Exception):
@@ -75,10 +84,13 @@ class Sender:
             error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
             if status == 429 or error == "ratelimited":
                 retry_after = exc.response.headers.get("retry-after") or exc.response.headers.get("Retry-After")
-                delay = float(retry_after) if retry_after and str(retry_after).isdigit() else backoff(row.attempts)
-                raise Retry(delay, f"{method}: rate limited") from None
+                seconds = ascii_int(str(retry_after or ""), max_digits=5)
+                delay = float(seconds) if seconds is not None else RATE_LIMIT_DEFAULT_SECONDS
+                raise Retry(delay, f"{method}: rate limited", counts=False) from None
             if status >= 500 or error in TRANSIENT_ERRORS:
-                raise Retry(backoff(row.attempts), f"{method}: {error or f'HTTP {status}'}") from None
+                raise Retry(
+                    backoff(row.attempts), f"{rows.SLACK_DOWN}: {method}: {error or f'HTTP {status}'}"
+                ) from None
             raise Undeliverable(f"{method}: {error or f'HTTP {status}'}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # The call may have reached Slack; the next attempt checks before posting again.
@@ -129,6 +141,23 @@ class Sender:
         await self.call("chat.update", channel=channel, ts=ts, text=text, blocks=body)
 
 
+def process_alive(owner: str) -> bool:
+    """Whether the process named ``host:pid:worker`` may still be delivering. Unknown: assume alive."""
+    host, _, rest = owner.partition(":")
+    pid = ascii_int(rest.partition(":")[0], max_digits=10)
+    if host != socket.gethostname() or pid is None:
+        return True
+    if pid == os.getpid():
+        return True  # another worker of this process (tests run several); its lease decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Renderer(Protocol):
     async def deliver(self, row: OutboxRow, sender: Sender) -> None: ...
 
@@ -143,14 +172,19 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._probed_at: datetime | None = None
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
-        released = await rows.release_claims(self.db, self._clock.now())
-        if released:
-            log.info("outbox: %d delivery attempt(s) interrupted by a stop will be checked and retried", released)
+        # Only claims of processes that are gone are released: a live process's claims are
+        # never taken. Claims from another host are left to run out their short lease.
+        for owner in await rows.claim_owners(self.db, self._clock.now()):
+            if owner != self.owner and not process_alive(owner):
+                released = await rows.release_claims_of(self.db, self._clock.now(), owner)
+                log.info("outbox: %d delivery attempt(s) of a stopped process will be checked and retried", released)
         self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
@@ -159,6 +193,9 @@ class OutboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            # What this process was delivering when stopped is due again at once, for whoever runs next.
+            with contextlib.suppress(Exception):
+                await rows.release_claims_of(self.db, self._clock.now(), self.owner)
 
     async def _run(self) -> None:
         while True:
@@ -184,23 +221,47 @@ class OutboxWorker:
 
         async def run(group: list[OutboxRow]) -> list[rows.Outcome]:
             async with limit:
-                done = []
+                done: list[rows.Outcome] = []
                 for row in group:
+                    if done and done[-1].status in ("retry", "untried"):
+                        # A later message of a request waits for the earlier one (claim_due keeps it back).
+                        done.append(rows.Outcome(row.id, "untried", None, row.last_error, counts=False))
+                        continue
                     await self.priority.quiet()  # acks first
                     done.append(await self._attempt(row))
                 return done
 
         async with self._lock:
+            await self._probe()
             while True:
-                batch = await rows.claim_due(self.db, self._clock.now(), CLAIM_LEASE, BATCH)
+                batch = await rows.claim_due(self.db, self._clock.now(), CLAIM_LEASE, BATCH, self.owner)
                 if not batch:
                     return attempted
                 attempted += len(batch)
                 groups: dict[object, list[OutboxRow]] = {}
                 for row in batch:
                     groups.setdefault(row.request_id if row.request_id is not None else ("row", row.id), []).append(row)
-                results = await asyncio.gather(*(run(g) for g in groups.values()))
+                keeper = asyncio.create_task(self._keep_claims([row.id for row in batch]))
+                try:
+                    results = await asyncio.gather(*(run(g) for g in groups.values()))
+                finally:
+                    keeper.cancel()
                 await rows.record(self.db, self._clock.now(), [o for group in results for o in group])
+
+    async def _keep_claims(self, row_ids: list[int]) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY_SECONDS)
+            try:
+                await rows.renew_claims(self.db, row_ids, self._clock.now() + CLAIM_LEASE, self.owner)
+            except Exception as exc:  # the lease may run out; the next claimer checks before posting
+                log.warning("outbox: could not renew delivery claims: %s", exc)
+
+    async def _probe(self) -> None:
+        now = self._clock.now()
+        if self._probed_at is not None and (now - self._probed_at).total_seconds() < PROBE_EVERY_SECONDS:
+            return
+        self._probed_at = now
+        await rows.probe_slack(self.db, now)
 
     async def _attempt(self, row: OutboxRow) -> rows.Outcome:
         assert self.renderer is not None, "OutboxWorker.renderer was not set"
@@ -209,7 +270,7 @@ class OutboxWorker:
         except Retry as exc:
             when = self._clock.now() + timedelta(seconds=exc.delay)
             log.warning("outbox %s (%s) will retry in %.0fs: %s", row.id, row.kind, exc.delay, exc.error)
-            return rows.Outcome(row.id, "retry", when, exc.error)
+            return rows.Outcome(row.id, "retry", when, exc.error, counts=exc.counts)
         except Undeliverable as exc:
             log.error("outbox %s (%s) failed permanently: %s", row.id, row.kind, exc)
             return rows.Outcome(row.id, "failed", error=str(exc))

@@ -8,6 +8,8 @@ Reads use a second connection and see the last committed state (WAL).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -17,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.errors import ConfigurationError, RepeatedDelivery, StorageFailure
 from bot.store.migrations import migrate
 
 BUSY_TIMEOUT_MS = 10_000
@@ -38,13 +41,60 @@ def opt_from_db(text: str | None) -> datetime | None:
     return from_db(text) if text else None
 
 
+def _describe(exc: sqlite3.Error) -> str:
+    """A short cause a person or operator can act on, without SQL."""
+    text = str(exc).lower()
+    if "full" in text:
+        return "the database disk is full"
+    if "readonly" in text or "read-only" in text:
+        return "the database is read-only"
+    if "locked" in text or "busy" in text:
+        return "the database is busy"
+    return "a database error"
+
+
+def _check_path(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigurationError(
+            "DATABASE_URL", f"{path} is a directory; point it at a file, e.g. sqlite:///{path / 'signoff.db'}."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError("DATABASE_URL", f"cannot create the folder {path.parent} ({exc.strerror}).") from None
+    # SQLite needs to write the file and, for its WAL, the folder beside it.
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigurationError(
+            "DATABASE_URL",
+            f"{path} is on a read-only filesystem or in a folder signoff cannot write; "
+            "point DATABASE_URL at a writable place.",
+        )
+
+
+def _open_problem(path: Path, exc: sqlite3.Error) -> str:
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text:
+        return f"{path} is not a SQLite database (or is damaged); point DATABASE_URL at a new file or signoff's own."
+    if "readonly" in text or "read-only" in text:
+        return f"{path} is read-only; point DATABASE_URL at a writable file."
+    if "full" in text:
+        return f"the disk holding {path} is full; free space and start again."
+    return f"{path} cannot be opened ({exc}); check the path and its permissions."
+
+
 async def _connect(path: str) -> Conn:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit reaches the disk before signoff answers, so a power loss or an OS crash
+        # cannot take back what was acknowledged (NORMAL in WAL mode can lose the last commits).
+        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()  # its thread would otherwise keep the process alive
+        raise
     return conn
 
 
@@ -56,11 +106,32 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
+        """Open, check and migrate the file; anything unusable is a ConfigurationError naming DATABASE_URL."""
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _connect(self.path)
-        await migrate(self._writer)
-        self._reader = await _connect(self.path)
+            _check_path(Path(self.path))
+        try:
+            self._writer = await _connect(self.path)
+            await migrate(self._writer)
+            self._reader = await _connect(self.path)
+        except sqlite3.Error as exc:
+            await self.close()
+            raise ConfigurationError("DATABASE_URL", _open_problem(Path(self.path), exc)) from None
+        except BaseException:
+            await self.close()
+            raise
+
+    async def writable(self) -> str | None:
+        """None when a write commits now; otherwise what stops it (a full disk, a read-only file)."""
+        try:
+            async with self.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('ready_probe', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (to_db(datetime.now(UTC)),),
+                )
+        except StorageFailure as err:
+            return err.detail
+        return None
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
@@ -69,19 +140,46 @@ class Database:
         self._reader = self._writer = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Conn]:
-        """A write transaction. Commits on success, rolls back on any exception."""
+    async def transaction(self, delivery: str | None = None) -> AsyncIterator[Conn]:
+        """A write transaction. Commits on success, rolls back on any exception.
+
+        ``delivery`` is the key of the Slack delivery this work answers. It is remembered in
+        this same transaction, so a retry after any failure does the work again, and a retry
+        after success raises RepeatedDelivery before doing anything twice. A database error
+        (disk full, I/O, a refused write) rolls everything back and becomes StorageFailure.
+        """
         assert self._writer is not None, "Database.open() was not called"
         async with self._lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StorageFailure(_describe(exc)) from exc
+            try:
+                if delivery is not None:
+                    cur = await conn.execute(
+                        "INSERT INTO deliveries (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                        (delivery, to_db(datetime.now(UTC))),
+                    )
+                    if cur.rowcount != 1:
+                        raise RepeatedDelivery(delivery)
                 yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
                 await conn.execute("COMMIT")
+            except BaseException as exc:
+                await self._rollback(conn)
+                if isinstance(exc, sqlite3.Error):
+                    raise StorageFailure(_describe(exc)) from exc
+                raise
+
+    @staticmethod
+    async def _rollback(conn: Conn) -> None:
+        # After some errors (a full disk) SQLite has already rolled back; a second ROLLBACK then fails.
+        with contextlib.suppress(sqlite3.Error):
+            await conn.execute("ROLLBACK")
+
+    async def seen(self, delivery: str) -> bool:
+        """True when the work of this Slack delivery is already stored."""
+        return await self.fetchone("SELECT 1 FROM deliveries WHERE key = ?", (delivery,)) is not None
 
     async def write_one(self, sql: str, params: Iterable[Any] = ()) -> int:
         """A single-statement write, atomic on its own; returns the rows changed."""

@@ -1,4 +1,8 @@
-"""Slack deliveries already handled, so retries and replays do nothing twice."""
+"""Slack deliveries already handled, so retries and replays do nothing twice.
+
+A key is written by ``Database.transaction(delivery=...)`` together with the work it
+guards; here only the old keys are pruned.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,6 @@ from datetime import datetime, timedelta
 from bot.store.db import Database, to_db
 
 KEEP = timedelta(hours=1)  # well past Slack's 5-minute replay window
-
-
-async def first_time(db: Database, key: str, now: datetime) -> bool:
-    """Record the delivery; True only the first time this key is seen."""
-    # One statement is its own transaction: no BEGIN/COMMIT round trips on the ack path.
-    return await db.write_one("INSERT OR IGNORE INTO deliveries (key, seen_at) VALUES (?, ?)", (key, to_db(now))) == 1
 
 
 async def prune(db: Database, now: datetime) -> int:

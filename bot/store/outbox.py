@@ -22,6 +22,9 @@ class Notice:
 
 IN_FLIGHT = "in flight"
 AMBIGUOUS = "ambiguous"
+SLACK_DOWN = "slack down"  # a 5xx or a transient error: retried early once Slack answers again
+# Rows waiting out a backoff because Slack did not answer properly (not a 429, not a permanent error).
+_WAITING_ON_SLACK = f"(last_error LIKE '{SLACK_DOWN}%' OR last_error LIKE '{AMBIGUOUS}%')"
 
 
 @dataclass(frozen=True)
@@ -72,35 +75,77 @@ async def next_due_at(db: Database) -> datetime | None:
     return from_db(row["t"]) if row and row["t"] else None
 
 
-async def claim_due(db: Database, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
+async def claim_due(db: Database, now: datetime, lease: timedelta, limit: int, owner: str) -> list[OutboxRow]:
     """Take up to ``limit`` due rows for one attempt each, in one transaction, so no other
     worker (of any process) takes them. A crashed worker's lease runs out and its rows are
-    due again, marked as possibly delivered. Rows come back as they were before the claim."""
+    due again, marked as possibly delivered. Rows come back as they were before the claim.
+
+    A row whose request has an earlier pending row that is not due (it is waiting out a
+    retry, or another worker holds it) is not taken: one request's messages go in order."""
+    stamp = to_db(now)
     async with db.transaction() as conn:
         found = await many(
             conn,
             "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error"
-            " FROM outbox INDEXED BY outbox_pending"
-            " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            (to_db(now), limit),
+            " FROM outbox AS o INDEXED BY outbox_pending"
+            " WHERE status = 'pending' AND next_attempt_at <= ?"
+            " AND (request_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS e INDEXED BY outbox_request_order"
+            "   WHERE e.request_id = o.request_id AND e.status = 'pending' AND e.id < o.id AND e.next_attempt_at > ?))"
+            " ORDER BY id LIMIT ?",
+            (stamp, stamp, limit),
         )
         await conn.executemany(
             "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
-            [(to_db(now + lease), IN_FLIGHT, r["id"]) for r in found],
+            [(to_db(now + lease), f"{IN_FLIGHT} by {owner}", r["id"]) for r in found],
         )
     return [_row(r) for r in found]
+
+
+async def renew_claims(db: Database, row_ids: list[int], until: datetime, owner: str) -> None:
+    """Keep this worker's claims while it is still delivering them, so nobody else takes them."""
+    if not row_ids:
+        return
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND last_error = ?",
+            [(to_db(until), row_id, f"{IN_FLIGHT} by {owner}") for row_id in row_ids],
+        )
+
+
+async def claim_owners(db: Database, now: datetime) -> set[str]:
+    """Who holds live claims now (``host:pid`` of each claiming process)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT last_error FROM outbox INDEXED BY outbox_pending"
+        " WHERE status = 'pending' AND next_attempt_at > ? AND last_error LIKE ?",
+        (to_db(now), f"{IN_FLIGHT} by %"),
+    )
+    return {str(r["last_error"]).removeprefix(f"{IN_FLIGHT} by ") for r in rows}
+
+
+async def release_claims_of(db: Database, now: datetime, owner: str) -> int:
+    """Make a dead process's claims due now (they are checked for an earlier post before any retry)."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND last_error = ? AND next_attempt_at > ?",
+            (to_db(now), f"{IN_FLIGHT} by {owner}", to_db(now)),
+        )
+        return cur.rowcount
 
 
 @dataclass(frozen=True)
 class Outcome:
     row_id: int
-    status: str  # sent | retry | failed
+    status: str  # sent | retry | failed | untried (an earlier message of its request must go first)
     retry_at: datetime | None = None
     error: str | None = None
+    counts: bool = True  # False for a 429: waiting out Retry-After is not a failure
 
 
 async def record(db: Database, now: datetime, outcomes: list[Outcome]) -> None:
-    """Write the result of every attempt of a batch in one transaction."""
+    """Write the result of every attempt of a batch in one transaction.
+
+    A message that went out shows Slack is answering again: rows waiting out a backoff
+    after Slack-side failures are made due now, so a backlog drains at once, in order."""
     async with db.transaction() as conn:
         await conn.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
@@ -108,26 +153,36 @@ async def record(db: Database, now: datetime, outcomes: list[Outcome]) -> None:
             [(to_db(now), o.row_id) for o in outcomes if o.status == "sent"],
         )
         await conn.executemany(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+            "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?"
             " WHERE id = ? AND status = 'pending'",
-            [(to_db(o.retry_at or now), (o.error or "")[:500], o.row_id) for o in outcomes if o.status == "retry"],
+            [
+                (int(o.counts), to_db(o.retry_at or now), o.error[:500] if o.error is not None else None, o.row_id)
+                for o in outcomes
+                if o.status in ("retry", "untried")
+            ],
         )
         await conn.executemany(
             "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
             " WHERE id = ? AND status = 'pending'",
             [((o.error or "")[:500], o.row_id) for o in outcomes if o.status == "failed"],
         )
+        if any(o.status == "sent" for o in outcomes):
+            await conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
+                f" AND {_WAITING_ON_SLACK}",
+                (to_db(now), to_db(now)),
+            )
 
 
-async def release_claims(db: Database, now: datetime) -> int:
-    """At start: rows claimed by a process that died are due again at once (and checked
-    for an earlier delivery before any post), instead of waiting out their lease."""
+async def probe_slack(db: Database, now: datetime) -> bool:
+    """While every row waits out a backoff, make the oldest one due now: it tells whether Slack is back."""
     async with db.transaction() as conn:
         cur = await conn.execute(
-            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND last_error = ? AND next_attempt_at > ?",
-            (to_db(now), IN_FLIGHT, to_db(now)),
+            "UPDATE outbox SET next_attempt_at = ? WHERE id = (SELECT id FROM outbox INDEXED BY outbox_pending"
+            f" WHERE status = 'pending' AND next_attempt_at > ? AND {_WAITING_ON_SLACK} ORDER BY id LIMIT 1)",
+            (to_db(now), to_db(now)),
         )
-        return cur.rowcount
+        return cur.rowcount == 1
 
 
 async def save_message(db: Database, key: str, channel: str, ts: str) -> None:

@@ -286,6 +286,12 @@ class FakeSlack:
             return {"ok": False, "error": "users_not_found"}
         return {"ok": True, "user": {"id": user, "profile": {"email": args.get("email")}}}
 
+    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user", ""))
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": user, "deleted": False}}
+
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("users", ""))
         if user not in self.users:

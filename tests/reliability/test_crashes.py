@@ -47,7 +47,7 @@ async def test_a_decision_slack_never_heard_of_is_announced_once_after_restart(
         slack.fail_always("chat.postMessage", Failure(status=503))
         slack.fail_always("chat.update", Failure(status=503))
         assert (await driver.click("U0SENIOR1", ids.APPROVE, "1")).status == 200  # committed before this 200
-        await slack.wait_for(lambda: len(slack.calls_to("chat.update", ok=False)) >= 1)
+        await slack.wait_for(lambda: len(slack.calls_to("chat.postMessage", ok=False)) >= 1)
         bot.kill()
         slack.fail_always("chat.postMessage", None)
         slack.fail_always("chat.update", None)

@@ -120,6 +120,7 @@ async def test_a_retried_ci_job_asks_once(h: Harness) -> None:
 async def test_from_git_fills_the_request_and_says_why(h: Harness, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
+    h.slack.add_email("j@example.com", "U0SENIOR2")  # the senior wrote it, with Claude
     git_env = {
         "GIT_AUTHOR_NAME": "J",
         "GIT_AUTHOR_EMAIL": "j@example.com",
@@ -148,5 +149,5 @@ async def test_from_git_fills_the_request_and_says_why(h: Harness, tmp_path: Pat
     assert "Co-authored-by: Claude <noreply@anthropic.com>" in result.err
     req = await h.get("CR-1")
     assert req.draft.title == "Cache warmup" and req.draft.ai_assisted and req.draft.ai_tool == "Claude"
-    assert req.draft.authors == ("j@example.com",) and len(req.draft.commit) == 40
+    assert req.draft.authors == ("U0SENIOR2",) and len(req.draft.commit) == 40
     assert result.code == 0  # a senior's own change is recorded, not gated

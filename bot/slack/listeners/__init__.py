@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import actions, commands, events, guards, views
+from bot.slack.listeners import actions, commands, events, repeats, views
 from bot.slack.listeners.context import ListenerContext
 
 
 def register_all(app: AsyncApp, ctx: ListenerContext) -> None:
-    guards.register(app, ctx)
+    repeats.register(app, ctx)
     commands.register(app, ctx)
     actions.register(app, ctx)
     views.register(app, ctx)

@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import MalformedPayload, SignoffError
+from bot.domain.errors import MalformedPayload, RepeatedDelivery, SignoffError
 from bot.errors_map import slack_text
 from bot.services import decide_request
 from bot.services.claim_request import claim_request
 from bot.slack import ids, modals
 from bot.slack.listeners.context import ListenerContext
 from bot.slack.listeners.payloads import request_id_from
+from bot.slack.listeners.repeats import delivery_of
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ def _target(body: dict[str, Any]) -> tuple[str, int]:
 
 def register(app: AsyncApp, ctx: ListenerContext) -> None:
     def tell(respond: AsyncRespond, err: SignoffError) -> None:
+        if isinstance(err, RepeatedDelivery):
+            return  # done the first time; the person already saw its outcome
         ctx.background.spawn(
             respond(text=slack_text(err), response_type="ephemeral", replace_original=False), "ephemeral refusal"
         )
@@ -49,11 +52,11 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             )
 
     @app.action(ids.APPROVE)
-    async def approve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def approve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
         await ack()
         try:
             actor, request_id = _target(body)
-            await decide_request.approve(ctx.deps, request_id, actor)
+            await decide_request.approve(ctx.deps, request_id, actor, delivery_of(context))
         except SignoffError as err:
             tell(respond, err)
 
@@ -71,10 +74,10 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         )
 
     @app.action(ids.CLAIM)
-    async def claim(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def claim(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
         await ack()
         try:
             actor, request_id = _target(body)
-            await claim_request(ctx.deps, request_id, actor)
+            await claim_request(ctx.deps, request_id, actor, delivery_of(context))
         except SignoffError as err:
             tell(respond, err)

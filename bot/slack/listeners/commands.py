@@ -6,10 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import InvalidInput, SignoffError
+from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError
 from bot.domain.models import parse_ref
 from bot.errors_map import slack_text
 from bot.services import queries
@@ -21,12 +21,13 @@ from bot.services.set_availability import set_availability
 from bot.services.summary import post_summary
 from bot.slack import blocks, modals, timely
 from bot.slack.listeners.context import ListenerContext
+from bot.slack.listeners.repeats import delivery_of
 from bot.slack.text import safe, when
 from bot.store import requests as store
 
 log = logging.getLogger(__name__)
 Reply = tuple[str, list[dict[str, Any]] | None]
-Handler = Callable[[ListenerContext, str, str], Awaitable[Reply]]
+Handler = Callable[[ListenerContext, str, str, str | None], Awaitable[Reply]]
 
 
 def _ref_arg(verb: str, arg: str) -> int:
@@ -36,62 +37,59 @@ def _ref_arg(verb: str, arg: str) -> int:
     return request_id
 
 
-async def _help(ctx: ListenerContext, user: str, arg: str) -> Reply:
+async def _help(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
     return blocks.HELP, None
 
 
-async def _status(ctx: ListenerContext, user: str, arg: str) -> Reply:
+async def _status(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
     req = await queries.get_request(ctx.deps, _ref_arg("status", arg))
     reviewers = await store.all_reviewers(ctx.deps.db, req.id)
     return blocks.status_message(req, reviewers, ctx.tz)
 
 
-async def _pending(ctx: ListenerContext, user: str, arg: str) -> Reply:
+async def _pending(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
     return blocks.pending_message(await queries.pending_for(ctx.deps, user), ctx.tz)
 
 
-async def _cancel(ctx: ListenerContext, user: str, arg: str) -> Reply:
-    req = await cancel_request(ctx.deps, _ref_arg("cancel", arg), user)
+async def _cancel(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
+    req = await cancel_request(ctx.deps, _ref_arg("cancel", arg), user, delivery)
     return f"{req.ref} is cancelled. Its reviewer's message now says so.", None
 
 
-async def _away(ctx: ListenerContext, user: str, arg: str) -> Reply:
-    changed = await set_availability(ctx.deps, user, away=True)
+async def _away(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
+    changed = await set_availability(ctx.deps, user, True, delivery)
     if not changed:
         return "No change: you were already marked away.", None
     return "You are marked away: no new reviews will be routed to you. `/signoff back` undoes it.", None
 
 
-async def _back(ctx: ListenerContext, user: str, arg: str) -> Reply:
-    changed = await set_availability(ctx.deps, user, away=False)
+async def _back(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
+    changed = await set_availability(ctx.deps, user, False, delivery)
     if not changed:
         return "No change: you were already marked back.", None
     return "Welcome back: new reviews can be routed to you again.", None
 
 
-async def _policy(ctx: ListenerContext, user: str, arg: str) -> Reply:
+async def _policy(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
     action, _, rest = arg.partition(" ")
     action = action.lower()
     if action == "":
         return timely.policy_status(await window(ctx.deps.db), ctx.deps.clock.now(), ctx.tz)
     if action == "extend":
-        days = rest.strip()
-        if not days.isdigit():
-            raise InvalidInput({"days": "is missing. Usage: `/signoff policy extend 30` (days)"})
-        extended = await extend_policy(ctx.deps, user, int(days))
+        extended = await extend_policy(ctx.deps, user, rest.strip(), delivery)
         return f"The policy now ends {when(extended.end, ctx.tz)}. The summary channel was told.", None
     if action == "end":
-        result = await end_policy(ctx.deps, user)
+        result = await end_policy(ctx.deps, user, delivery)
         return f"The policy has ended. {result.expired} pending request(s) expired. The summary channel was told.", None
     raise InvalidInput({"policy": "Usage: `/signoff policy`, `/signoff policy extend 30`, `/signoff policy end`"})
 
 
-async def _summary(ctx: ListenerContext, user: str, arg: str) -> Reply:
+async def _summary(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
     await post_summary(ctx.deps)
     return f"Posting the pending summary in <#{ctx.deps.summary_channel}>.", None
 
 
-async def _report(ctx: ListenerContext, user: str, arg: str) -> Reply:
+async def _report(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
     return timely.report_message(await policy_report(ctx.deps), ctx.tz)
 
 
@@ -121,7 +119,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             )
 
     @app.command("/signoff")
-    async def signoff(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def signoff(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
         verb, _, arg = str(body.get("text", "")).strip().partition(" ")
         verb = verb.lower()
         if verb == "":
@@ -133,7 +131,10 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             if handler is None:
                 text, reply_blocks = f"I don't know `{safe(verb, 40)}`.\n{blocks.HELP}", None
             else:
-                text, reply_blocks = await handler(ctx, body["user_id"], arg.strip())
+                text, reply_blocks = await handler(ctx, body["user_id"], arg.strip(), delivery_of(context))
+        except RepeatedDelivery:
+            await ack()  # done the first time; that answer was the one to see
+            return
         except SignoffError as err:
             text, reply_blocks = slack_text(err), None
         await ack(text=text, blocks=reply_blocks, response_type="ephemeral")

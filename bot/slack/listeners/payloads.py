@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from bot.domain.errors import MalformedPayload
+from bot.domain.numbers import ascii_int
 
 
 def _str(d: Any, *path: str) -> str:
@@ -86,6 +87,4 @@ def form_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def request_id_from(value: Any) -> int | None:
-    if isinstance(value, str) and value.isdigit() and len(value) <= 12:
-        return int(value)
-    return None
+    return ascii_int(value, max_digits=12)

@@ -32,6 +32,17 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     async with conn.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     current = int(row[0]) if row else 0
+    if current == 0:
+        async with conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 3"
+        ) as cur:
+            foreign = [str(r[0]) for r in await cur.fetchall()]
+        if foreign:
+            raise ConfigurationError(
+                "DATABASE_URL",
+                f"the file holds another application's tables ({', '.join(foreign)}), not signoff's; "
+                "point DATABASE_URL at a new file.",
+            )
     if current > latest:
         raise ConfigurationError(
             "DATABASE_URL",

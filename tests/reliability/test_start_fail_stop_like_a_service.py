@@ -1,0 +1,221 @@
+"""A failed start is an exit, not a hang: code 3 and one line naming the cause and the fix,
+never a traceback. SIGINT and SIGTERM stop the process promptly at any moment, including
+during start and during Socket Mode reconnects. /readyz answers 503 until the bot can serve."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.fakes.slack_api import FakeSlack
+from tests.harness import ROSTER, settings_env
+from tests.process import free_port
+
+HANG = 60  # seconds: only to turn a hang into a failure, never a speed target
+
+
+def env_for(tmp: Path, slack: FakeSlack | None, **overrides: Any) -> dict[str, str]:
+    (tmp / "roster.yml").write_text(ROSTER)
+    overrides.setdefault("PORT", free_port())
+    base = settings_env(tmp, slack, **overrides) if slack else {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "POLICY_"))}
+    env.update({k: str(v) for k, v in base.items() if v is not None})
+    return env
+
+
+def serve(tmp: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], cwd=tmp, env=env, capture_output=True, text=True, timeout=HANG
+    )
+
+
+def assert_one_line_exit_3(done: subprocess.CompletedProcess[str], *words: str) -> str:
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in lines if line.startswith("signoff:")]
+    assert len(errors) == 1, done.stderr
+    for word in words:
+        assert word.lower() in errors[0].lower(), errors[0]
+    return errors[0]
+
+
+@pytest.fixture
+def ro_dir(tmp_path: Path) -> Iterator[Path]:
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root and mount(8) for a read-only filesystem")
+    target = tmp_path / "ro"
+    target.mkdir()
+    (target / "signoff.db").parent.mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(target)], check=True)
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], check=False)
+
+
+def not_sqlite(tmp: Path) -> str:
+    (tmp / "junk.db").write_bytes(os.urandom(8192))
+    return f"sqlite:///{tmp / 'junk.db'}"
+
+
+def other_app(tmp: Path) -> str:
+    conn = sqlite3.connect(tmp / "other.db")
+    conn.execute("CREATE TABLE requests (id TEXT PRIMARY KEY, body BLOB)")
+    conn.execute("INSERT INTO requests VALUES ('x', 'y')")
+    conn.commit()
+    conn.close()
+    return f"sqlite:///{tmp / 'other.db'}"
+
+
+def a_directory(tmp: Path) -> str:
+    (tmp / "dir.db").mkdir()
+    return f"sqlite:///{tmp / 'dir.db'}"
+
+
+@pytest.mark.parametrize(
+    ("make_url", "words"),
+    [
+        (not_sqlite, ["DATABASE_URL", "not a SQLite database"]),
+        (other_app, ["DATABASE_URL", "another application"]),
+        (a_directory, ["DATABASE_URL", "directory"]),
+    ],
+)
+async def test_a_database_it_cannot_use_stops_the_start(
+    tmp_path: Path, slack: FakeSlack, make_url: Any, words: list[str]
+) -> None:
+    env = env_for(tmp_path, slack, DATABASE_URL=make_url(tmp_path))
+    done = await asyncio.to_thread(serve, tmp_path, env)
+    assert_one_line_exit_3(done, *words)
+
+
+async def test_a_database_on_a_read_only_filesystem_stops_the_start(
+    tmp_path: Path, slack: FakeSlack, ro_dir: Path
+) -> None:
+    env = env_for(tmp_path, slack, DATABASE_URL=f"sqlite:///{ro_dir / 'signoff.db'}")
+    done = await asyncio.to_thread(serve, tmp_path, env)
+    assert_one_line_exit_3(done, "DATABASE_URL", "read-only")
+
+
+@pytest.mark.parametrize("start", ["9999-12-01", "0001-01-01"])
+async def test_a_policy_start_out_of_range_stops_the_start(tmp_path: Path, slack: FakeSlack, start: str) -> None:
+    env = env_for(tmp_path, slack, POLICY_START=start)
+    done = await asyncio.to_thread(serve, tmp_path, env)
+    assert_one_line_exit_3(done, "POLICY_START")
+
+
+async def test_a_busy_port_stops_the_start(tmp_path: Path, slack: FakeSlack) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        env = env_for(tmp_path, slack, PORT=held.getsockname()[1])
+        done = await asyncio.to_thread(serve, tmp_path, env)
+    assert_one_line_exit_3(done, "PORT", "in use")
+
+
+async def test_a_token_slack_refuses_stops_the_start(tmp_path: Path, slack: FakeSlack) -> None:
+    env = env_for(tmp_path, slack, SLACK_BOT_TOKEN="xoxb-revoked-token-000")
+    done = await asyncio.to_thread(serve, tmp_path, env)
+    assert_one_line_exit_3(done, "SLACK_BOT_TOKEN", "invalid_auth")
+
+
+async def test_an_app_token_slack_refuses_stops_the_start(tmp_path: Path, slack: FakeSlack) -> None:
+    env = env_for(tmp_path, slack, SLACK_APP_TOKEN="xapp-1-revoked-000")
+    done = await asyncio.to_thread(serve, tmp_path, env)
+    assert_one_line_exit_3(done, "SLACK_APP_TOKEN", "invalid_auth")
+
+
+async def test_placeholders_and_missing_settings_are_all_named_in_one_run(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROSTER_", "SUMMARY_"))}
+    shutil.copy(Path(__file__).parents[2] / ".env.example", tmp_path / ".env")
+    done = await asyncio.to_thread(serve, tmp_path, env)
+    line = assert_one_line_exit_3(done, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SUMMARY_CHANNEL")
+    assert "not set" in line
+    assert "xoxb-your-bot-token" not in line  # a value is never echoed
+
+
+async def _wait_listening(port: int, proc: asyncio.subprocess.Process) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(HANG * 20):
+            assert proc.returncode is None
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz"):
+                    return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+    raise AssertionError("never listened")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_stops_socket_mode_while_it_cannot_connect(
+    tmp_path: Path, slack: FakeSlack, sig: signal.Signals
+) -> None:
+    """Slack's WebSocket never answers: the bot keeps trying, is not ready, and still stops on a signal."""
+    from tests.fakes.slack_api import Failure
+
+    slack.fail_always("apps.connections.open", Failure(status=503))
+    port = free_port()
+    env = env_for(tmp_path, slack, SLACK_APP_TOKEN=slack.app_token, PORT=port)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await _wait_listening(port, proc)
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/readyz") as resp:
+            assert resp.status == 503
+            assert (await resp.json())["socket_mode"] != "connected"
+        proc.send_signal(sig)
+        code = await asyncio.wait_for(proc.wait(), HANG)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert code == 0
+
+
+async def test_a_signal_during_start_stops_the_process(tmp_path: Path, slack: FakeSlack) -> None:
+    """auth.test hangs (Slack slow at start): SIGTERM still ends the process."""
+    slack.delay_seconds = 3600
+    env = env_for(tmp_path, slack)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await asyncio.sleep(1.5)  # well into start: the database is open, auth.test is waiting
+        assert proc.returncode is None
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), HANG)
+    finally:
+        slack.delay_seconds = 0
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode in (0, 3)
+
+
+async def test_readyz_says_ready_only_when_it_can_serve(tmp_path: Path, slack: FakeSlack) -> None:
+    from tests.process import BotProcess
+
+    bot = BotProcess(tmp_path, slack)
+    await bot.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{bot.url}/readyz") as resp:
+                assert resp.status == 200
+                assert (await resp.json())["database"] == "ok"
+            async with session.get(f"{bot.url}/healthz") as resp:
+                assert resp.status == 200
+    finally:
+        assert bot.stop() == 0
