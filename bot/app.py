@@ -23,6 +23,7 @@ from bot.http.server import build_web_app
 from bot.roster import RosterSource
 from bot.scheduler import Scheduler
 from bot.services import policy_state
+from bot.services.audit_refusal import RefusalLog
 from bot.services.changes import ChangeFeed
 from bot.services.deps import Deps
 from bot.slack.bolt_app import build_bolt_app, slack_handler
@@ -37,6 +38,7 @@ from bot.tasks import Background
 
 log = logging.getLogger(__name__)
 HTTP_BACKLOG = 1024
+IDLE_CONNECTION_SECONDS = 15.0  # idle or never-finished connections are closed after this
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
 
@@ -55,6 +57,7 @@ class Signoff:
     background: Background
     http_app: web.Application
     identity: dict[str, str | None]
+    refusals: RefusalLog
     _runner: web.AppRunner | None = None
     _socket: CheckedSocketModeHandler | None = None
     _socket_task: asyncio.Task[None] | None = None
@@ -84,7 +87,9 @@ class Signoff:
             await self._check_app_token(self.settings.slack_app_token.get_secret_value())
         await self.outbox.start()
         await self.scheduler.start()
-        self._runner = web.AppRunner(self.http_app, access_log=None, handler_cancellation=True)
+        self._runner = web.AppRunner(
+            self.http_app, access_log=None, handler_cancellation=True, keepalive_timeout=IDLE_CONNECTION_SECONDS
+        )
         await self._runner.setup()
         site = web.TCPSite(
             self._runner, self.settings.host, self.settings.port, backlog=HTTP_BACKLOG, reuse_address=True
@@ -169,6 +174,8 @@ class Signoff:
         self.scheduler.stop()
         await self.background.close()
         await self.outbox.stop()
+        with contextlib.suppress(Exception):  # counts of refused calls still held in memory
+            await self.refusals.flush()
         await self.db.close()
         if self._http is not None:
             await self._http.close()
@@ -205,7 +212,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     secret = settings.slack_signing_secret.get_secret_value()
     bolt = build_bolt_app(secret, client, identity, ctx)
     slack = None if settings.socket_mode else slack_handler(bolt, secret, worker.priority)
-    api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed)
+    refusals = RefusalLog(deps)
+    api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed, refusals)
     parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
 
     async def readiness() -> dict[str, str]:
@@ -224,6 +232,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         background=background,
         http_app=web_app,
         identity=identity,
+        refusals=refusals,
     )
     parts.append(signoff)
     return signoff

@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from bot.domain.models import format_ref
-from bot.store.audit import COLUMNS, verify_rows
-from bot.store.db import to_db
+
+# The store is imported where it is used, so that `signoff request` and `signoff status` run
+# with the standard library alone (a CI runner installs with --no-deps).
 
 OK, BROKEN, ERROR = 0, 1, 3
 EXPORT_FIELDS = ("seq", "at", "actor", "action", "request_id", "reason", "details", "hash")
@@ -50,6 +51,8 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 def verify(args: argparse.Namespace) -> int:
+    from bot.store.audit import COLUMNS, verify_rows
+
     conn = _connect(_database(args.database))
     try:
         rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit ORDER BY seq")
@@ -64,7 +67,19 @@ def verify(args: argparse.Namespace) -> int:
     return OK
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a leading ' stops =, +, -, @, tab and CR starting a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _bound(text: str | None, flag: str) -> str | None:
+    from bot.store.db import to_db
+
     if not text:
         return None
     try:
@@ -106,7 +121,7 @@ def export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 "hash": digest,
             }
             if writer:
-                writer.writerow([*(row[k] if k != "details" else details for k in EXPORT_FIELDS)])
+                writer.writerow([spreadsheet_safe(row[k] if k != "details" else details) for k in EXPORT_FIELDS])
             else:
                 out.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
     finally:

@@ -71,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     if args.run is not None:
-        return int(args.run(args))
+        try:
+            return int(args.run(args))
+        except KeyboardInterrupt:
+            print("signoff: interrupted", file=sys.stderr)
+            return EXIT_CONFIG
+        except Exception as exc:  # exit 1 means "denied" to a pipeline; anything unforeseen is 3
+            print(f"signoff: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
     try:
         return asyncio.run(_serve())
     except ConfigurationError as err:

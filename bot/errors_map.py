@@ -6,6 +6,7 @@ from bot.domain import errors as e
 
 _STATUS: list[tuple[type[e.SignoffError], int]] = [
     (e.IdempotencyMismatch, 422),
+    (e.TooSoon, 429),
     (e.InvalidInput, 422),
     (e.MalformedPayload, 400),
     (e.UnknownRequest, 404),

@@ -12,11 +12,13 @@ in one place, to ephemeral Slack replies and HTTP statuses.
     │   ├── NotReviewer         not the assigned reviewer
     │   ├── NotEligible         not (or no longer) a senior on the roster
     │   ├── NotRequester        only the requester may cancel
-    │   └── NotAdmin            admin-only command
+    │   ├── NotAdmin            admin-only command
+    │   └── NotOnRoster         only people on the roster may do this
     ├── Conflict                the state moved on                     -> 409
     │   ├── AlreadyDecided      first decision won; carries who and what
     │   ├── AlreadyVoted        this person already approved; more approvals are needed
     │   ├── AlreadyClaimed      somebody else claimed it first
+    │   ├── TooSoon             asked again within the rate limit       -> 429
     │   └── IdempotencyMismatch same key, different body               -> 422
     ├── Unauthenticated         missing, wrong or revoked API token     -> 401
     ├── Unavailable             a dependency (Slack) could not answer  -> 503
@@ -81,6 +83,10 @@ class NotAdmin(Refused):
     code = "not_admin"
 
 
+class NotOnRoster(Refused):
+    code = "not_on_roster"
+
+
 class Conflict(SignoffError):
     code = "conflict"
 
@@ -102,6 +108,16 @@ class AlreadyVoted(Conflict):
 
 class AlreadyClaimed(Conflict):
     code = "already_claimed"
+
+
+class TooSoon(Conflict):
+    """Done a moment ago; ``last`` is (channel, ts) of the earlier post when known."""
+
+    code = "too_soon"
+
+    def __init__(self, message: str, last: tuple[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.last = last
 
 
 class IdempotencyMismatch(Conflict):

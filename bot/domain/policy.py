@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.models import Level
@@ -25,6 +25,42 @@ class PolicyWindow:
         if now >= self.end:
             return 0
         return max(0, -(-int((self.end - now).total_seconds()) // 86400))
+
+
+@dataclass(frozen=True)
+class PolicyTimeline:
+    """What is stored about the policy's period, and the one window every reader derives from it.
+
+    ``start`` and ``days`` come from the settings (or the first start); an admin's ``end`` or
+    ``extend`` sets explicit overrides, which win over the settings. The window is normalised so
+    that its start is never after its end: a policy ended before it began is an empty window.
+    """
+
+    start: datetime
+    days: int
+    start_override: datetime | None = None
+    end_override: datetime | None = None
+
+    @property
+    def window(self) -> PolicyWindow:
+        start = self.start_override or self.start
+        end = self.end_override or start + timedelta(days=self.days)
+        return PolicyWindow(min(start, end), end)
+
+    def ended(self, now: datetime) -> PolicyTimeline:
+        """An admin ends it now; one that had not started yet never runs."""
+        window = self.window
+        if now >= window.end:
+            raise ValueError("the policy has already ended")
+        start = now if window.start > now else self.start_override
+        return replace(self, start_override=start, end_override=now)
+
+    def extended(self, days: int, now: datetime) -> PolicyTimeline:
+        """A running (or not yet started) policy ends ``days`` later; an ended one restarts now for ``days``."""
+        window = self.window
+        if now < window.end:
+            return replace(self, start_override=self.start_override, end_override=window.end + timedelta(days=days))
+        return replace(self, start_override=now, end_override=now + timedelta(days=days))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ def _text(raw: Mapping[str, Any], name: str, limit: int, errors: dict[str, str],
     value = value.strip()
     if required and not value:
         errors[name] = "is required"
+    elif "\x00" in value:
+        errors[name] = "must not contain NUL characters"
     elif len(value) > limit:
         errors[name] = f"must be at most {limit} characters (got {len(value)})"
     return value
@@ -112,6 +114,8 @@ def validate_reason(value: str | None) -> str:
     reason = (value or "").strip()
     if not reason:
         raise InvalidInput({"reason": "A denial needs a reason the requester can act on"})
+    if "\x00" in reason:
+        raise InvalidInput({"reason": "must not contain NUL characters"})
     if len(reason) > REASON_MAX:
         raise InvalidInput({"reason": f"must be at most {REASON_MAX} characters (got {len(reason)})"})
     return reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import time
@@ -57,11 +58,10 @@ class ApiClient:
                 delay = min(BACKOFF_CAP, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
                 self._say(f"retrying in {delay:.1f}s ({last})")
                 self._sleep(delay)
-            req = urllib.request.Request(self._base + path, data=data, headers=all_headers, method=method)
             try:
+                req = urllib.request.Request(self._base + path, data=data, headers=all_headers, method=method)
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
-                    parsed: dict[str, Any] = json.loads(resp.read() or b"{}")
-                    return parsed
+                    return _request_json(resp.read(), self._base)
             except urllib.error.HTTPError as err:
                 detail = _message(err)
                 if err.code in RETRY_STATUSES:
@@ -70,19 +70,39 @@ class ApiClient:
                 if err.code == 401:
                     raise GateError(f"signoff refused the token: {detail}") from None
                 raise GateError(f"signoff answered {err.code}: {detail}") from None
-            except (urllib.error.URLError, OSError, TimeoutError) as err:
+            except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException) as err:
                 reason = getattr(err, "reason", err)
                 last = f"cannot reach {self._base}: {reason}"
+            except ValueError as err:  # a URL urllib cannot use (bad port, bad host)
+                raise GateError(f"--server/SIGNOFF_URL {self._base!r} is not a usable URL: {err}") from None
         raise GateError(last or f"cannot reach {self._base}")
+
+
+def _request_json(raw: bytes, server: str) -> dict[str, Any]:
+    """A request as signoff sends it, or GateError: a proxy's or an SSO page's 200 is not an answer."""
+    try:
+        parsed = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        parsed = None
+    if (
+        not isinstance(parsed, dict)
+        or not isinstance(parsed.get("id"), str)
+        or not isinstance(parsed.get("status"), str)
+    ):
+        raise GateError(
+            f"{server} did not answer like signoff (not its JSON; a login page or a proxy?); check --server/SIGNOFF_URL"
+        )
+    return parsed
 
 
 def _message(err: urllib.error.HTTPError) -> str:
     try:
         body = json.loads(err.read() or b"{}")
-    except (json.JSONDecodeError, OSError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, OSError):
+        body = None
+    if not isinstance(body, dict):
         return err.reason or "no details"
-    message = str(body.get("message", err.reason))
     fields = body.get("fields")
-    if isinstance(fields, dict) and fields:
-        message += " " + "; ".join(f"{k}: {v}" for k, v in sorted(fields.items()))
-    return message
+    if isinstance(fields, dict) and fields:  # each field error once, not again after the summary
+        return "invalid request: " + "; ".join(f"{k}: {v}" for k, v in sorted(fields.items()))
+    return str(body.get("message", err.reason))

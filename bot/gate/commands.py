@@ -11,17 +11,20 @@ import hashlib
 import os
 import sys
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from bot.domain.durations import format_duration, parse_duration
+from bot.domain.numbers import ascii_int
 from bot.gate.client import ApiClient, GateError
 from bot.gate.git import GitError, read_change
 
 APPROVED, DENIED, UNDECIDED, ERROR = 0, 1, 2, 3
 POLL_SECONDS = 25
+MAX_RETRIES = 20
 RUN_ID_VARIABLES = (
     "SIGNOFF_RUN_ID",
     "GITHUB_RUN_ID",
@@ -41,11 +44,34 @@ def _client(args: argparse.Namespace) -> ApiClient:
     token = args.token or os.environ.get("SIGNOFF_TOKEN")
     if not server:
         raise GateError("no server: pass --server URL or set SIGNOFF_URL")
-    if not server.startswith(("http://", "https://")):
-        raise GateError(f"--server/SIGNOFF_URL must start with http:// or https:// (got {server!r})")
+    check_server(server)
     if not token:
         raise GateError("no token: pass --token TOKEN or set SIGNOFF_TOKEN")
     return ApiClient(server, token, attempts=args.retries + 1, say=lambda line: _err(line))
+
+
+def check_server(server: str) -> None:
+    """An http(s) URL with a host and, if given, a numeric port; anything else is exit 3 before any call."""
+    problem = None
+    try:
+        parts = urllib.parse.urlsplit(server)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if parts.scheme not in ("http", "https"):
+            problem = "it must start with http:// or https://"
+        elif not parts.hostname or any(ch.isspace() for ch in server):
+            problem = "it has no valid host name"
+    if problem is not None:
+        raise GateError(f"--server/SIGNOFF_URL {server!r} is not a usable URL: {problem}")
+
+
+def retries(text: str) -> int:
+    value = ascii_int(text, max_digits=2)
+    if value is None or value > MAX_RETRIES:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_RETRIES} (got {text!r})")
+    return value
 
 
 def _timeout(text: str) -> timedelta:
@@ -181,7 +207,9 @@ def add_parsers(sub: Any) -> None:
     conn = argparse.ArgumentParser(add_help=False)
     conn.add_argument("--server", help="signoff base URL (default: $SIGNOFF_URL)")
     conn.add_argument("--token", help="API token (default: $SIGNOFF_TOKEN)")
-    conn.add_argument("--retries", type=int, default=5, help="retries of transient network errors (default 5)")
+    conn.add_argument(
+        "--retries", type=retries, default=5, help=f"retries of transient network errors, 0-{MAX_RETRIES} (default 5)"
+    )
 
     req = sub.add_parser("request", parents=[conn], help="ask for sign-off from a pipeline", epilog=epilog)
     req.add_argument("--title", help="what is changing (default with --from-git: the commit subject)")

@@ -7,21 +7,22 @@ error is JSON with a message a person can act on, and none of them writes a requ
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
 
 from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
+from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, parse_ref
 from bot.domain.validation import REQUEST_FIELDS, validate_draft
 from bot.errors_map import http_body, http_status
 from bot.http.auth import ApiTokens
 from bot.http.openapi import document
 from bot.services import queries
-from bot.services.audit_refusal import audit_refusal
+from bot.services.audit_refusal import RefusalLog
 from bot.services.changes import ChangeFeed
 from bot.services.create_request import Submission, create_request
 from bot.services.deps import Deps
@@ -32,6 +33,7 @@ from bot.store.db import to_db
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 MAX_WAIT_SECONDS = 60
+BODY_READ_SECONDS = 10.0  # a slow client cannot hold a handler longer
 IDEMPOTENCY_KEY_MAX = 200
 FIELDS = frozenset(REQUEST_FIELDS)
 
@@ -81,6 +83,7 @@ class PipelineApi:
     tokens: ApiTokens
     directory: Directory
     feed: ChangeFeed
+    refusals: RefusalLog
 
     def register(self, app: web.Application) -> None:
         app.router.add_post("/api/v1/requests", self.create)
@@ -92,21 +95,20 @@ class PipelineApi:
             return self.tokens.pipeline_for(request.headers.get("Authorization"))
         except Unauthenticated as err:
             remote = request.remote or "unknown"
-            await audit_refusal(self.deps, f"api:{remote}", f"{request.method} {request.path}", err)
+            await self.refusals.refuse(f"api:{remote}", f"{request.method} {request.path[:200]}", err)
             raise
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise _TooLarge()
-        raw = await request.content.read(MAX_BODY + 1)
+        try:
+            async with asyncio.timeout(BODY_READ_SECONDS):
+                raw = await request.content.read(MAX_BODY + 1)
+        except TimeoutError:
+            raise MalformedPayload(f"The body did not arrive within {BODY_READ_SECONDS:.0f} seconds.") from None
         if len(raw) > MAX_BODY:
             raise _TooLarge()
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise MalformedPayload(f"The body is not valid JSON ({exc}).") from None
-        if not isinstance(body, dict):
-            raise MalformedPayload("The body must be a JSON object.")
+        body = parse_json_object(raw)
         return body
 
     async def create(self, request: web.Request) -> web.Response:
@@ -178,13 +180,12 @@ class _TooLarge(Exception):
     pass
 
 
+_SECONDS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3})?", re.ASCII)
+
+
 def _wait_seconds(raw: str | None) -> float:
     if raw is None or raw == "":
         return 0.0
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidInput({"wait": f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS}"}) from None
-    if not 0 <= value <= MAX_WAIT_SECONDS:
+    if not _SECONDS.fullmatch(raw) or not 0 <= float(raw) <= MAX_WAIT_SECONDS:
         raise InvalidInput({"wait": f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS}"})
-    return value
+    return float(raw)

@@ -16,7 +16,7 @@ from bot.domain.numbers import whole_number
 from bot.domain.policy import PolicyWindow
 from bot.services import guard, notices
 from bot.services.deps import Deps
-from bot.services.policy_state import set_end, window_in
+from bot.services.policy_state import save_overrides, timeline_in, window_in
 from bot.store import audit, meta, outbox
 from bot.store import requests as store
 from bot.store.audit import AuditEntry
@@ -115,24 +115,30 @@ async def extend_policy(deps: Deps, actor: str, days_text: str, delivery: str | 
         refusal = await _admin_refusal(conn, deps, actor, "policy_extend")
         if refusal is None:
             days = whole_number(days_text, "days", 1, MAX_EXTENSION_DAYS, "`/signoff policy extend 30` (days)")
-            old = await window_in(conn)
-            # An ended policy restarts from now; a running one ends later.
-            new_end = (old.end if now < old.end else now) + timedelta(days=days)
-            await set_end(conn, new_end)
+            before = await timeline_in(conn)
+            after = before.extended(days, now)
+            old, window = before.window, after.window
+            await save_overrides(conn, after)
             await conn.execute("DELETE FROM meta WHERE key = ?", (ENDED_BY,))
             await audit.append(
                 conn,
                 now,
                 AuditEntry(
-                    actor, "policy_extended", details={"days": days, "from": to_db(old.end), "to": to_db(new_end)}
+                    actor,
+                    "policy_extended",
+                    details={
+                        "days": days,
+                        "from": to_db(old.end),
+                        "to": to_db(window.end),
+                        "start": to_db(window.start),
+                    },
                 ),
             )
             await outbox.enqueue(
                 conn,
                 now,
-                notices.policy_notice(deps.summary_channel, "extended", by=actor, days=days, end=to_db(new_end)),
+                notices.policy_notice(deps.summary_channel, "extended", by=actor, days=days, end=to_db(window.end)),
             )
-            window = PolicyWindow(old.start, new_end)
     if refusal is not None:
         raise refusal
     deps.committed(None)
@@ -145,11 +151,12 @@ async def end_policy(deps: Deps, actor: str, delivery: str | None = None) -> Pol
     async with deps.db.transaction(delivery) as conn:
         refusal = await _admin_refusal(conn, deps, actor, "policy_end")
         if refusal is None:
-            window = await window_in(conn)
+            timeline = await timeline_in(conn)
+            window = timeline.window
             if now >= window.end:
                 refusal = Conflict(f"The policy already ended on {window.end:%Y-%m-%d %H:%M} UTC.")
             else:
-                await set_end(conn, now)
+                await save_overrides(conn, timeline.ended(now))
                 await meta.put(conn, ENDED_BY, actor)
                 await audit.append(
                     conn, now, AuditEntry(actor, "policy_end_requested", details={"was": to_db(window.end)})

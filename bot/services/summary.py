@@ -5,18 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.errors import NotOnRoster, SignoffError, TooSoon
 from bot.domain.models import ChangeRequest
 from bot.domain.policy import PolicyWindow
 from bot.domain.schedule import fire_times
-from bot.services import notices
+from bot.services import guard, notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window
 from bot.store import meta, outbox
+from bot.store import outbox as messages
 from bot.store import requests as store
 from bot.store.db import from_db, to_db
 
 SHOWN = 25  # items listed; the count is always the true total
 LAST_SLOT = "summary_last_slot"
+ASKED_AT = "summary_asked_at"  # the last on-demand summary, for the once-a-minute limit
+ON_DEMAND_EVERY = timedelta(minutes=1)
+LAST_SUMMARY_KEY = "summary:last"  # where the last summary landed, to link to it
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,27 @@ async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHO
     return Summary(total, rows, overdue, await window(deps.db), now)
 
 
-async def post_summary(deps: Deps) -> None:
+async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> None:
+    """On demand: only people on the roster, and once a minute, so nobody can flood the channel."""
     now = deps.clock.now()
-    async with deps.db.transaction() as conn:
-        await outbox.enqueue(conn, now, notices.summary_post(deps.summary_channel))
+    roster = deps.roster()
+    refusal: SignoffError | None = None
+    async with deps.db.transaction(delivery) as conn:
+        if roster.get(actor) is None and not roster.is_admin(actor):
+            refusal = NotOnRoster("Only people on signoff's roster can post the summary.")
+            await guard.record_refusal(conn, now, actor, None, "summary", refusal)
+        else:
+            asked = await meta.get_in(conn, ASKED_AT)
+            if asked is not None and now - from_db(asked) < ON_DEMAND_EVERY:
+                refusal = TooSoon(
+                    f"A summary was asked for less than a minute ago; it is in <#{deps.summary_channel}>.",
+                    await messages.where(conn, LAST_SUMMARY_KEY),
+                )
+            else:
+                await meta.put(conn, ASKED_AT, to_db(now))
+                await outbox.enqueue(conn, now, notices.summary_post(deps.summary_channel))
+    if refusal is not None:
+        raise refusal
     deps.committed(None)
 
 

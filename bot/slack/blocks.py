@@ -38,6 +38,11 @@ _STATUS_WORD = {
 }
 
 
+def archive_link(channel: str, ts: str) -> str:
+    """Slack's permalink form for a message: /archives/<channel>/p<ts without the dot>."""
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
 def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
 

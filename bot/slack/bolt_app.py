@@ -7,9 +7,9 @@ touches the UI (opening a modal) runs in tracked background tasks.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 from typing import Any
@@ -25,6 +25,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import MalformedPayload
+from bot.domain.json_input import parse_json_object
 from bot.domain.numbers import ascii_int
 from bot.slack.listeners import ListenerContext, register_all
 from bot.slack.listeners.payloads import check_shape
@@ -86,13 +87,11 @@ def _parse_form(raw: str) -> dict[str, Any]:
     """
     params = dict(parse_qsl(raw, keep_blank_values=True))
     if "payload" in params and "command" not in params:
-        parsed = json.loads(params["payload"])
-        if not isinstance(parsed, dict):
-            raise ValueError("payload is not a JSON object")
-        return parsed
+        return parse_json_object(params["payload"].encode())
     return params
 
 
+BODY_READ_SECONDS = 10.0  # a slow client cannot hold a handler longer
 REPLAY_WINDOW_SECONDS = 300  # Slack's own: a signed request older than 5 minutes is refused
 
 
@@ -113,7 +112,11 @@ def slack_handler(app: AsyncApp, signing_secret: str, priority: AckPriority) -> 
             return await _handle(request)
 
     async def _handle(request: web.Request) -> web.Response:
-        data = await request.read()
+        try:
+            async with asyncio.timeout(BODY_READ_SECONDS):
+                data = await request.read()
+        except TimeoutError:
+            return _json_error(408, "request_timeout", f"The body did not arrive within {BODY_READ_SECONDS:.0f} s.")
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
         if not signed_by_slack(secret, data, timestamp, signature, time.time()):
@@ -124,9 +127,7 @@ def slack_handler(app: AsyncApp, signing_secret: str, priority: AckPriority) -> 
             return _json_error(400, "malformed_payload", "The body is not UTF-8 text.")
         try:
             if request.content_type == "application/json" or raw.lstrip().startswith("{"):
-                body = json.loads(raw)
-                if not isinstance(body, dict):
-                    raise ValueError("not a JSON object")
+                body = parse_json_object(data)
             else:
                 body = _parse_form(raw)
             check_shape(body)

@@ -12,7 +12,7 @@ from bot.services.deps import Deps
 from bot.services.home import has_home, home_for
 from bot.services.policy_state import window
 from bot.services.report import policy_report
-from bot.services.summary import pending_summary
+from bot.services.summary import LAST_SUMMARY_KEY, pending_summary
 from bot.slack import blocks, timely
 from bot.slack.home_view import home_view
 from bot.slack.outbox import Sender, Undeliverable
@@ -85,7 +85,9 @@ class SlackRenderer:
             await send.post(row.recipient or self.deps.summary_channel, message)
         elif kind == notices.SUMMARY_POST:
             summary = await pending_summary(self.deps, self.overdue_after)
-            await send.post(row.recipient or self.deps.summary_channel, timely.summary_message(summary, tz))
+            await send.post(
+                row.recipient or self.deps.summary_channel, timely.summary_message(summary, tz), key=LAST_SUMMARY_KEY
+            )
         elif kind == notices.AUDIT_ANCHOR:
             data = row.data
             message = timely.anchor_message(str(data["day"]), int(str(data["seq"])), str(data["hash"]))

@@ -6,14 +6,27 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 ELLIPSIS = "…"
+SHOWN_INSTEAD = "\ufffd"  # what a reader sees in place of a character that would deceive them
+# Bidirectional overrides, embeddings and isolates (the "Trojan Source" set, and the Arabic
+# letter mark) make text read differently from what it says; control characters hide text.
+_DECEIVING = {
+    **{cp: SHOWN_INSTEAD for cp in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x061C)},
+    **{cp: SHOWN_INSTEAD for cp in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if chr(cp) not in "\n\t"},
+}
+
+
+def readable(text: str) -> str:
+    """Text as it says: direction overrides and control characters are shown as \ufffd."""
+    return text.translate(_DECEIVING)
 
 
 def escape(text: str) -> str:
     """Escape mrkdwn control characters so user text cannot ping @channel or forge links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return readable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
+    text = readable(text)
     if len(text) <= limit:
         return text
     return text[: max(0, limit - 1)] + ELLIPSIS

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.store.db import Conn, Database, Row, from_db, many, to_db
+from bot.store.db import Conn, Database, Row, from_db, many, one, to_db
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,12 @@ async def save_message(db: Database, key: str, channel: str, ts: str) -> None:
             " ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
             (key, channel, ts),
         )
+
+
+async def where(conn: Conn, key: str) -> tuple[str, str] | None:
+    """(channel, ts) of the message posted under ``key``, if it was."""
+    row = await one(conn, "SELECT channel, ts FROM slack_messages WHERE key = ?", (key,))
+    return (str(row["channel"]), str(row["ts"])) if row else None
 
 
 async def messages_with_prefix(db: Database, prefix: str) -> list[tuple[str, str, str]]:

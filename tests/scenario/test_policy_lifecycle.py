@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.clock import MovableClock
 from bot.domain.models import Status
+from bot.services.report import policy_report
 from bot.slack import ids
 from tests.harness import Harness, fake_slack, running
 
@@ -166,3 +167,24 @@ async def test_the_report_covers_the_policy_period(tmp_path: Path) -> None:
         assert "• payments: 2" in text and "• platform: 1" in text
         assert "• no tests (1)" in text  # reasons are grouped case-insensitively
         assert "<@U0SENIOR1>: 1 assigned, 1 decided" in text
+
+
+async def test_a_future_start_ended_then_extended_agrees_everywhere(tmp_path: Path) -> None:
+    """Announced, shown, reported and enforced: one period, whatever the admin did first."""
+    clock = MovableClock(datetime(2026, 11, 1, tzinfo=UTC))
+    future = (clock.now() + timedelta(days=30)).isoformat()
+    async with running(tmp_path, clock=clock, POLICY_START=future) as h:
+        assert "not started" in (await h.driver.command("U0ADMIN1", "policy")).json()["text"]
+        await h.driver.command("U0ADMIN1", "policy end")
+        await h.tick()
+        reply = (await h.driver.command("U0ADMIN1", "policy extend 10")).json()["text"]
+        end_day = (clock.now() + timedelta(days=10)).strftime("%Y-%m-%d")
+        assert end_day in reply
+        await h.settle()
+        shown = (await h.driver.command("U0JUNIOR1", "policy")).json()
+        text = shown["blocks"][0]["text"]["text"]
+        assert shown["text"] == "Sign-off policy: active" and end_day in text and "*Days left:* 10" in text
+        ref = await h.ask("U0JUNIOR1")
+        assert (await h.get(ref)).sign_off_required
+        report = await policy_report(h.bot.deps)
+        assert report.start <= report.end and report.end.strftime("%Y-%m-%d") == end_day

@@ -24,7 +24,7 @@ async def test_summary_on_demand_lists_oldest_first_and_flags_overdue(h: Harness
     old = await h.ask("U0JUNIOR1", title="Old change")
     h.clock.advance(timedelta(hours=5))
     new = await h.ask("U0JUNIOR2", title="New change")
-    reply = (await h.driver.command("U0NOBODY", "summary")).json()
+    reply = (await h.driver.command("U0MID1", "summary")).json()
     assert reply["text"] == "Posting the pending summary in <#C0SIGNOFF>."
     await h.settle()
     [post] = summaries(h)
@@ -42,7 +42,7 @@ async def test_five_hundred_pending_fit_and_show_the_true_count(h: Harness) -> N
     body = {"title": "x" * 150, "url": "https://e.example/" + "p" * 500, "ai_assisted": True, "requester": "U0JUNIOR1"}
     results = await asyncio.gather(*(h.api("POST", "/api/v1/requests", body) for _ in range(500)))
     assert {s for s, _ in results} == {201}
-    await h.driver.command("U0NOBODY", "summary")
+    await h.driver.command("U0MID1", "summary")
     await h.settle()
     [post] = summaries(h)
     assert block_rules.check_message({"text": post.text, "blocks": post.blocks}) is None

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError
+from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError, TooSoon
 from bot.domain.models import parse_ref
 from bot.errors_map import slack_text
 from bot.services import queries
@@ -85,7 +85,11 @@ async def _policy(ctx: ListenerContext, user: str, arg: str, delivery: str | Non
 
 
 async def _summary(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    await post_summary(ctx.deps)
+    try:
+        await post_summary(ctx.deps, user, delivery)
+    except TooSoon as err:
+        link = f" <{blocks.archive_link(*err.last)}|See the last one.>" if err.last else ""
+        return err.message + link, None
     return f"Posting the pending summary in <#{ctx.deps.summary_channel}>.", None
 
 

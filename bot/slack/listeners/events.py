@@ -26,7 +26,3 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             return
         await opened_home(ctx.deps, user)
         ctx.background.spawn(publish(user), "views.publish home")
-
-    @app.event("message")
-    async def ignore_messages() -> None:
-        """Messages in the bot's DM tab need no answer."""

@@ -1,0 +1,81 @@
+"""Odd input gets a clear refusal, never a 500: Unicode digits that ``str.isdigit()`` accepts and
+``int()`` refuses, absurdly long numbers, and JSON nested deeper than any parser should follow."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.slack import ids
+from tests.fakes.driver import reason_values
+from tests.harness import Harness
+
+ODD_NUMBERS = ["²", "³", "①", "١٢", "9" * 5000, "-3", "1e3", " "]
+
+
+@pytest.mark.parametrize("days", ODD_NUMBERS)
+@pytest.mark.parametrize("user", ["U0ADMIN1", "U0JUNIOR1"])
+async def test_policy_extend_with_odd_days(h: Harness, days: str, user: str) -> None:
+    reply = await h.driver.command(user, f"policy extend {days}")
+    assert reply.status == 200, reply.text
+    text = reply.json()["text"]
+    if user == "U0ADMIN1":
+        assert "whole number" in text
+    else:
+        assert "Only signoff admins" in text  # the admin check comes first, whatever the number
+    assert await h.audit_actions("policy_extended") == 0
+
+
+@pytest.mark.parametrize("value", ["²", "①", "9" * 40, ""])
+async def test_a_button_with_an_odd_request_id(h: Harness, value: str) -> None:
+    await h.ask()
+    reply = await h.driver.click("U0SENIOR1", ids.APPROVE, value)
+    assert reply.status == 200
+    await h.settle()
+    assert any("does not name a request" in t for t in h.slack.ephemeral_texts())
+    assert (await h.get("CR-1")).status.value == "pending"
+
+
+@pytest.mark.parametrize("metadata", ["①", "²", "9" * 40])
+async def test_a_deny_form_with_odd_metadata(h: Harness, metadata: str) -> None:
+    await h.ask()
+    reply = await h.driver.submit("U0SENIOR1", ids.DENY_FORM, reason_values("no"), private_metadata=metadata)
+    assert reply.status == 200
+    assert reply.json()["response_action"] == "errors"
+    assert (await h.get("CR-1")).status.value == "pending"
+
+
+@pytest.mark.parametrize("ref", ["²", "CR-①", "9" * 5000])
+async def test_status_and_the_api_with_odd_ids(h: Harness, ref: str) -> None:
+    reply = await h.driver.command("U0JUNIOR1", f"status {ref}")
+    assert reply.status == 200 and "request id" in reply.json()["text"]
+    status, body = await h.api("GET", f"/api/v1/requests/{ref[:200]}")
+    assert status in (404, 422) and body["message"]
+
+
+@pytest.mark.parametrize("wait", ["²", "nan", "inf", "1e9", "-1", "٣"])
+async def test_an_odd_wait_is_refused(h: Harness, wait: str) -> None:
+    status, body = await h.api(
+        "POST",
+        "/api/v1/requests",
+        {"requester": "U0SENIOR1", "title": "t", "url": "https://x.example/1", "ai_assisted": False},
+    )
+    assert status == 201
+    status, body = await h.api("GET", f"/api/v1/requests/{body['id']}?wait={wait}")
+    assert status == 422 and "wait" in body["fields"]
+
+
+async def test_deeply_nested_json_to_slack_events_is_a_400(h: Harness) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    reply = await h.driver.post_signed(urlencode({"payload": deep}), "application/x-www-form-urlencoded")
+    assert reply.status == 400 and json.loads(reply.text)["error"] == "malformed_payload"
+    reply = await h.driver.post_signed('{"a":' * 100_000 + "1" + "}" * 100_000, "application/json")
+    assert reply.status in (400, 413) and json.loads(reply.text)["message"]
+
+
+async def test_deeply_nested_json_to_the_api_is_a_400(h: Harness) -> None:
+    deep = '{"title":' + "[" * 30_000 + "]" * 30_000 + "}"
+    status, body = await h.api("POST", "/api/v1/requests", raw=deep.encode())
+    assert status == 400 and body["error"] == "MalformedPayload"
