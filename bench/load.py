@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bench.procs import SIGNING_SECRET
-from tests.fakes.slack_api import mint_trigger
+from bot.sandbox.slack_standin import mint_trigger
 
 SLACK_TIMEOUT = 3.0  # Slack gives up after 3 s; a slower answer counts as an error
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.slack_api import FakeSlack
+from bot.sandbox.slack_standin import FakeSlack
 
 
 class QuietSlack(FakeSlack):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.slack_api import FakeSlack
+from bot.sandbox.slack_standin import FakeSlack
 from tests.harness import SUMMARY, USERS, Harness, running
 
 

@@ -17,12 +17,12 @@ from bot.app import Signoff, build
 from bot.clock import MovableClock, SystemClock
 from bot.config import load_settings
 from bot.domain.models import ChangeRequest
+from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
 from bot.services import queries
 from bot.slack import ids
 from bot.store.db import to_db
 from tests.fakes.driver import SlackDriver, form_values
 from tests.fakes.signing import SIGNING_SECRET
-from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 SUMMARY = "C0SIGNOFF"
 ROSTER = """\

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.fakes.slack_api import FakeSlack
+from bot.sandbox.slack_standin import FakeSlack
 from tests.harness import ROSTER, settings_env
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.sandbox.slack_standin import Failure, FakeSlack
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values
-from tests.fakes.slack_api import Failure, FakeSlack
 from tests.harness import CI_TOKEN
 from tests.process import BotProcess
 

@@ -3,8 +3,8 @@ characters: nobody is pinged who should not be, and every message fits Slack's l
 
 from __future__ import annotations
 
+from bot.sandbox import block_rules
 from bot.slack import ids
-from tests.fakes import block_rules
 from tests.fakes.driver import form_values, reason_values
 from tests.harness import Harness
 

@@ -8,10 +8,10 @@ import aiohttp
 
 from bot.config import load_settings
 from bot.http.auth import ApiTokens
+from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values, reason_values
 from tests.fakes.signing import SIGNING_SECRET
-from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.harness import CI_TOKEN, DEPLOY_TOKEN, settings_env
 from tests.process import BotProcess
 

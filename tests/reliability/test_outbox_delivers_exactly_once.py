@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.models import Status
+from bot.sandbox.slack_standin import Failure
 from bot.slack import ids
 from bot.slack.outbox import PROBE_EVERY_SECONDS
-from tests.fakes.slack_api import Failure
 from tests.harness import Harness
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.sandbox.slack_standin import Failure, FakeSlack
 from bot.slack import ids
 from bot.slack.outbox import PROBE_EVERY_SECONDS
 from tests.fakes.driver import SlackDriver, form_values
-from tests.fakes.slack_api import Failure, FakeSlack
 from tests.harness import Harness
 from tests.process import BotProcess
 
@@ -73,7 +73,7 @@ async def test_after_an_outage_the_backlog_drains_at_once_in_order(h: Harness) -
 
 
 async def test_a_second_process_never_takes_a_live_processs_claims(tmp_path: Path, slack: FakeSlack) -> None:
-    slack.delay_seconds = 4.0  # a slow Slack: deliveries are in flight for a while
+    slack.method_delays["chat.postMessage"] = 8.0  # a slow post: A's delivery is in flight while B starts
     a = BotProcess(tmp_path, slack)
     await a.start()
     b = BotProcess(tmp_path, slack)
@@ -92,9 +92,9 @@ async def test_a_second_process_never_takes_a_live_processs_claims(tmp_path: Pat
             assert held
             await b.start()  # while A is still delivering
             await slack.wait_for(lambda: len(slack.dms("U0SENIOR1")) >= 1 and len(slack.dms("U0JUNIOR1")) >= 1, 60)
-            await asyncio.sleep(6)  # anything sent twice would have arrived by now
+            await asyncio.sleep(10)  # anything sent twice would have arrived by now
     finally:
-        slack.delay_seconds = 0
+        slack.method_delays.clear()
         a.stop()
         b.stop()
     assert len(slack.dms("U0SENIOR1")) == 1

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.fakes.slack_api import FakeSlack
+from bot.sandbox.slack_standin import FakeSlack
 from tests.harness import ROSTER, settings_env
 from tests.process import free_port
 
@@ -163,7 +163,7 @@ async def test_a_signal_stops_socket_mode_while_it_cannot_connect(
     tmp_path: Path, slack: FakeSlack, sig: signal.Signals
 ) -> None:
     """Slack's WebSocket never answers: the bot keeps trying, is not ready, and still stops on a signal."""
-    from tests.fakes.slack_api import Failure
+    from bot.sandbox.slack_standin import Failure
 
     slack.fail_always("apps.connections.open", Failure(status=503))
     port = free_port()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.sandbox.slack_standin import FakeSlack
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values, reason_values
-from tests.fakes.slack_api import FakeSlack
 from tests.process import BotProcess
 
 

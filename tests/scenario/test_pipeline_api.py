@@ -7,8 +7,8 @@ import asyncio
 from typing import Any
 
 from bot.domain.models import Status
+from bot.sandbox.slack_standin import Failure
 from bot.slack import ids
-from tests.fakes.slack_api import Failure
 from tests.harness import DEPLOY_TOKEN, Harness
 
 BODY: dict[str, Any] = {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.sandbox.slack_standin import Failure, FakeSlack
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values
-from tests.fakes.slack_api import Failure, FakeSlack
 from tests.process import BotProcess
 
 

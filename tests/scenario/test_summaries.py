@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import MovableClock
-from tests.fakes import block_rules
+from bot.sandbox import block_rules
 from tests.harness import Harness, running
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest, Draft, Status
+from bot.sandbox import block_rules
 from bot.services.queries import Listing, Pending
 from bot.slack import blocks, modals
-from tests.fakes import block_rules
 
 HOSTILE = "<!channel> <!here> <@U0SENIOR1> *bold* _it_ ~s~ `code` & <https://evil.example|click> "
 NOW = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)

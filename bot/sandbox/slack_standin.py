@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes import block_rules
+from bot.sandbox import block_rules
 
 BOT_TOKEN = "xoxb-test-0000000000-bot-token-value"
 APP_TOKEN = "xapp-1-test-app-level-token-value"
@@ -91,6 +91,7 @@ class FakeSlack:
         self.token = BOT_TOKEN
         self.app_token = APP_TOKEN
         self.delay_seconds = 0.0
+        self.method_delays: dict[str, float] = {}  # seconds before answering one method
         self._scripts: dict[str, _Script] = {}
         self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
@@ -175,8 +176,9 @@ class FakeSlack:
             args = await request.json()
         else:
             args = dict(await request.post())
-        if self.delay_seconds:
-            await asyncio.sleep(self.delay_seconds)
+        delay = self.method_delays.get(method, self.delay_seconds)
+        if delay:
+            await asyncio.sleep(delay)
         failure = self._next_failure(method)
         if failure is not None and not failure.drop_response:
             self.calls.append(Call(method, args, False, failure.error or f"HTTP {failure.status}"))
@@ -261,8 +263,8 @@ class FakeSlack:
         if isinstance(view, str):
             view = json.loads(view)
         problem = block_rules.check_view(view)
-        if problem:
-            return {"ok": False, "error": problem.split(":")[0], "detail": problem}
+        if problem or not isinstance(view, dict):
+            return {"ok": False, "error": (problem or "invalid_arguments").split(":")[0], "detail": problem}
         view_id = f"V{uuid.uuid4().hex[:10].upper()}"
         self.opened_views.append({**view, "id": view_id})
         return {"ok": True, "view": {**view, "id": view_id}}
