@@ -1,4 +1,5 @@
-"""Command line: `signoff serve` runs the bot; `request` and `status` gate a deploy; `audit` checks the trail."""
+"""Command line: `signoff serve` runs the bot; `sandbox` tries it locally; `request` and `status` gate a
+deploy; `audit` checks the trail."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, f"{self.prog}: error: {message}\n")
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.run import run  # the bot's dependencies load only for the sandbox
+
+    return run(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="signoff", description="Senior sign-off on AI-assisted production changes.")
     parser.add_argument("--version", action="version", version=f"signoff {__version__}")
@@ -29,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=None)
     add_parsers(sub)
     audit_cli.add_parser(sub)
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="try signoff in a browser: the bot, a local stand-in for Slack and a page; no workspace, no settings",
+    )
+    sandbox.add_argument("--port", type=int, default=3000, help="the page's port (default 3000; 0 picks a free one)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sandbox.add_argument("--dir", default="signoff-sandbox", help="folder for its database (default ./signoff-sandbox)")
+    sandbox.add_argument("--roster", help="a roster file to use instead of the built-in demo people")
+    sandbox.set_defaults(run=_sandbox)
     return parser
 
 

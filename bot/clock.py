@@ -34,3 +34,17 @@ class MovableClock:
 
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
+
+
+class ShiftedClock:
+    """Real time, moved forward on request; the sandbox's time control."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        self._offset += delta
+        return self.now()

@@ -50,7 +50,7 @@ class SlackDriver:
 
     # --- what Slack sends ----------------------------------------------
     def command_body(self, user: str, text: str = "", trigger_id: str | None = None) -> str:
-        _, response_url = self.slack.response_url()
+        _, response_url = self.slack.response_url(user)
         return urlencode(
             {
                 "token": "legacy-verification-token",
@@ -61,7 +61,7 @@ class SlackDriver:
                 "command": "/signoff",
                 "text": text,
                 "response_url": response_url,
-                "trigger_id": trigger_id or self.slack.issue_trigger(),
+                "trigger_id": trigger_id or self.slack.issue_trigger(owner=user),
                 "api_app_id": "A0SIGNOFF",
             }
         )
@@ -70,13 +70,13 @@ class SlackDriver:
         return await self.post_signed(self.command_body(user, text, trigger_id), "application/x-www-form-urlencoded")
 
     def action_payload(self, user: str, action_id: str, value: str, trigger_id: str | None = None) -> dict[str, Any]:
-        _, response_url = self.slack.response_url()
+        _, response_url = self.slack.response_url(user)
         return {
             "type": "block_actions",
             "team": {"id": TEAM_ID},
             "user": {"id": user, "team_id": TEAM_ID},
             "api_app_id": "A0SIGNOFF",
-            "trigger_id": trigger_id or self.slack.issue_trigger(),
+            "trigger_id": trigger_id or self.slack.issue_trigger(owner=user),
             "response_url": response_url,
             "container": {"type": "message", "channel_id": f"D{user}", "message_ts": "1.000001"},
             "channel": {"id": f"D{user}"},
@@ -124,3 +124,15 @@ class SlackDriver:
 
     async def submit(self, user: str, callback_id: str, values: dict[str, Any], **kw: Any) -> Reply:
         return await self.payload(self.view_payload(user, callback_id, values, **kw))
+
+    async def event(self, event: dict[str, Any]) -> Reply:
+        """An Events API delivery (event_callback), as JSON."""
+        body = {
+            "type": "event_callback",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0SIGNOFF",
+            "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        return await self.post_signed(json.dumps(body), "application/json")

@@ -85,6 +85,10 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], Message] = {}
         self.ephemerals: list[Ephemeral] = []
         self.opened_views: list[dict[str, Any]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}  # user -> the App Home view last published
+        self.names: dict[str, str] = {}  # user or channel -> a display name (the sandbox's page)
+        self._trigger_owners: dict[str, str] = {}  # trigger_id -> who caused it
+        self.response_owners: dict[str, str] = {}  # response_url id -> whose ephemeral it is
         self.users: set[str] = set(users or [])
         self.emails: dict[str, str] = {}
         self.channels: set[str] = set(channels or [])
@@ -125,13 +129,18 @@ class FakeSlack:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
 
-    def response_url(self) -> tuple[str, str]:
+    def response_url(self, owner: str | None = None) -> tuple[str, str]:
         url_id = uuid.uuid4().hex
+        if owner is not None:
+            self.response_owners[url_id] = owner
         return url_id, f"http://127.0.0.1:{self.port}/respond/{url_id}"
 
     # --- scripting -------------------------------------------------------
-    def issue_trigger(self, age_seconds: float = 0.0) -> str:
-        return mint_trigger(age_seconds)
+    def issue_trigger(self, age_seconds: float = 0.0, owner: str | None = None) -> str:
+        trigger = mint_trigger(age_seconds)
+        if owner is not None:
+            self._trigger_owners[trigger] = owner
+        return trigger
 
     def fail(self, method: str, *failures: Failure) -> None:
         self._scripts.setdefault(method, _Script()).failures.extend(failures)
@@ -266,7 +275,7 @@ class FakeSlack:
         if problem or not isinstance(view, dict):
             return {"ok": False, "error": (problem or "invalid_arguments").split(":")[0], "detail": problem}
         view_id = f"V{uuid.uuid4().hex[:10].upper()}"
-        self.opened_views.append({**view, "id": view_id})
+        self.opened_views.append({**view, "id": view_id, "user": self._trigger_owners.get(trigger)})
         return {"ok": True, "view": {**view, "id": view_id}}
 
     def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -280,7 +289,9 @@ class FakeSlack:
         problem = block_rules.check_blocks(view.get("blocks"), block_rules.MODAL_BLOCKS)
         if problem:
             return {"ok": False, "error": problem.split(":")[0], "detail": problem}
-        return {"ok": True, "view": {**view, "id": f"V{uuid.uuid4().hex[:10].upper()}"}}
+        published = {**view, "id": f"V{uuid.uuid4().hex[:10].upper()}"}
+        self.home_views[str(args["user_id"])] = published
+        return {"ok": True, "view": published}
 
     def _m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.emails.get(str(args.get("email", "")).lower())

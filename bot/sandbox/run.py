@@ -1,0 +1,134 @@
+"""`signoff sandbox`: the whole bot in one process, with a local stand-in for Slack and a page.
+
+Nothing is read from the environment or ``.env``: every setting is given here, so a real
+deployment cannot fall into sandbox mode by a missing setting, and the sandbox can never
+talk to the real Slack (its Web API URL is the stand-in on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import socket
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+
+from bot.sandbox.demo import PEOPLE, ROSTER, SUMMARY_CHANNEL, Person
+from bot.sandbox.driver import SlackDriver
+from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
+from bot.sandbox.web import Sandbox, sandbox_errors
+
+log = logging.getLogger(__name__)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.domain.errors import ConfigurationError
+
+    try:
+        folder = Path(args.dir).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        roster_file = Path(args.roster).resolve() if args.roster else folder / "roster.yml"
+        if not args.roster:
+            roster_file.write_text(ROSTER, encoding="utf-8")
+        people = _people(roster_file if args.roster else None)
+        return asyncio.run(_serve(args, folder, roster_file, people))
+    except ConfigurationError as err:
+        print(f"signoff: configuration error: {err.message}", file=sys.stderr)
+        return 3
+    except OSError as err:
+        print(f"signoff: cannot start the sandbox: {err}", file=sys.stderr)
+        return 3
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _people(roster_file: Path | None) -> tuple[Person, ...]:
+    if roster_file is None:
+        return PEOPLE
+    from bot.roster import load_roster
+
+    roster = load_roster(roster_file)
+    people = [
+        Person(e.user, e.user, f"{e.level.value}{', ' + e.team if e.team else ''}", e.email)
+        for e in roster.engineers.values()
+    ]
+    people += [Person(a, a, "admin") for a in sorted(roster.admins) if a not in roster.engineers]
+    return (*people, Person("U0GUEST", "Guest", "not on the roster"))
+
+
+async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, people: tuple[Person, ...]) -> int:
+    from bot import logging_setup
+    from bot.app import build
+    from bot.clock import ShiftedClock
+    from bot.config import load_settings
+
+    port = args.port or _free_port(args.host)
+    signing_secret = secrets.token_hex(16)
+    api_token = "sandbox-" + secrets.token_hex(16)
+
+    slack = FakeSlack(users=[p.user for p in people], channels=[SUMMARY_CHANNEL])
+    for person in people:
+        slack.names[person.user] = person.name
+        if person.email:
+            slack.add_email(person.email, person.user)
+    await slack.start()
+    settings = load_settings(
+        _env_file=None,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=signing_secret,
+        SLACK_APP_TOKEN=None,
+        SLACK_API_URL=slack.api_url,
+        HOST=args.host,
+        PORT=port,
+        DATABASE_URL=f"sqlite:///{folder / 'signoff.db'}",
+        ROSTER_FILE=str(roster_file),
+        SUMMARY_CHANNEL=SUMMARY_CHANNEL,
+        POLICY_START=(datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        POLICY_DAYS=90,
+        TIMEZONE="UTC",
+        LOG_LEVEL="INFO",
+        API_TOKENS=f"sandbox:{api_token}",
+        REMINDER_AFTER="4h",
+        ESCALATE_AFTER="24h",
+        SUMMARY_CRON="0 9 * * 1-5",
+    )
+    logging_setup.configure(settings.log_level, [signing_secret, BOT_TOKEN, APP_TOKEN])
+    bot = build(settings, clock=ShiftedClock())
+    session = aiohttp.ClientSession()
+    address = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{port}"
+    driver = SlackDriver(f"http://127.0.0.1:{port}", slack, session, signing_secret)
+    pipeline = (
+        f'signoff request --title "Recreate the staging database" --url https://example.com/pr/42 '
+        f"--requester june@demo.example --ai-assisted --wait --timeout 10m "
+        f"--server {address} --token {api_token}"
+    )
+    sandbox = Sandbox(slack, driver, people, SUMMARY_CHANNEL, pipeline, bot)
+    sandbox.register(bot.http_app)
+    bot.http_app.middlewares.append(sandbox_errors)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await bot.start()
+        print(f"signoff sandbox: open {address}/ in a browser (Ctrl-C stops it)", flush=True)
+        print(f"  pipeline token: {api_token}", flush=True)
+        await stop.wait()
+    finally:
+        await bot.stop()
+        await session.close()
+        await slack.stop()
+    return 0

@@ -1,0 +1,302 @@
+// The sandbox page: renders what the bot sent to the Slack stand-in, and tells the sandbox
+// what a person did. Everything user-made is inserted as text nodes, never as HTML.
+"use strict";
+
+const view = { me: null, conv: "dm", state: null, modalSig: null };
+const EMOJI = {
+  white_check_mark: "✅", x: "❌", no_entry: "⛔", alarm_clock: "⏰", arrow_right: "➡️",
+  warning: "⚠️", hourglass_flowing_sand: "⏳", lock: "🔒", bell: "🔔", clipboard: "📋",
+  rotating_light: "🚨", hourglass: "⌛", raising_hand: "🙋", tada: "🎉", checkered_flag: "🏁",
+};
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+async function post(path, body) {
+  const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) toast(data.message || `${path}: HTTP ${resp.status}`);
+  return data;
+}
+
+function toast(text) {
+  const t = document.getElementById("toast");
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.hidden = true; }, 4000);
+}
+
+// --- mrkdwn ------------------------------------------------------------------
+function decode(text) {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+function inline(text) {
+  // `code`, *bold*, _italic_, ~strike~ and :emoji:, on text that is already decoded.
+  const out = document.createDocumentFragment();
+  const pattern = /`([^`]+)`|\*([^*\n]+)\*|(?<![\w])_([^_\n]+)_(?![\w])|~([^~\n]+)~|:([a-z0-9_+-]+):/g;
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    out.append(text.slice(last, m.index));
+    if (m[1] !== undefined) out.append(el("code", {}, m[1]));
+    else if (m[2] !== undefined) out.append(el("strong", {}, inline(m[2])));
+    else if (m[3] !== undefined) out.append(el("em", {}, inline(m[3])));
+    else if (m[4] !== undefined) out.append(el("s", {}, inline(m[4])));
+    else out.append(EMOJI[m[5]] || m[0]);
+    last = m.index + m[0].length;
+  }
+  out.append(text.slice(last));
+  return out;
+}
+
+function mrkdwn(text) {
+  const names = (view.state && view.state.names) || {};
+  const out = el("span", { class: "mrkdwn" });
+  const lines = String(text).split("\n");
+  lines.forEach((line, i) => {
+    if (i) out.append(el("br"));
+    for (const part of line.split(/(<[^<>]+>)/)) {
+      if (part.startsWith("<") && part.endsWith(">")) {
+        const inner = part.slice(1, -1);
+        const [target, label] = inner.split("|", 2);
+        if (target.startsWith("@")) out.append(el("span", { class: "mention" }, "@" + (names[target.slice(1)] || target.slice(1))));
+        else if (target.startsWith("#")) out.append(el("span", { class: "mention" }, "#" + (names[target.slice(1)] || target.slice(1))));
+        else if (target.startsWith("!")) out.append(el("span", { class: "mention" }, "@" + target.slice(1)));
+        else if (/^https?:\/\//.test(target)) out.append(el("a", { href: decode(target), target: "_blank", rel: "noopener noreferrer" }, decode(label || target)));
+        else out.append(decode(part));
+      } else {
+        out.append(inline(decode(part)));
+      }
+    }
+  });
+  return out;
+}
+
+function textObject(obj) {
+  if (!obj) return "";
+  return obj.type === "mrkdwn" ? mrkdwn(obj.text) : document.createTextNode(obj.text);
+}
+
+// --- Block Kit ------------------------------------------------------------------
+function button(element, where) {
+  const style = element.style === "primary" ? " primary" : element.style === "danger" ? " danger" : "";
+  return el("button", {
+    type: "button",
+    class: "btn" + style,
+    "data-action": element.action_id,
+    onclick: () => act(element, where),
+  }, element.text ? element.text.text : element.action_id);
+}
+
+function renderBlock(block, where) {
+  switch (block.type) {
+    case "header":
+      return el("div", { class: "block header" }, textObject(block.text));
+    case "section": {
+      const node = el("div", { class: "block section" });
+      if (block.text) node.append(el("div", {}, textObject(block.text)));
+      if (block.fields) node.append(el("div", { class: "fields" }, ...block.fields.map((f) => el("div", {}, textObject(f)))));
+      if (block.accessory && block.accessory.type === "button") node.append(el("div", { class: "actions" }, button(block.accessory, where)));
+      else if (block.accessory) node.append(el("div", { class: "unsupported" }, `Unsupported accessory: ${block.accessory.type}`));
+      return node;
+    }
+    case "context":
+      return el("div", { class: "block context" }, ...(block.elements || []).map((e) =>
+        e.type === "image" ? el("span", {}, `[${e.alt_text || "image"}]`) : el("span", {}, textObject(e))));
+    case "divider":
+      return el("hr", { class: "block divider" });
+    case "actions":
+      return el("div", { class: "block actions" }, ...(block.elements || []).map((e) =>
+        e.type === "button" ? button(e, where) : el("span", { class: "unsupported" }, `Unsupported element: ${e.type}`)));
+    default:
+      return el("div", { class: "block unsupported" }, `Unsupported block: ${block.type}`);
+  }
+}
+
+function renderBlocks(blocks, fallback, where) {
+  const node = el("div", { class: "blocks" });
+  if (!blocks || !blocks.length) node.append(mrkdwn(fallback || ""));
+  else for (const b of blocks) node.append(renderBlock(b, where));
+  return node;
+}
+
+async function act(element, where) {
+  await post("/sandbox/action", { user: view.me, action_id: element.action_id, value: element.value || "", ...where });
+  await refresh();
+}
+
+// --- the modal ------------------------------------------------------------------
+function renderModal(modal) {
+  const backdrop = document.getElementById("modal-backdrop");
+  if (!modal) {
+    backdrop.hidden = true;
+    view.modalSig = null;
+    return;
+  }
+  const sig = JSON.stringify([modal.id, modal.blocks, modal.errors, modal.title]);
+  if (sig === view.modalSig) return; // keep what the person is typing
+  const form = document.getElementById("modal-form");
+  const typed = form.dataset.viewId === modal.id ? readValues() : null; // field errors keep what was typed
+  view.modalSig = sig;
+  backdrop.hidden = false;
+  document.getElementById("modal-title").textContent = modal.title ? modal.title.text : "";
+  const submit = document.getElementById("modal-submit");
+  submit.hidden = !modal.submit;
+  submit.textContent = modal.submit ? modal.submit.text : "";
+  document.getElementById("modal-close").textContent = modal.close ? modal.close.text : "Close";
+  form.replaceChildren();
+  form.dataset.viewId = modal.id;
+  const errors = modal.errors || {};
+  for (const block of modal.blocks || []) {
+    if (block.type !== "input") {
+      form.append(renderBlock(block, { channel: "", ts: "" }));
+      continue;
+    }
+    const e = block.element || {};
+    const id = `f-${block.block_id}`;
+    const wrap = el("div", { class: "input-block" + (errors[block.block_id] ? " has-error" : ""), "data-block": block.block_id, "data-action": e.action_id, "data-type": e.type });
+    wrap.append(el("label", { class: "title", for: id }, block.label.text, block.optional ? el("span", { class: "optional" }, " (optional)") : null));
+    const before = typed && typed[block.block_id] && typed[block.block_id][e.action_id];
+    if (e.type === "plain_text_input") {
+      const input = e.multiline ? el("textarea", { id, name: block.block_id }) : el("input", { id, type: "text", name: block.block_id });
+      if (e.max_length) input.setAttribute("maxlength", String(e.max_length));
+      if (e.placeholder) input.setAttribute("placeholder", e.placeholder.text);
+      input.value = before ? (before.value || "") : (e.initial_value || "");
+      wrap.append(input);
+    } else if (e.type === "radio_buttons") {
+      const chosen = before && before.selected_option ? before.selected_option.value : null;
+      (e.options || []).forEach((o, i) => {
+        const rid = `${id}-${i}`;
+        const radio = el("input", { type: "radio", id: rid, name: block.block_id, value: o.value });
+        if (chosen === o.value) radio.checked = true;
+        wrap.append(el("div", {}, radio, el("label", { for: rid }, o.text.text)));
+      });
+    } else {
+      wrap.append(el("div", { class: "unsupported" }, `Unsupported input: ${e.type}`));
+    }
+    if (errors[block.block_id]) wrap.append(el("div", { class: "error", role: "alert" }, errors[block.block_id]));
+    form.append(wrap);
+  }
+}
+
+function readValues() {
+  const values = {};
+  for (const wrap of document.querySelectorAll("#modal-form .input-block")) {
+    const block = wrap.dataset.block, action = wrap.dataset.action;
+    if (wrap.dataset.type === "radio_buttons") {
+      const picked = wrap.querySelector("input[type=radio]:checked");
+      values[block] = { [action]: { type: "radio_buttons", selected_option: picked ? { value: picked.value, text: { type: "plain_text", text: picked.value } } : null } };
+    } else {
+      const input = wrap.querySelector("input, textarea");
+      values[block] = { [action]: { type: "plain_text_input", value: input && input.value ? input.value : null } };
+    }
+  }
+  return values;
+}
+
+// --- the page ----------------------------------------------------------------------
+function messageNode(m, who) {
+  return el("div", { class: "message", "data-ts": m.ts },
+    el("div", { class: "meta" }, el("strong", {}, who), m.edited ? el("span", { class: "edited" }, "(edited)") : null),
+    renderBlocks(m.blocks, m.text, { channel: m.channel, ts: m.ts }));
+}
+
+function render() {
+  const s = view.state;
+  if (!s) return;
+  const me = s.people.find((p) => p.user === s.me);
+  document.getElementById("role").textContent = me ? me.role : "";
+  document.getElementById("clock").textContent = "Bot clock: " + s.now.replace("T", " ").slice(0, 16) + " UTC";
+  document.getElementById("pipeline").textContent = s.pipeline;
+  for (const b of document.querySelectorAll(".conv")) b.classList.toggle("active", b.dataset.conv === view.conv);
+  const title = { dm: "signoff (direct messages)", channel: "# signoff-summary", home: "App Home" }[view.conv];
+  document.getElementById("pane-title").textContent = title;
+  const box = document.getElementById("messages");
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  box.replaceChildren();
+  if (view.conv === "home") {
+    box.append(s.home ? renderBlocks(s.home.blocks, "", { channel: "", ts: "" }) : el("p", {}, "App Home has not been published for you yet."));
+  } else {
+    const list = view.conv === "dm" ? s.dm : s.channel;
+    if (!list.length) box.append(el("p", { class: "empty" }, "No messages yet."));
+    for (const m of list) box.append(messageNode(m, "signoff"));
+  }
+  if (atBottom) box.scrollTop = box.scrollHeight;
+  const eph = document.getElementById("ephemerals");
+  eph.replaceChildren(...s.ephemerals.slice(-3).map((e) =>
+    el("div", { class: "ephemeral" }, el("div", { class: "meta" }, "Only visible to you"), renderBlocks(e.blocks, e.text, { channel: "", ts: "" }))));
+  const refused = document.getElementById("refused");
+  refused.replaceChildren(...s.refused.map((r) => el("div", {}, `Slack refused ${r.method}: ${r.error}`)));
+  refused.hidden = !s.refused.length;
+  renderModal(s.modal);
+}
+
+async function refresh() {
+  if (!view.me) return;
+  const resp = await fetch(`/sandbox/state?user=${encodeURIComponent(view.me)}`);
+  if (resp.ok) {
+    view.state = await resp.json();
+    render();
+  }
+}
+
+function showAnswer(answer) {
+  if (!answer) return;
+  const eph = document.getElementById("ephemerals");
+  eph.append(el("div", { class: "ephemeral answer" }, el("div", { class: "meta" }, "Only visible to you"), renderBlocks(answer.blocks, answer.text || "", { channel: "", ts: "" })));
+}
+
+async function start() {
+  const first = await (await fetch("/sandbox/state?user=U0JUNE")).json().catch(() => null);
+  const select = document.getElementById("who");
+  const people = first && first.people ? first.people : [];
+  for (const p of people) select.append(el("option", { value: p.user }, `${p.name} (${p.role})`));
+  const saved = sessionStorage.getItem("signoff-me");
+  view.me = people.some((p) => p.user === saved) ? saved : (people[0] || {}).user;
+  select.value = view.me;
+  select.addEventListener("change", () => { view.me = select.value; sessionStorage.setItem("signoff-me", view.me); view.modalSig = null; document.getElementById("ephemerals").replaceChildren(); refresh(); });
+  for (const b of document.querySelectorAll(".conv")) b.addEventListener("click", async () => {
+    view.conv = b.dataset.conv;
+    if (view.conv === "home") await post("/sandbox/home", { user: view.me });
+    refresh();
+  });
+  document.getElementById("composer").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const input = document.getElementById("command");
+    const text = input.value.trim();
+    if (!text.startsWith("/signoff")) { toast("Type a /signoff command, e.g. /signoff help"); return; }
+    input.value = "";
+    const reply = await post("/sandbox/command", { user: view.me, text });
+    await refresh();
+    showAnswer(reply.answer);
+  });
+  document.getElementById("modal-submit").addEventListener("click", async () => {
+    const viewId = document.getElementById("modal-form").dataset.viewId;
+    await post("/sandbox/submit", { user: view.me, view_id: viewId, values: readValues() });
+    view.modalSig = null;
+    await refresh();
+  });
+  document.getElementById("modal-close").addEventListener("click", async () => {
+    await post("/sandbox/close", { user: view.me, view_id: document.getElementById("modal-form").dataset.viewId });
+    await refresh();
+  });
+  for (const b of document.querySelectorAll("[data-advance]")) b.addEventListener("click", async () => {
+    const data = await post("/sandbox/time", { advance: b.dataset.advance });
+    if (data.now) toast("The bot's clock is now " + data.now.replace("T", " ").slice(0, 16) + " UTC");
+    await refresh();
+  });
+  document.getElementById("copy-pipeline").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(view.state.pipeline));
+  await refresh();
+  setInterval(refresh, 1000);
+}
+
+start();

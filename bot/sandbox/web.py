@@ -1,0 +1,224 @@
+"""The sandbox's page and the small JSON API behind it, on the bot's own aiohttp server.
+
+The page never talks to the bot directly: it tells this module what a person did, and this
+module sends it to ``/slack/events`` the way Slack would, signed, then reports what the bot
+answered. What the page shows is what the bot sent to the Slack stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot.domain.durations import parse_duration
+from bot.sandbox.demo import Person
+from bot.sandbox.driver import SlackDriver
+from bot.sandbox.slack_standin import FakeSlack
+from bot.services.policy_state import window
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+STATIC = {"index.html": "text/html", "sandbox.css": "text/css", "sandbox.js": "application/javascript"}
+
+
+class SandboxInputError(Exception):
+    pass
+
+
+@dataclass
+class Sandbox:
+    """What the page needs: the stand-in's record, a driver that signs like Slack, the running bot."""
+
+    slack: FakeSlack
+    driver: SlackDriver
+    people: tuple[Person, ...]
+    summary_channel: str
+    pipeline_command: str
+    bot: Any  # bot.app.Signoff; Any avoids an import cycle with the composition root
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_get("/", self.index)
+        app.router.add_get("/favicon.ico", self.no_icon)
+        app.router.add_get("/sandbox/static/{name}", self.static)
+        app.router.add_get("/sandbox/state", self.state)
+        app.router.add_post("/sandbox/command", self.command)
+        app.router.add_post("/sandbox/action", self.action)
+        app.router.add_post("/sandbox/submit", self.submit)
+        app.router.add_post("/sandbox/close", self.close)
+        app.router.add_post("/sandbox/home", self.home)
+        app.router.add_post("/sandbox/time", self.time)
+
+    # --- the page --------------------------------------------------------
+    async def index(self, _: web.Request) -> web.Response:
+        return self._file("index.html")
+
+    async def no_icon(self, _: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    async def static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        return self._file(name)
+
+    def _file(self, name: str) -> web.Response:
+        text = resources.files("bot.sandbox").joinpath("static").joinpath(name).read_text(encoding="utf-8")
+        return web.Response(text=text, content_type=STATIC[name], headers={"Cache-Control": "no-store"})
+
+    # --- what a person sees ----------------------------------------------
+    async def state(self, request: web.Request) -> web.Response:
+        user = self._user(request.query.get("user", ""))
+        dm = f"D{user}"
+        now = self.bot.clock.now()
+        policy = await window(self.bot.db)
+        body = {
+            "me": user,
+            "people": [{"user": p.user, "name": p.name, "role": p.role} for p in self.people],
+            "names": {**{p.user: p.name for p in self.people}, self.summary_channel: "signoff-summary"},
+            "summary_channel": self.summary_channel,
+            "dm": [_message(m) for m in self._messages(dm)],
+            "channel": [_message(m) for m in self._messages(self.summary_channel)],
+            "ephemerals": [
+                {"id": e.url_id, "text": e.text, "blocks": e.body.get("blocks") or []}
+                for e in self.slack.ephemerals
+                if self.slack.response_owners.get(e.url_id) == user
+            ][-20:],
+            "modal": self._open_modal(user),
+            "home": self.slack.home_views.get(user),
+            "pipeline": self.pipeline_command,
+            # What Slack would have refused, so a bot change that breaks a limit shows here too.
+            "refused": [
+                {"method": c.method, "error": c.error} for c in self.slack.calls if not c.ok and c.method != "auth.test"
+            ][-5:],
+            "now": now.isoformat(),
+            "policy": {"start": policy.start.isoformat(), "end": policy.end.isoformat()},
+        }
+        return web.json_response(body)
+
+    def _messages(self, channel: str) -> list[Any]:
+        found = [m for (ch, _), m in self.slack.messages.items() if ch == channel]
+        return sorted(found, key=lambda m: m.ts)[-100:]
+
+    def _open_modal(self, user: str) -> dict[str, Any] | None:
+        views: list[dict[str, Any]] = self.slack.opened_views
+        return next((v for v in reversed(views) if v.get("user") == user and not v.get("closed")), None)
+
+    # --- what a person does, sent the way Slack sends it -------------------
+    async def command(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        user = self._user(body.get("user"))
+        text = str(body.get("text", "")).strip()
+        text = text.removeprefix("/signoff").strip()
+        reply = await self.driver.command(user, text)
+        return web.json_response({"status": reply.status, "answer": reply.json() if reply.text else None})
+
+    async def action(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        user = self._user(body.get("user"))
+        payload = self.driver.action_payload(user, str(body.get("action_id", "")), str(body.get("value", "")))
+        channel, ts = str(body.get("channel", f"D{user}")), str(body.get("ts", ""))
+        payload["container"] = {"type": "message", "channel_id": channel, "message_ts": ts}
+        payload["channel"] = {"id": channel}
+        reply = await self.driver.payload(payload)
+        return web.json_response({"status": reply.status})
+
+    async def submit(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        user = self._user(body.get("user"))
+        view = self._view(user, str(body.get("view_id", "")))
+        values = body.get("values")
+        if not isinstance(values, dict):
+            raise SandboxInputError("values must be an object of block_id -> action_id -> element state")
+        payload = self.driver.view_payload(
+            user,
+            str(view.get("callback_id", "")),
+            values,
+            view_id=str(view["id"]),
+            private_metadata=str(view.get("private_metadata", "")),
+        )
+        reply = await self.driver.payload(payload)
+        answer = reply.json() if reply.text else None
+        if reply.status == 200 and answer is None:
+            view["closed"] = True  # an empty ack closes the modal, as in Slack
+        elif isinstance(answer, dict) and answer.get("response_action") == "update":
+            replacement = {**answer["view"], "id": view["id"], "user": user}
+            view.clear()  # the new view replaces the old one whole, as in Slack
+            view.update(replacement)
+        elif isinstance(answer, dict) and answer.get("response_action") == "errors":
+            view["errors"] = answer.get("errors")
+        elif isinstance(answer, dict) and answer.get("response_action") == "clear":
+            view["closed"] = True
+        return web.json_response({"status": reply.status, "answer": answer})
+
+    async def close(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        self._view(self._user(body.get("user")), str(body.get("view_id", "")))["closed"] = True
+        return web.json_response({"ok": True})
+
+    async def home(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        user = self._user(body.get("user"))
+        reply = await self.driver.event({"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home"})
+        await self.bot.background.idle()
+        return web.json_response({"status": reply.status})
+
+    async def time(self, request: web.Request) -> web.Response:
+        """Moves the bot's clock forward, then runs every time-driven sweep and delivers."""
+        body = await self._json(request)
+        to = str(body.get("advance", ""))
+        now = self.bot.clock.now()
+        if to == "end":
+            delta = (await window(self.bot.db)).end - now + timedelta(seconds=1)
+        else:
+            try:
+                delta = parse_duration(to)
+            except ValueError as exc:
+                raise SandboxInputError(f"advance: {exc}, or 'end'") from None
+        if delta > timedelta(0):
+            self.bot.clock.advance(delta)
+        await self.bot.scheduler.tick()
+        await self.bot.outbox.drain()
+        return web.json_response({"now": self.bot.clock.now().isoformat()})
+
+    # --- parsing -----------------------------------------------------------
+    async def _json(self, request: web.Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, RecursionError):
+            raise SandboxInputError("the body must be a JSON object") from None
+        if not isinstance(body, dict):
+            raise SandboxInputError("the body must be a JSON object")
+        return body
+
+    def _user(self, user: Any) -> str:
+        if not isinstance(user, str) or not USER_ID.match(user) or user not in self.slack.users:
+            raise SandboxInputError("choose who you are first (an unknown user)")
+        return user
+
+    def _view(self, user: str, view_id: str) -> dict[str, Any]:
+        for view in self.slack.opened_views:
+            if view["id"] == view_id and view.get("user") == user:
+                return view
+        raise SandboxInputError(f"no open form {view_id!r} for {user}")
+
+
+def _message(m: Any) -> dict[str, Any]:
+    return {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks, "edited": m.updates > 0}
+
+
+@web.middleware
+async def sandbox_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except SandboxInputError as exc:
+        return web.json_response({"error": "bad_request", "message": str(exc)}, status=400)
+
+
+def sandbox_url_ok(user: str) -> bool:
+    return bool(USER_ID.match(user))

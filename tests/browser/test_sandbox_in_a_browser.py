@@ -1,0 +1,153 @@
+"""The sandbox as a person uses it, in a real browser: the junior asks (a field error first),
+the senior denies with a reason from the DM, the junior sees the outcome, and the time control
+takes the policy to its end, announced in the channel. Screenshots of each step are kept in
+test-artifacts/sandbox/."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.process import free_port
+
+ROOT = Path(__file__).parents[2]
+
+
+async def wait_until_up(url: str, proc: asyncio.subprocess.Process) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            assert proc.returncode is None, "the sandbox exited"
+            try:
+                async with session.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the sandbox never answered")
+
+
+async def start_sandbox(cwd: Path, port: int, *extra: str) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "ROSTER_", "SUMMARY_"))}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        "--port",
+        str(port),
+        *extra,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    await wait_until_up(f"http://127.0.0.1:{port}/", proc)
+    return proc
+
+
+async def stop(proc: asyncio.subprocess.Process) -> bytes:
+    if proc.returncode is None:
+        proc.terminate()
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    return out
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[str]:
+    port = free_port()
+    proc = await start_sandbox(ROOT, port, "--dir", str(tmp_path / "sandbox"))
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        out = await stop(proc)
+        assert proc.returncode == 0, out.decode()
+        assert b"Traceback" not in out, out.decode()
+
+
+async def be(page: Any, user: str) -> None:
+    await page.select_option("#who", user)
+    await page.wait_for_function(f"document.getElementById('who').value === '{user}'")
+
+
+async def test_ask_deny_and_the_end_in_a_browser(browser: Any, sandbox: str, screenshots: Path) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(sandbox + "/")
+    await be(page, "U0JUNE")
+
+    # The junior opens the form and forgets the link and the AI answer.
+    await page.fill("#command", "/signoff")
+    await page.click("#composer button[type=submit]")
+    await page.wait_for_selector("#modal-backdrop:not([hidden])")
+    await page.fill("#f-title", "Recreate the staging database")
+    await page.click("#modal-submit")
+    await page.wait_for_selector(".input-block.has-error .error")
+    assert "required" in (await page.inner_text("[data-block=url] .error")).lower()
+    assert await page.input_value("#f-title") == "Recreate the staging database"  # kept while fixing
+    await page.screenshot(path=str(screenshots / "01-field-errors.png"))
+
+    await page.fill("#f-url", "https://github.com/acme/infra/pull/7")
+    await page.check("[data-block=ai_assisted] input[value=yes]")
+    await page.click("#modal-submit")
+    await page.wait_for_selector("#modal-form >> text=CR-1")
+    await page.screenshot(path=str(screenshots / "02-submitted.png"))
+    await page.click("#modal-close")
+    await page.wait_for_selector("#modal-backdrop", state="hidden")
+
+    # The senior in the same team has the DM, and denies with a reason.
+    await be(page, "U0SARA")
+    await page.wait_for_selector(".message >> text=CR-1: Recreate the staging database")
+    await page.screenshot(path=str(screenshots / "03-reviewer-dm.png"))
+    await page.click(".message >> button:has-text('Deny')")
+    await page.wait_for_selector("#modal-backdrop:not([hidden])")
+    await page.fill("#modal-form textarea, #modal-form input[type=text]", "Take a snapshot first, then recreate.")
+    await page.click("#modal-submit")
+    await page.wait_for_selector("#modal-backdrop", state="hidden")
+    await page.wait_for_selector(".message >> text=Denied by @Sara")
+    assert await page.locator(".message >> button:has-text('Deny')").count() == 0  # the buttons are gone
+    await page.screenshot(path=str(screenshots / "04-denied.png"))
+
+    # The junior hears the outcome and the reason.
+    await be(page, "U0JUNE")
+    await page.wait_for_selector(".message >> text=was denied")
+    assert "Take a snapshot first" in await page.inner_text("#messages")
+    await page.screenshot(path=str(screenshots / "05-requester-told.png"))
+
+    # Time moves to the policy's end; the channel announces it.
+    await page.click("#to-end")
+    await page.click("#conv-channel")
+    await page.wait_for_selector(".message >> text=has ended")
+    await page.screenshot(path=str(screenshots / "06-policy-ended.png"))
+    assert errors == []
+
+
+async def test_a_new_user_starts_the_sandbox_from_a_fresh_clone(tmp_path: Path) -> None:
+    """No .env, no settings: `python -m bot sandbox` in a fresh clone answers with the page."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)  # noqa: ASYNC221
+    assert not (clone / ".env").exists()
+    port = free_port()
+    proc = await start_sandbox(clone, port)
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/") as resp:
+                assert resp.status == 200 and "signoff sandbox" in await resp.text()
+            async with session.post(
+                f"http://127.0.0.1:{port}/sandbox/command", json={"user": "U0JUNE", "text": "/signoff help"}
+            ) as resp:
+                answer = (await resp.json())["answer"]
+                assert "/signoff status" in answer["text"]
+    finally:
+        out = await stop(proc)
+    assert b"signoff sandbox: open http://localhost:" in out
+    assert (clone / "signoff-sandbox" / "signoff.db").exists()
