@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,40 +19,36 @@ class SlackDirectory:
         self._cache: dict[str, tuple[float, str | None]] = {}
 
     async def user_for_email(self, email: str) -> str | None:
-        key = email.lower()
+        async def lookup() -> str:
+            resp = await self._client.users_lookupByEmail(email=email)
+            return str(resp["user"]["id"])
+
+        return await self._cached(email.lower(), email, "users_not_found", lookup)
+
+    async def user_exists(self, user: str) -> bool:
+        async def lookup() -> str | None:
+            resp = await self._client.users_info(user=user)
+            return None if resp["user"].get("deleted") else user
+
+        return await self._cached(user, user, "user_not_found", lookup) is not None
+
+    async def _cached(
+        self, key: str, who: str, not_found: str, lookup: Callable[[], Awaitable[str | None]]
+    ) -> str | None:
+        """The user ID Slack gives for ``who`` (None: nobody), cached; Unavailable when Slack cannot say."""
         hit = self._cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
         try:
-            resp = await self._client.users_lookupByEmail(email=email)
-            user: str | None = str(resp["user"]["id"])
+            user = await lookup()
         except SlackApiError as err:
             error = err.response.get("error", "") if isinstance(err.response.data, dict) else ""
-            if error != "users_not_found":
+            if error != not_found:
                 raise Unavailable(
-                    f"Could not look up {email} in Slack ({error or err.response.status_code}); try again shortly."
+                    f"Could not look up {who} in Slack ({error or err.response.status_code}); try again shortly."
                 ) from None
             user = None
         except Exception as exc:
-            raise Unavailable(f"Could not reach Slack to look up {email}; try again shortly.") from exc
+            raise Unavailable(f"Could not reach Slack to look up {who}; try again shortly.") from exc
         self._cache[key] = (time.monotonic(), user)
         return user
-
-    async def user_exists(self, user: str) -> bool:
-        hit = self._cache.get(user)
-        if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1] is not None
-        try:
-            resp = await self._client.users_info(user=user)
-            found = not bool(resp["user"].get("deleted"))
-        except SlackApiError as err:
-            error = err.response.get("error", "") if isinstance(err.response.data, dict) else ""
-            if error != "user_not_found":
-                raise Unavailable(
-                    f"Could not look up {user} in Slack ({error or err.response.status_code}); try again shortly."
-                ) from None
-            found = False
-        except Exception as exc:
-            raise Unavailable(f"Could not reach Slack to look up {user}; try again shortly.") from exc
-        self._cache[user] = (time.monotonic(), user if found else None)
-        return found

@@ -5,6 +5,7 @@ during start and during Socket Mode reconnects. /readyz answers 503 until the bo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -52,18 +53,23 @@ def assert_one_line_exit_3(done: subprocess.CompletedProcess[str], *words: str) 
     return errors[0]
 
 
-@pytest.fixture
-def ro_dir(tmp_path: Path) -> Iterator[Path]:
+@contextlib.contextmanager
+def tmpfs(target: Path, options: str) -> Iterator[Path]:
+    """A real filesystem of our own (read-only, or tiny), mounted for one test."""
     if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("needs root and mount(8) for a read-only filesystem")
-    target = tmp_path / "ro"
+        pytest.skip("needs root and mount(8) for a filesystem of its own")
     target.mkdir()
-    (target / "signoff.db").parent.mkdir(exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(target)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], check=True)
     try:
         yield target
     finally:
         subprocess.run(["umount", str(target)], check=False)
+
+
+@pytest.fixture
+def ro_dir(tmp_path: Path) -> Iterator[Path]:
+    with tmpfs(tmp_path / "ro", "ro,size=1m") as target:
+        yield target
 
 
 def not_sqlite(tmp: Path) -> str:
@@ -219,3 +225,39 @@ async def test_readyz_says_ready_only_when_it_can_serve(tmp_path: Path, slack: F
                 assert resp.status == 200
     finally:
         assert bot.stop() == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    with tmpfs(tmp_path / "small", "size=4m") as target:
+        yield target
+
+
+async def test_a_full_disk_refuses_clearly_loses_nothing_and_recovers(small_disk: Path, tmp_path: Path) -> None:
+    """A real full disk: the person gets "try again" on the form, /readyz says why, and the same
+    submission works once there is space again. Nothing is acknowledged that was not stored."""
+    from bot.slack import ids
+    from tests.fakes.driver import form_values
+    from tests.harness import running
+
+    async with running(tmp_path, DATABASE_URL=f"sqlite:///{small_disk / 'signoff.db'}") as h:
+        await h.ask()  # works while there is space
+        filler = small_disk / "filler"
+        with filler.open("wb") as f, contextlib.suppress(OSError):
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        payload = h.driver.view_payload("U0JUNIOR1", ids.REQUEST_FORM, form_values(title="On a full disk"))
+        reply = await h.driver.payload(payload)
+        body = reply.json()
+        assert reply.status == 200 and body["response_action"] == "errors", reply.text
+        assert "disk is full" in body["errors"]["title"] and "try again" in body["errors"]["title"]
+        async with h.session.get(f"{h.url}/readyz") as resp:
+            assert resp.status == 503 and "full" in (await resp.json())["database"]
+        filler.unlink()
+        again = await h.driver.payload(payload)
+        assert again.json()["response_action"] == "update", again.text
+        async with h.session.get(f"{h.url}/readyz") as resp:
+            assert resp.status == 200
+        row = await h.bot.db.fetchone("SELECT COUNT(*) FROM requests WHERE title = 'On a full disk'")
+        assert row is not None and row[0] == 1
