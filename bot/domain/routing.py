@@ -1,8 +1,9 @@
 """Choosing a reviewer.
 
-Eligible: level senior, staff or principal; not the requester or an author; not away.
-Order: fewest open reviews, then the requester's team, then whoever was assigned
-least recently (never-assigned first), then user id so the choice is deterministic.
+Eligible: level senior, staff or principal; not the requester or an author; not away and
+not deactivated. Order: fewest open reviews, then the requester's team, then whoever was
+assigned least recently (never-assigned first), then user id so the choice is deterministic.
+An away reviewer's delegate gets what routing would have given that reviewer.
 """
 
 from __future__ import annotations
@@ -33,11 +34,20 @@ def choose_reviewer(
     open_reviews: Mapping[str, int],
     last_assigned: Mapping[str, datetime],
     exclude: Collection[str] = (),
+    delegates: Mapping[str, str] | None = None,
+    prefer: str | None = None,
 ) -> str | None:
+    """The reviewer to ask, or None when nobody is eligible.
+
+    ``prefer`` is taken when eligible (a delegate named by the reviewer a review moves from).
+    ``delegates`` maps away reviewers to the senior taking their new reviews: when routing
+    would have picked an away reviewer, their eligible delegate gets it first."""
     parties = {requester, *authors}
     candidates = eligible_reviewers(roster, parties, away, exclude)
     if not candidates:
         return None
+    if prefer is not None and prefer in candidates:
+        return prefer
     req = roster.get(requester)
     team = req.team if req else None
 
@@ -47,4 +57,9 @@ def choose_reviewer(
         last = last_assigned.get(user)
         return (open_reviews.get(user, 0), same_team, last.isoformat() if last else _NEVER, user)
 
+    if delegates:
+        would_have = eligible_reviewers(roster, parties, (), exclude)
+        best = min(would_have, key=key) if would_have else None
+        if best is not None and best in away and delegates.get(best) in candidates:
+            return delegates[best]
     return min(candidates, key=key)

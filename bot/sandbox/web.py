@@ -114,6 +114,11 @@ class Sandbox:
         user = self._user(body.get("user"))
         text = str(body.get("text", "")).strip()
         text = text.removeprefix("/signoff").strip()
+        # Slack escapes mentions in command text (should_escape): @Sean arrives as <@U0SEAN|sean>.
+        by_name = {p.name.lower(): p.user for p in self.people}
+        text = re.sub(
+            r"@(\w+)", lambda m: f"<@{by_name[m[1].lower()]}|{m[1].lower()}>" if m[1].lower() in by_name else m[0], text
+        )
         reply = await self.driver.command(user, text)
         return web.json_response({"status": reply.status, "answer": reply.json() if reply.text else None})
 

@@ -61,7 +61,8 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         if outcome.required:  # choose first, so the request is stored with its reviewer in one insert
             load, last = await store.reviewer_load(conn, roster.seniors())
             away = await store.away_users(conn)
-            reviewer = choose_reviewer(roster, sub.requester, sub.draft.authors, away, load, last)
+            delegates = await store.delegates(conn)
+            reviewer = choose_reviewer(roster, sub.requester, sub.draft.authors, away, load, last, delegates=delegates)
         request_id = await store.insert(
             conn,
             requester=sub.requester,

@@ -19,6 +19,7 @@ POLICY_NOTICE = "policy_notice"  # policy warnings, extension, the end (with the
 SUMMARY_POST = "summary_post"  # the pending-changes summary
 AUDIT_ANCHOR = "audit_anchor"  # the day's last audit hash, posted as an independent copy
 HOME_REFRESH = "home_refresh"  # republish someone's App Home, if they ever opened it
+AVAILABILITY_DM = "availability_dm"  # tell someone their availability changed; data.event says how
 
 # data.event values for REQUESTER_DM
 WAITING = "waiting"
@@ -28,6 +29,7 @@ DECIDED = "decided"
 CANCELLED = "cancelled"
 ESCALATED = "escalated"
 EXPIRED = "expired"
+BACK = "back"  # an away time ended
 
 
 def review_dm(request_id: int, reviewer: str) -> Notice:
@@ -64,6 +66,10 @@ def policy_notice(channel: str, event: str, **data: object) -> Notice:
 
 def summary_post(channel: str) -> Notice:
     return Notice(SUMMARY_POST, None, channel)
+
+
+def availability_dm(user: str, event: str) -> Notice:
+    return Notice(AVAILABILITY_DM, None, user, {"event": event})
 
 
 def home_refresh(user: str) -> Notice:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.models import Roster
 from bot.domain.routing import choose_reviewer
 from bot.services import notices
 from bot.services.deps import Deps
@@ -22,19 +23,65 @@ from bot.store.db import Conn, many, to_db
 @dataclass(frozen=True)
 class ReviewSweep:
     reminded: int = 0
-    escalated: int = 0
+    escalated: int = 0  # escalated, or moved from someone who may no longer review
     unassigned: int = 0
+    back: int = 0  # people whose away time ended
 
 
 async def sweep_reviews(deps: Deps, reminder_after: timedelta, escalate_after: timedelta) -> ReviewSweep:
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
-        escalated, unassigned = await _escalate(conn, deps, now - escalate_after, now)
+        back = await _back_from_away(conn, now)
+        routing = await Routing.read(conn, deps)
+        moved = await move_reviews_of_unavailable(conn, deps, routing, now)
+        escalated, unassigned = await _escalate(conn, deps, routing, now - escalate_after, now)
         reminded = await _remind(conn, now - reminder_after, now)
-    result = ReviewSweep(reminded, escalated, unassigned)
-    if reminded or escalated or unassigned:
+    result = ReviewSweep(reminded, escalated + moved, unassigned, back)
+    if reminded or escalated or unassigned or moved or back:
         deps.committed(None)
     return result
+
+
+@dataclass
+class Routing:
+    """What reassigning needs, read once per transaction and kept current as reviews move."""
+
+    roster: Roster
+    away: set[str]
+    delegates: dict[str, str]
+    load: dict[str, int]
+    last: dict[str, datetime]
+
+    @classmethod
+    async def read(cls, conn: Conn, deps: Deps) -> Routing:
+        roster = deps.roster()
+        load, last = await store.reviewer_load(conn, roster.seniors())
+        return cls(roster, await store.away_users(conn), await store.delegates(conn), load, last)
+
+
+async def move_reviews_of_unavailable(conn: Conn, deps: Deps, routing: Routing, now: datetime) -> int:
+    """Every pending review held by someone who may no longer review (away, deactivated, off the
+    roster or no longer senior) moves at once to another eligible senior, as an escalation does."""
+    moved = 0
+    for request_id, reviewer in await store.open_reviews(conn):
+        if reviewer in routing.away:
+            reason = "reviewer_away"
+        elif not routing.roster.is_senior(reviewer):
+            reason = "reviewer_not_eligible"
+        else:
+            continue
+        await reassign(conn, deps, routing, request_id, reviewer, now, reason)
+        moved += 1
+    return moved
+
+
+async def _back_from_away(conn: Conn, now: datetime) -> int:
+    users = await store.back_due(conn, now)
+    for user in users:
+        await store.set_away(conn, user, False, now)
+        await audit.append(conn, now, AuditEntry(user, "back", details={"by": "away_until"}))
+        await outbox.enqueue(conn, now, notices.availability_dm(user, notices.BACK))
+    return len(users)
 
 
 _OVERDUE = (
@@ -58,47 +105,58 @@ async def _remind(conn: Conn, cutoff: datetime, now: datetime) -> int:
     return len(rows)
 
 
-async def _escalate(conn: Conn, deps: Deps, cutoff: datetime, now: datetime) -> tuple[int, int]:
+async def _escalate(conn: Conn, deps: Deps, routing: Routing, cutoff: datetime, now: datetime) -> tuple[int, int]:
     rows = await many(conn, _OVERDUE.format(extra=""), (to_db(cutoff),))
-    if not rows:
-        return 0, 0
-    roster = deps.roster()
-    away = await store.away_users(conn)
-    load, last = await store.reviewer_load(conn, roster.seniors())
     escalated = unassigned = 0
     for row in rows:
-        request_id, old = int(row["request_id"]), str(row["reviewer"])
-        req = await store.get(conn, request_id)
-        assert req is not None
-        previous = await many(conn, "SELECT reviewer FROM assignments WHERE request_id = ?", (request_id,))
-        tried = {str(p["reviewer"]) for p in previous}
-        new = choose_reviewer(roster, req.requester, req.draft.authors, away, load, last, exclude=tried)
-        await conn.execute("UPDATE assignments SET active = 0 WHERE request_id = ? AND reviewer = ?", (request_id, old))
-        load[old] = max(0, load.get(old, 0) - 1)
-        await outbox.enqueue(conn, now, notices.review_refresh(request_id))
-        if new is not None:
-            await store.assign(conn, request_id, new, now, "escalated")
-            load[new] = load.get(new, 0) + 1
-            last[new] = now
-            await audit.append(
-                conn, now, AuditEntry("signoff", "escalated", request_id, details={"from": old, "to": new})
-            )
-            await outbox.enqueue(conn, now, notices.review_dm(request_id, new))
-            await outbox.enqueue(conn, now, notices.tell_requester(request_id, req.requester, notices.ESCALATED))
-            await outbox.enqueue(
-                conn, now, notices.channel_note(request_id, deps.summary_channel, notices.ESCALATED, old=old, new=new)
-            )
-            await outbox.enqueue(conn, now, notices.home_refresh(new))
+        if await reassign(conn, deps, routing, int(row["request_id"]), str(row["reviewer"]), now):
             escalated += 1
         else:
-            await conn.execute(
-                "UPDATE requests SET reviewer = NULL, updated_at = ? WHERE id = ?", (to_db(now), request_id)
-            )
-            await audit.append(
-                conn, now, AuditEntry("signoff", "escalated", request_id, "no_eligible_reviewer", {"from": old})
-            )
-            await outbox.enqueue(conn, now, notices.claim_post(request_id, deps.summary_channel))
-            await outbox.enqueue(conn, now, notices.tell_requester(request_id, req.requester, notices.UNASSIGNED))
             unassigned += 1
-        await outbox.enqueue(conn, now, notices.home_refresh(old))
     return escalated, unassigned
+
+
+async def reassign(
+    conn: Conn, deps: Deps, routing: Routing, request_id: int, old: str, now: datetime, reason: str | None = None
+) -> bool:
+    """Move one review from ``old`` to the next eligible senior who has not had it (an away
+    reviewer's delegate first); with nobody, post it for any senior to claim. The old DM's
+    buttons stop deciding, the requester and the channel are told. True when someone has it."""
+    req = await store.get(conn, request_id)
+    assert req is not None
+    previous = await many(conn, "SELECT reviewer FROM assignments WHERE request_id = ?", (request_id,))
+    tried = {str(p["reviewer"]) for p in previous}
+    new = choose_reviewer(
+        routing.roster,
+        req.requester,
+        req.draft.authors,
+        routing.away,
+        routing.load,
+        routing.last,
+        exclude=tried,
+        prefer=routing.delegates.get(old),
+    )
+    await conn.execute("UPDATE assignments SET active = 0 WHERE request_id = ? AND reviewer = ?", (request_id, old))
+    routing.load[old] = max(0, routing.load.get(old, 0) - 1)
+    await outbox.enqueue(conn, now, notices.review_refresh(request_id))
+    action = "escalated" if reason is None else "reassigned"
+    if new is not None:
+        await store.assign(conn, request_id, new, now, action)
+        routing.load[new] = routing.load.get(new, 0) + 1
+        routing.last[new] = now
+        await audit.append(conn, now, AuditEntry("signoff", action, request_id, reason, {"from": old, "to": new}))
+        await outbox.enqueue(conn, now, notices.review_dm(request_id, new))
+        await outbox.enqueue(conn, now, notices.tell_requester(request_id, req.requester, notices.ESCALATED))
+        await outbox.enqueue(
+            conn, now, notices.channel_note(request_id, deps.summary_channel, notices.ESCALATED, old=old, new=new)
+        )
+        await outbox.enqueue(conn, now, notices.home_refresh(new))
+    else:
+        await conn.execute("UPDATE requests SET reviewer = NULL, updated_at = ? WHERE id = ?", (to_db(now), request_id))
+        await audit.append(
+            conn, now, AuditEntry("signoff", action, request_id, reason or "no_eligible_reviewer", {"from": old})
+        )
+        await outbox.enqueue(conn, now, notices.claim_post(request_id, deps.summary_channel))
+        await outbox.enqueue(conn, now, notices.tell_requester(request_id, req.requester, notices.UNASSIGNED))
+    await outbox.enqueue(conn, now, notices.home_refresh(old))
+    return new is not None

@@ -43,6 +43,32 @@ def archive_link(channel: str, ts: str) -> str:
     return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
+DECIDED_EVENT = "signoff_request_decided"
+
+
+def decision_metadata(req: ChangeRequest, approvers: list[str]) -> dict[str, Any]:
+    """Slack message metadata on the message that tells a request's outcome, for other apps.
+
+    Schema (README, "Decisions other apps can read"): event_type ``signoff_request_decided``;
+    payload ``request_id`` (CR-42), ``status`` (approved, denied, expired, cancelled,
+    not_required), ``approvers`` (user IDs), ``decided_by``, ``reason``, ``service``,
+    ``environment``, ``ai_assisted``, ``sign_off_required``."""
+    return {
+        "event_type": DECIDED_EVENT,
+        "event_payload": {
+            "request_id": req.ref,
+            "status": req.status.value,
+            "approvers": approvers,
+            "decided_by": req.decided_by or "",
+            "reason": req.reason or "",
+            "service": req.draft.service,
+            "environment": req.draft.environment,
+            "ai_assisted": req.draft.ai_assisted,
+            "sign_off_required": req.sign_off_required,
+        },
+    }
+
+
 def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
 

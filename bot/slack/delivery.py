@@ -61,7 +61,11 @@ class SlackRenderer:
             req = await self._request(row)
             assert row.recipient is not None
             event = str(row.data.get("event", ""))
-            await send.post(row.recipient, blocks.requester_message(req, event, self.deps.summary_channel, tz))
+            metadata = None
+            if event in (notices.DECIDED, notices.EXPIRED, notices.CANCELLED, notices.NOT_REQUIRED):
+                metadata = blocks.decision_metadata(req, await store.approvers(db, req.id))
+            message = blocks.requester_message(req, event, self.deps.summary_channel, tz)
+            await send.post(row.recipient, message, metadata=metadata)
         elif kind == notices.REMINDER_DM:
             req = await self._request(row)
             assert row.recipient is not None
@@ -92,6 +96,9 @@ class SlackRenderer:
             data = row.data
             message = timely.anchor_message(str(data["day"]), int(str(data["seq"])), str(data["hash"]))
             await send.post(row.recipient or self.deps.summary_channel, message)
+        elif kind == notices.AVAILABILITY_DM:
+            assert row.recipient is not None
+            await send.post(row.recipient, timely.availability_message(str(row.data.get("event", ""))))
         elif kind == notices.HOME_REFRESH:
             assert row.recipient is not None
             if await has_home(self.deps, row.recipient):

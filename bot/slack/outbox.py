@@ -114,8 +114,13 @@ class Sender:
                 return channel, str(message["ts"])
         return None
 
-    async def post(self, channel: str, message: Message, key: str | None = None) -> None:
-        """chat.postMessage, exactly once; ``key`` remembers where it landed, for later updates."""
+    async def post(
+        self, channel: str, message: Message, key: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """chat.postMessage, exactly once; ``key`` remembers where it landed, for later updates.
+
+        ``metadata`` is Slack message metadata other apps can read (``event_type`` and
+        ``event_payload``); the outbox id always rides in the payload, to find an earlier post."""
         db, row = self._worker.db, self._row
         text, body = message
         if row.maybe_delivered:
@@ -131,7 +136,10 @@ class Sender:
             text=text,
             blocks=body,
             unfurl_links=False,
-            metadata={"event_type": "signoff_outbox", "event_payload": {"outbox_id": row.id}},
+            metadata={
+                "event_type": (metadata or {}).get("event_type", "signoff_outbox"),
+                "event_payload": {**(metadata or {}).get("event_payload", {}), "outbox_id": row.id},
+            },
         )
         if key is not None and data.get("channel") and data.get("ts"):
             await rows.save_message(db, key, str(data["channel"]), str(data["ts"]))

@@ -39,6 +39,14 @@ def policy_status(window: PolicyWindow, now: datetime, tz: ZoneInfo) -> Message:
     return f"Sign-off policy: {state}", [section("\n".join(lines))]
 
 
+def availability_message(event: str) -> Message:
+    if event == "back":
+        text = ":wave: Your away time is over: new reviews can be routed to you again. `/signoff away` pauses them."
+    else:
+        text = f"Your availability changed ({event})."
+    return text, [section(text)]
+
+
 def reminder_message(req: ChangeRequest, waited: timedelta) -> Message:
     text = (
         f":alarm_clock: Reminder: *{req.ref}* has waited {format_duration(waited)} for your sign-off: "

@@ -225,21 +225,74 @@ async def reviewer_load(conn: Conn, reviewers: Iterable[str]) -> tuple[dict[str,
 
 
 async def away_users(conn: Conn) -> set[str]:
-    rows = await many(conn, "SELECT user FROM availability WHERE away = 1")
+    """Who may not be asked to review now: away, or deactivated in Slack."""
+    rows = await many(conn, "SELECT user FROM availability WHERE away = 1 OR deactivated = 1")
     return {str(r["user"]) for r in rows}
 
 
-async def set_away(conn: Conn, user: str, away: bool, now: datetime) -> bool:
+async def delegates(conn: Conn) -> dict[str, str]:
+    """Away reviewer -> the senior they asked to take their new reviews."""
+    rows = await many(conn, "SELECT user, delegate FROM availability WHERE away = 1 AND delegate IS NOT NULL")
+    return {str(r["user"]): str(r["delegate"]) for r in rows}
+
+
+async def set_away(
+    conn: Conn, user: str, away: bool, now: datetime, until: datetime | None = None, delegate: str | None = None
+) -> bool:
     """Returns True when the stored availability changed."""
-    row = await one(conn, "SELECT away FROM availability WHERE user = ?", (user,))
-    if row is not None and bool(row["away"]) == away:
+    until_text = to_db(until) if away and until is not None else None
+    delegate = delegate if away else None
+    row = await one(conn, "SELECT away, away_until, delegate FROM availability WHERE user = ?", (user,))
+    if row is not None and (bool(row["away"]), row["away_until"], row["delegate"]) == (away, until_text, delegate):
         return False
     await conn.execute(
-        "INSERT INTO availability (user, away, updated_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (user) DO UPDATE SET away = excluded.away, updated_at = excluded.updated_at",
-        (user, int(away), to_db(now)),
+        "INSERT INTO availability (user, away, away_until, delegate, updated_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user) DO UPDATE SET away = excluded.away, away_until = excluded.away_until,"
+        " delegate = excluded.delegate, updated_at = excluded.updated_at",
+        (user, int(away), until_text, delegate, to_db(now)),
     )
     return True
+
+
+async def set_deactivated(conn: Conn, user: str, deactivated: bool, now: datetime) -> bool:
+    """Slack says this person is deactivated (or back); True when that changed what is stored."""
+    row = await one(conn, "SELECT deactivated FROM availability WHERE user = ?", (user,))
+    if (bool(row["deactivated"]) if row is not None else False) == deactivated:
+        return False
+    await conn.execute(
+        "INSERT INTO availability (user, away, deactivated, updated_at) VALUES (?, 0, ?, ?)"
+        " ON CONFLICT (user) DO UPDATE SET deactivated = excluded.deactivated, updated_at = excluded.updated_at",
+        (user, int(deactivated), to_db(now)),
+    )
+    return True
+
+
+async def back_due(conn: Conn, now: datetime) -> list[str]:
+    """Away people whose end has come."""
+    rows = await many(
+        conn,
+        "SELECT user FROM availability WHERE away = 1 AND away_until IS NOT NULL AND away_until <= ?",
+        (to_db(now),),
+    )
+    return [str(r["user"]) for r in rows]
+
+
+async def open_reviews(conn: Conn) -> list[tuple[int, str]]:
+    """(request, reviewer) of every active assignment of a pending request."""
+    rows = await many(
+        conn,
+        "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
+        " JOIN requests r ON r.id = a.request_id WHERE a.active = 1 AND r.status = 'pending'"
+        " ORDER BY a.request_id, a.reviewer",
+    )
+    return [(int(r["request_id"]), str(r["reviewer"])) for r in rows]
+
+
+async def approvers(db: Database, request_id: int) -> list[str]:
+    rows = await db.fetchall(
+        "SELECT reviewer FROM decisions WHERE request_id = ? AND decision = 'approve' ORDER BY at", (request_id,)
+    )
+    return [str(r["reviewer"]) for r in rows]
 
 
 async def all_active(db: Database, request_id: int) -> set[str]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError, TooSoon
 from bot.domain.models import parse_ref
 from bot.errors_map import slack_text
@@ -56,16 +60,46 @@ async def _cancel(ctx: ListenerContext, user: str, arg: str, delivery: str | Non
     return f"{req.ref} is cancelled. Its reviewer's message now says so.", None
 
 
+AWAY_USAGE = (
+    "Usage: `/signoff away`, `/signoff away until 2026-12-24`, `/signoff away 3d`, optionally `delegate @colleague`"
+)
+_AWAY = re.compile(
+    r"^(?:until\s+(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})|(?P<for>[0-9]{1,4}\s*[mhd]))?"
+    r"\s*(?:delegate\s+(?:<@(?P<mention>[UW][A-Z0-9]+)(?:\|[^>]*)?>|(?P<id>[UW][A-Z0-9]+)))?$",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+def _away_args(arg: str, now: datetime, tz: ZoneInfo) -> tuple[datetime | None, str | None]:
+    """(until, delegate) from ``until 2026-12-24`` or ``3d``, then ``delegate @x``."""
+    m = _AWAY.match(arg.strip())
+    if m is None:
+        raise InvalidInput({"away": AWAY_USAGE})
+    until = None
+    if m.group("date"):
+        try:  # back at the start of that day, in TIMEZONE
+            until = datetime.combine(date.fromisoformat(m.group("date")), time(0, 0), tzinfo=tz)
+        except ValueError:
+            raise InvalidInput({"until": f"is not a date like 2026-12-24. {AWAY_USAGE}"}) from None
+    elif m.group("for"):
+        until = now + parse_duration(m.group("for"))
+    return until, m.group("mention") or m.group("id")
+
+
 async def _away(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    changed = await set_availability(ctx.deps, user, True, delivery)
-    if not changed:
-        return "No change: you were already marked away.", None
-    return "You are marked away: no new reviews will be routed to you. `/signoff back` undoes it.", None
+    until, delegate = _away_args(arg, ctx.deps.clock.now(), ctx.tz)
+    result = await set_availability(ctx.deps, user, True, delivery, until, delegate)
+    if not result.changed:
+        return "No change: you were already marked away like that.", None
+    text = "You are marked away" + (f" until {when(until, ctx.tz)}" if until else "") + ": no new reviews come to you"
+    text += f" (<@{delegate}> gets them first)." if delegate else "."
+    if result.moved:
+        text += f" Your {result.moved} pending review(s) moved to other seniors."
+    return text + " `/signoff back` undoes it.", None
 
 
 async def _back(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    changed = await set_availability(ctx.deps, user, False, delivery)
-    if not changed:
+    if not (await set_availability(ctx.deps, user, False, delivery)).changed:
         return "No change: you were already marked back.", None
     return "Welcome back: new reviews can be routed to you again.", None
 

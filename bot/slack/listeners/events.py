@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.services.home import home_for, opened_home
+from bot.services.set_availability import set_deactivated
 from bot.slack.home_view import home_view
 from bot.slack.listeners.context import ListenerContext
 
@@ -18,6 +19,13 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
     async def publish(user: str) -> None:
         view = home_view(await home_for(ctx.deps, user), ctx.tz)
         await ctx.client.views_publish(user_id=user, view=view)
+
+    @app.event("user_change")
+    async def user_changed(event: dict[str, Any]) -> None:
+        """A deactivated person stops reviewing at once; their pending reviews move on."""
+        user = event.get("user")
+        if isinstance(user, dict) and isinstance(user.get("id"), str) and isinstance(user.get("deleted"), bool):
+            await set_deactivated(ctx.deps, user["id"], user["deleted"])
 
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
