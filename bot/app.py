@@ -26,6 +26,7 @@ from bot.services import policy_state
 from bot.services.audit_refusal import RefusalLog
 from bot.services.changes import ChangeFeed
 from bot.services.deps import Deps
+from bot.services.review_timers import reviews_follow_roster
 from bot.slack.bolt_app import build_bolt_app, slack_handler
 from bot.slack.client import interactive_client, outbox_client
 from bot.slack.delivery import SlackRenderer
@@ -33,11 +34,13 @@ from bot.slack.directory import SlackDirectory
 from bot.slack.listeners import ListenerContext
 from bot.slack.outbox import OutboxWorker
 from bot.slack.socket_mode import CheckedSocketModeHandler
+from bot.slack.usergroups import GroupMembership
 from bot.store.db import Database
 from bot.tasks import Background
 
 log = logging.getLogger(__name__)
 HTTP_BACKLOG = 1024
+GROUP_REFRESH_SECONDS = 600.0  # the roster's user groups are re-read this often, besides Slack's events
 IDLE_CONNECTION_SECONDS = 15.0  # idle or never-finished connections are closed after this
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
@@ -58,6 +61,8 @@ class Signoff:
     http_app: web.Application
     identity: dict[str, str | None]
     refusals: RefusalLog
+    groups: GroupMembership
+    _groups_task: asyncio.Task[None] | None = None
     _runner: web.AppRunner | None = None
     _socket: CheckedSocketModeHandler | None = None
     _socket_task: asyncio.Task[None] | None = None
@@ -83,6 +88,8 @@ class Signoff:
         await self.db.open()
         await policy_state.initialise(self.db, self.settings.policy_start, self.settings.policy_days, self.clock.now())
         await self._check_token()
+        await self.groups.refresh()
+        self._groups_task = asyncio.create_task(self._refresh_groups(), name="roster groups")
         if self.settings.slack_app_token is not None:
             await self._check_app_token(self.settings.slack_app_token.get_secret_value())
         await self.outbox.start()
@@ -148,10 +155,19 @@ class Signoff:
         # Connecting retries until Slack answers; it runs beside the server so a signal can stop it.
         self._socket_task = asyncio.create_task(handler.connect_async(), name="socket mode connect")  # type: ignore[no-untyped-call]
 
+    async def _refresh_groups(self) -> None:
+        """The safety net behind Slack's membership events."""
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            if await self.groups.refresh():
+                await reviews_follow_roster(self.deps)
+
     async def readiness(self) -> dict[str, str]:
-        """What /readyz reports: every value is "ok" (or "connected") when the bot can serve."""
+        """What /readyz reports: database and socket_mode decide readiness; the rest is detail."""
         problem = await self.db.writable()
         state = {"database": "ok" if problem is None else problem}
+        if self.groups.problem is not None:
+            state["roster_groups"] = self.groups.problem
         if self._socket is not None:
             connected = await self._socket.client.is_connected()
             state["socket_mode"] = "connected" if connected else "not connected"
@@ -159,6 +175,11 @@ class Signoff:
 
     async def stop(self) -> None:
         """Release everything; safe after a partial start and safe to call twice."""
+        if self._groups_task is not None:
+            self._groups_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._groups_task
+            self._groups_task = None
         if self._socket_task is not None:
             self._socket_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -185,8 +206,9 @@ class Signoff:
 def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     clock = clock or SystemClock()
     roster = RosterSource(settings.roster_file)
-    db = Database(settings.database_path)
     client = interactive_client(settings)
+    groups = GroupMembership(client, roster.current)
+    db = Database(settings.database_path)
     worker = OutboxWorker(db, outbox_client(settings), clock)
     feed = ChangeFeed()
 
@@ -196,7 +218,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
 
     deps = Deps(
         db=db,
-        roster=roster.current,
+        roster=groups.current,
         clock=clock,
         summary_channel=settings.summary_channel,
         committed=committed,
@@ -208,7 +230,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     worker.renderer = SlackRenderer(deps, settings.tz, settings.reminder_after, settings.escalate_after)
     background = Background()
     identity: dict[str, str | None] = {}
-    ctx = ListenerContext(deps=deps, background=background, client=client, tz=settings.tz)
+    ctx = ListenerContext(deps=deps, background=background, client=client, tz=settings.tz, groups=groups)
     secret = settings.slack_signing_secret.get_secret_value()
     bolt = build_bolt_app(secret, client, identity, ctx)
     slack = None if settings.socket_mode else slack_handler(bolt, secret, worker.priority)
@@ -233,6 +255,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         http_app=web_app,
         identity=identity,
         refusals=refusals,
+        groups=groups,
     )
     parts.append(signoff)
     return signoff

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from bot.domain.errors import ConfigurationError
-from bot.domain.models import Engineer, Level, Roster
+from bot.domain.models import Engineer, GroupRule, Level, Roster
 
 log = logging.getLogger(__name__)
 _LEVELS = ", ".join(level.value for level in Level)
@@ -30,7 +30,7 @@ def parse_roster(text: str, path: Path) -> Roster:
         raise _fail(path, f"is not valid YAML ({exc})") from None
     if not isinstance(data, dict):
         raise _fail(path, "must be a mapping with 'admins' and 'engineers'")
-    unknown = set(data) - {"admins", "engineers"}
+    unknown = set(data) - {"admins", "engineers", "groups"}
     if unknown:
         raise _fail(path, f"unknown top-level key(s): {', '.join(sorted(map(str, unknown)))}")
     admins_raw = data.get("admins") or []
@@ -45,7 +45,32 @@ def parse_roster(text: str, path: Path) -> Roster:
         if engineers_entry.user in engineers:
             raise _fail(path, f"engineers[{i}] ({engineers_entry.user}): listed twice")
         engineers[engineers_entry.user] = engineers_entry
-    return Roster(admins=frozenset(admins_raw), engineers=engineers)
+    groups_raw = data.get("groups") or []
+    if not isinstance(groups_raw, list):
+        raise _fail(path, "groups must be a list")
+    groups = tuple(_group(entry, i, path) for i, entry in enumerate(groups_raw))
+    return Roster(admins=frozenset(admins_raw), engineers=engineers, groups=groups)
+
+
+def _group(entry: Any, i: int, path: Path) -> GroupRule:
+    where = f"groups[{i}]"
+    if not isinstance(entry, dict):
+        raise _fail(path, f"{where}: must be a mapping like {{usergroup: S0SENIORS, level: senior, team: payments}}")
+    group = entry.get("usergroup")
+    if not isinstance(group, str) or not (group.startswith("@") or group.startswith("S")) or len(group) < 2:
+        raise _fail(path, f"{where}: 'usergroup' must be a user group ID (S…) or handle (@name)")
+    where = f"{where} ({group})"
+    extra = set(entry) - {"usergroup", "level", "team"}
+    if extra:
+        raise _fail(path, f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
+    try:
+        level = Level(str(entry.get("level")).lower())
+    except ValueError:
+        raise _fail(path, f"{where}: level {entry.get('level')!r} is not one of {_LEVELS}") from None
+    team = entry.get("team")
+    if team is not None and not isinstance(team, str):
+        raise _fail(path, f"{where}: team must be text")
+    return GroupRule(group, level, team)
 
 
 def _engineer(entry: Any, i: int, path: Path) -> Engineer:

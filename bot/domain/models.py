@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -42,12 +42,40 @@ class Engineer:
     level: Level
     team: str | None = None
     email: str | None = None
+    source: str = "the roster file"  # where the level comes from, for `/signoff roster`
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """Members of a Slack user group (by ID ``S…`` or handle ``@name``) have this level and team."""
+
+    usergroup: str
+    level: Level
+    team: str | None = None
+
+
+_RANK = {level: i for i, level in enumerate(("junior", "mid", "senior", "staff", "principal"))}
 
 
 @dataclass(frozen=True)
 class Roster:
     admins: frozenset[str] = frozenset()
     engineers: dict[str, Engineer] = field(default_factory=dict)
+    groups: tuple[GroupRule, ...] = ()
+
+    def with_group_members(self, members: dict[str, list[str]]) -> Roster:
+        """The roster with the groups' members added. ``engineers:`` entries win for the same person;
+        someone in several groups takes the highest level, and the team of the first group listed
+        that gives that level. ``members`` maps each rule's ``usergroup`` to its user IDs."""
+        found: dict[str, Engineer] = {}
+        for rule in self.groups:
+            for user in members.get(rule.usergroup, []):
+                if user in self.engineers:
+                    continue
+                current = found.get(user)
+                if current is None or _RANK[rule.level.value] > _RANK[current.level.value]:
+                    found[user] = Engineer(user, rule.level, rule.team, None, f"the user group {rule.usergroup}")
+        return replace(self, engineers={**found, **self.engineers})
 
     def get(self, user: str) -> Engineer | None:
         return self.engineers.get(user)

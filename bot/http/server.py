@@ -64,7 +64,7 @@ def build_web_app(
                 state = await readiness()
             except Exception as exc:  # report, don't crash the probe
                 return web.json_response({"status": "error", "detail": str(exc), "mode": mode}, status=503)
-            ready = all(value in ("ok", "connected") for value in state.values())
+            ready = all(state[key] in ("ok", "connected") for key in ("database", "socket_mode") if key in state)
             body = {"status": "ready" if ready else "not ready", "mode": mode, **state}
             return web.json_response(body, status=200 if ready else 503)
 

@@ -87,6 +87,8 @@ class FakeSlack:
         self.opened_views: list[dict[str, Any]] = []
         self.home_views: dict[str, dict[str, Any]] = {}  # user -> the App Home view last published
         self.names: dict[str, str] = {}  # user or channel -> a display name (the sandbox's page)
+        self.usergroups: dict[str, dict[str, Any]] = {}  # id -> {"handle": ..., "users": [...]}
+        self.scopes: set[str] | None = None  # None: every scope granted; else missing ones are refused
         self._trigger_owners: dict[str, str] = {}  # trigger_id -> who caused it
         self.response_owners: dict[str, str] = {}  # response_url id -> whose ephemeral it is
         self.users: set[str] = set(users or [])
@@ -298,6 +300,27 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "users_not_found"}
         return {"ok": True, "user": {"id": user, "profile": {"email": args.get("email")}}}
+
+    def _missing(self, scope: str) -> dict[str, Any] | None:
+        if self.scopes is not None and scope not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": scope}
+        return None
+
+    def _m_usergroups_list(self, _: dict[str, Any]) -> dict[str, Any]:
+        refused = self._missing("usergroups:read")
+        if refused:
+            return refused
+        groups = [{"id": gid, "handle": g["handle"]} for gid, g in self.usergroups.items()]
+        return {"ok": True, "usergroups": groups}
+
+    def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        refused = self._missing("usergroups:read")
+        if refused:
+            return refused
+        group = self.usergroups.get(str(args.get("usergroup", "")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group["users"])}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user", ""))

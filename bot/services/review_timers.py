@@ -75,6 +75,16 @@ async def move_reviews_of_unavailable(conn: Conn, deps: Deps, routing: Routing, 
     return moved
 
 
+async def reviews_follow_roster(deps: Deps) -> int:
+    """After the roster changed (a user-group event or refresh): move reviews at once."""
+    now = deps.clock.now()
+    async with deps.db.transaction() as conn:
+        moved = await move_reviews_of_unavailable(conn, deps, await Routing.read(conn, deps), now)
+    if moved:
+        deps.committed(None)
+    return moved
+
+
 async def _back_from_away(conn: Conn, now: datetime) -> int:
     users = await store.back_due(conn, now)
     for user in users:

@@ -22,10 +22,10 @@ HELP = """*signoff* records and routes senior sign-off on AI-assisted production
 • `/signoff status CR-42` shows where a request stands
 • `/signoff pending` lists your open requests and your reviews
 • `/signoff cancel CR-42` withdraws your pending request
-• `/signoff away` / `/signoff back` pause or resume new reviews for you
+• `/signoff away` (`until 2026-12-24`, `3d`, `delegate @colleague`) / `/signoff back` pause or resume reviews
 • `/signoff summary` posts the pending changes in the summary channel
 • `/signoff policy` shows the policy's dates; admins: `/signoff policy extend 30`, `/signoff policy end`
-• `/signoff report` shows the report for the policy period
+• `/signoff report` shows the report for the policy period; admins: `/signoff roster` shows who is who
 • `/signoff help` shows this"""
 
 _STATUS_WORD = {

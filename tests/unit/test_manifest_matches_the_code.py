@@ -24,6 +24,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.open": set(),
     "views.publish": set(),
     "apps.connections.open": set(),  # the app-level token's connections:write
+    "usergroups.list": {"usergroups:read"},
+    "usergroups.users.list": {"usergroups:read"},
 }
 FAMILIES = ("auth", "chat", "conversations", "users", "views", "apps", "usergroups", "functions")
 
@@ -53,7 +55,10 @@ def test_the_command_and_every_subcommand_are_declared() -> None:
 
 
 def test_every_event_listened_to_is_subscribed() -> None:
-    listened = set(re.findall(r"""@app\.event\(\s*["']([a-z_.]+)["']""", code()))
+    source = code()
+    listened = set(re.findall(r"""@app\.event\(\s*["']([a-z_.]+)["']""", source))
+    for names in re.findall(r"for event in \(([^)]*)\):\s*\n\s*app\.event\(event\)", source):
+        listened |= set(re.findall(r"""["']([a-z_.]+)["']""", names))
     subscribed = set(manifest()["settings"]["event_subscriptions"]["bot_events"])
     assert listened, "found no event listeners; the pattern is stale"
     assert listened <= subscribed, listened - subscribed

@@ -21,6 +21,7 @@ from bot.services.cancel_request import cancel_request
 from bot.services.policy_lifecycle import end_policy, extend_policy
 from bot.services.policy_state import window
 from bot.services.report import policy_report
+from bot.services.roster_view import by_level, roster_for_admin
 from bot.services.set_availability import set_availability
 from bot.services.summary import post_summary
 from bot.slack import blocks, modals, timely
@@ -30,6 +31,7 @@ from bot.slack.text import safe, when
 from bot.store import requests as store
 
 log = logging.getLogger(__name__)
+ROSTER_SHOWN = 40  # people listed; a section holds 3,000 characters
 Reply = tuple[str, list[dict[str, Any]] | None]
 Handler = Callable[[ListenerContext, str, str, str | None], Awaitable[Reply]]
 
@@ -127,6 +129,22 @@ async def _summary(ctx: ListenerContext, user: str, arg: str, delivery: str | No
     return f"Posting the pending summary in <#{ctx.deps.summary_channel}>.", None
 
 
+async def _roster(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
+    roster = await roster_for_admin(ctx.deps, user)
+    people = by_level(roster)
+    lines = [
+        f"• <@{e.user}>: {e.level.value}{', ' + safe(e.team, 60) if e.team else ''} (from {safe(e.source, 80)})"
+        for e in people[:ROSTER_SHOWN]
+    ]
+    if len(people) > ROSTER_SHOWN:
+        lines.append(f"…and {len(people) - ROSTER_SHOWN} more")
+    head = (
+        f"*Roster: {len(people)} engineer(s), admins {', '.join(f'<@{a}>' for a in sorted(roster.admins)) or 'none'}*"
+    )
+    note = f"\n:warning: {ctx.groups.problem}" if ctx.groups.problem else ""
+    return f"Roster: {len(people)} engineer(s)", [blocks.section(head + note), blocks.section("\n".join(lines) or "—")]
+
+
 async def _report(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
     return timely.report_message(await policy_report(ctx.deps), ctx.tz)
 
@@ -141,6 +159,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "policy": _policy,
     "summary": _summary,
     "report": _report,
+    "roster": _roster,
 }
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.deps import Deps
+from bot.slack.usergroups import GroupMembership
 from bot.tasks import Background
 
 
@@ -17,3 +18,4 @@ class ListenerContext:
     background: Background
     client: AsyncWebClient
     tz: ZoneInfo
+    groups: GroupMembership  # the roster's user-group members, refreshed on Slack's events

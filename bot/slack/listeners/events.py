@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.services.home import home_for, opened_home
+from bot.services.review_timers import reviews_follow_roster
 from bot.services.set_availability import set_deactivated
 from bot.slack.home_view import home_view
 from bot.slack.listeners.context import ListenerContext
@@ -19,6 +20,14 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
     async def publish(user: str) -> None:
         view = home_view(await home_for(ctx.deps, user), ctx.tz)
         await ctx.client.views_publish(user_id=user, view=view)
+
+    async def groups_changed() -> None:
+        """A user group changed: read the members again; reviews of people who left move now."""
+        if await ctx.groups.refresh():
+            await reviews_follow_roster(ctx.deps)
+
+    for event in ("subteam_members_changed", "subteam_updated"):
+        app.event(event)(groups_changed)
 
     @app.event("user_change")
     async def user_changed(event: dict[str, Any]) -> None:

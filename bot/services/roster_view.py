@@ -1,0 +1,22 @@
+"""`/signoff roster`: who is who, and where each person's level comes from (admins only)."""
+
+from __future__ import annotations
+
+from bot.domain.errors import NotAdmin
+from bot.domain.models import Engineer, Roster
+from bot.services import guard
+from bot.services.deps import Deps
+
+
+async def roster_for_admin(deps: Deps, actor: str) -> Roster:
+    roster = deps.roster()
+    if not roster.is_admin(actor):
+        refusal = NotAdmin("Only signoff admins (the roster's `admins`) can see the whole roster.")
+        async with deps.db.transaction() as conn:
+            await guard.record_refusal(conn, deps.clock.now(), actor, None, "roster", refusal)
+        raise refusal
+    return roster
+
+
+def by_level(roster: Roster) -> list[Engineer]:
+    return sorted(roster.engineers.values(), key=lambda e: (not e.level.is_senior, e.level.value, e.user))

@@ -1,0 +1,115 @@
+"""The roster from Slack user groups: `groups:` maps user groups (by ID or handle) to a level and
+a team; `engineers:` entries win; someone in two groups takes the highest level. Membership follows
+Slack's events without a restart, a failed refresh keeps the last good membership and says so,
+and a workspace without user groups gets one line and the file alone."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.slack_standin import Failure, FakeSlack
+from tests.harness import ROSTER, Harness, fake_slack, running
+
+GROUPS = ROSTER + """\
+groups:
+  - {usergroup: S0SENIORS, level: senior, team: payments}
+  - {usergroup: "@platform-staff", level: staff, team: platform}
+"""
+
+
+def seed(slack: FakeSlack) -> None:
+    for user in ("U0GRPSEN", "U0GRPBOTH", "U0JUNIOR2"):
+        slack.users.add(user)
+    slack.usergroups = {
+        "S0SENIORS": {"handle": "payments-seniors", "users": ["U0GRPSEN", "U0GRPBOTH", "U0JUNIOR2"]},
+        "S0STAFF": {"handle": "platform-staff", "users": ["U0GRPBOTH"]},
+    }
+
+
+async def membership_event(h: Harness) -> None:
+    await h.driver.event({"type": "subteam_members_changed", "subteam_id": "S0SENIORS"})
+    await h.settle()
+
+
+async def test_levels_come_from_groups_and_the_file_wins(tmp_path: Path) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            roster = h.bot.deps.roster()
+            assert roster.level_of("U0GRPSEN").value == "senior"
+            assert roster.get("U0GRPBOTH").level.value == "staff"  # type: ignore[union-attr]
+            assert roster.get("U0GRPBOTH").team == "platform"  # type: ignore[union-attr]
+            assert roster.level_of("U0JUNIOR2").value == "junior"  # engineers: wins over the group
+            reply = (await h.driver.command("U0ADMIN1", "roster")).json()
+            text = "\n".join(b["text"]["text"] for b in reply["blocks"])
+            assert "<@U0GRPBOTH>: staff, platform (from the user group @platform-staff)" in text
+            assert "<@U0SENIOR1>: senior, payments (from the roster file)" in text
+            refused = (await h.driver.command("U0JUNIOR1", "roster")).json()["text"]
+            assert "Only signoff admins" in refused
+
+
+async def test_a_membership_event_adds_and_removes_a_reviewer_mid_review(tmp_path: Path) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        slack.usergroups["S0SENIORS"]["users"] = []
+        slack.usergroups["S0STAFF"]["users"] = []
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            for senior in ("U0SENIOR1", "U0SENIOR2", "U0STAFF1"):
+                await h.driver.command(senior, "away")
+            slack.usergroups["S0SENIORS"]["users"] = ["U0GRPSEN"]
+            await membership_event(h)  # added: now the only eligible senior
+            ref = await h.ask("U0JUNIOR1")
+            assert (await h.get(ref)).reviewer == "U0GRPSEN"
+            await h.driver.command("U0SENIOR2", "back")
+            slack.usergroups["S0SENIORS"]["users"] = []
+            await membership_event(h)  # removed mid-review: the review moves at once
+            assert (await h.get(ref)).reviewer == "U0SENIOR2"
+            assert h.review_dm("U0SENIOR2", ref)
+
+
+async def test_a_failed_refresh_keeps_the_last_good_membership_and_says_so(tmp_path: Path) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            slack.fail_always("usergroups.users.list", Failure(status=500))
+            await membership_event(h)
+            assert h.bot.deps.roster().level_of("U0GRPSEN") is not None  # still a senior
+            async with h.session.get(f"{h.url}/readyz") as resp:
+                body = await resp.json()
+            assert resp.status == 200 and "last good membership stays" in body["roster_groups"]
+            slack.fail_always("usergroups.users.list", None)
+            await membership_event(h)
+            async with h.session.get(f"{h.url}/readyz") as resp:
+                assert "roster_groups" not in await resp.json()
+
+
+async def test_a_workspace_without_user_groups_gets_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        slack.fail_always("usergroups.list", Failure(error="plan_upgrade_required"))
+        slack.fail_always("usergroups.users.list", Failure(error="plan_upgrade_required"))
+        with caplog.at_level(logging.WARNING):
+            async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+                ref = await h.ask("U0JUNIOR1")  # the file's people still work
+                assert (await h.get(ref)).reviewer == "U0SENIOR1"
+                await membership_event(h)
+        lines = [r.getMessage() for r in caplog.records if "plan_upgrade_required" in r.getMessage()]
+        assert len(lines) == 1, lines
+
+
+async def test_the_stand_in_refuses_what_slack_refuses(tmp_path: Path) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        slack.scopes = {"chat:write"}
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            assert any(c.error == "missing_scope" for c in slack.calls_to("usergroups.list"))
+            assert "missing_scope" in (h.bot.groups.problem or "")
+        slack.scopes = None
+        slack.usergroups.pop("S0SENIORS")
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            assert "no_such_subteam" in (h.bot.groups.problem or "")
