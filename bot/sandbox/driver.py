@@ -125,6 +125,11 @@ class SlackDriver:
     async def submit(self, user: str, callback_id: str, values: dict[str, Any], **kw: Any) -> Reply:
         return await self.payload(self.view_payload(user, callback_id, values, **kw))
 
+    async def run_step(self, inputs: dict[str, Any], callback_id: str = "request_signoff") -> tuple[str, Reply]:
+        """A workflow runs our step: returns the execution id and the bot's answer."""
+        event = self.slack.start_execution(callback_id, inputs)
+        return str(event["function_execution_id"]), await self.event(event)
+
     async def event(self, event: dict[str, Any]) -> Reply:
         """An Events API delivery (event_callback), as JSON."""
         body = {

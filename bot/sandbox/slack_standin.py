@@ -89,6 +89,7 @@ class FakeSlack:
         self.names: dict[str, str] = {}  # user or channel -> a display name (the sandbox's page)
         self.usergroups: dict[str, dict[str, Any]] = {}  # id -> {"handle": ..., "users": [...]}
         self.scopes: set[str] | None = None  # None: every scope granted; else missing ones are refused
+        self.executions: dict[str, dict[str, Any]] = {}  # Workflow Builder step executions, by id
         self._trigger_owners: dict[str, str] = {}  # trigger_id -> who caused it
         self.response_owners: dict[str, str] = {}  # response_url id -> whose ephemeral it is
         self.users: set[str] = set(users or [])
@@ -181,12 +182,11 @@ class FakeSlack:
     # --- the Web API -----------------------------------------------------
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
-        if request.method == "GET":
-            args: dict[str, Any] = dict(request.query)
-        elif request.content_type == "application/json":
-            args = await request.json()
-        else:
-            args = dict(await request.post())
+        args: dict[str, Any] = dict(request.query)  # Slack reads arguments from the query string too
+        if request.method == "POST" and request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.method == "POST":
+            args.update(await request.post())
         delay = self.method_delays.get(method, self.delay_seconds)
         if delay:
             await asyncio.sleep(delay)
@@ -300,6 +300,41 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "users_not_found"}
         return {"ok": True, "user": {"id": user, "profile": {"email": args.get("email")}}}
+
+    def start_execution(self, callback_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """A workflow reaches our step: the ``function_executed`` event Slack would send."""
+        execution = f"Fx{uuid.uuid4().hex[:10].upper()}"
+        self.executions[execution] = {"state": "running", "outputs": None, "error": None}
+        return {
+            "type": "function_executed",
+            "function": {"id": "Fn0SIGNOFF", "callback_id": callback_id, "title": "Request senior sign-off"},
+            "inputs": inputs,
+            "function_execution_id": execution,
+            "workflow_execution_id": f"Wx{uuid.uuid4().hex[:10].upper()}",
+            "event_ts": f"{time.time():.6f}",
+            "bot_access_token": f"xwfp-{execution}",
+        }
+
+    def _complete(self, args: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
+        execution = self.executions.get(str(args.get("function_execution_id", "")))
+        if execution is None:
+            return {"ok": False, "error": "function_execution_not_found"}
+        if execution["state"] != "running":
+            return {"ok": False, "error": "execution_not_in_running_state"}
+        execution.update(outcome)
+        return {"ok": True}
+
+    def _m_functions_completeSuccess(self, args: dict[str, Any]) -> dict[str, Any]:
+        outputs = args.get("outputs")
+        if not isinstance(outputs, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._complete(args, {"state": "completed", "outputs": outputs})
+
+    def _m_functions_completeError(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = args.get("error")
+        if not isinstance(error, str) or not error:
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._complete(args, {"state": "failed", "error": error})
 
     def _missing(self, scope: str) -> dict[str, Any] | None:
         if self.scopes is not None and scope not in self.scopes:

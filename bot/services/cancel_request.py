@@ -6,6 +6,7 @@ from bot.domain.errors import NotRequester, SignoffError
 from bot.domain.models import ChangeRequest, Status
 from bot.services import guard, notices
 from bot.services.deps import Deps
+from bot.services.workflow_step import completion
 from bot.store import audit, outbox
 from bot.store import requests as store
 from bot.store.audit import AuditEntry
@@ -26,7 +27,9 @@ async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str 
             reviewers = await store.active_reviewers(conn, request_id)  # before the outcome closes them
             await store.set_outcome(conn, request_id, status=Status.CANCELLED, now=now, decided_by=actor)
             await audit.append(conn, now, AuditEntry(actor, "cancelled", request_id))
-            await outbox.enqueue(conn, now, notices.review_refresh(request_id))
+            await outbox.enqueue_many(
+                conn, now, [notices.review_refresh(request_id), *await completion(conn, request_id)]
+            )
             if req.reviewer is None:
                 await outbox.enqueue(conn, now, notices.claim_refresh(request_id))
             for user in {req.requester, *reviewers}:

@@ -13,7 +13,7 @@ from bot.domain.routing import choose_reviewer
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
-from bot.store import audit, outbox
+from bot.store import audit, outbox, workflow
 from bot.store import requests as store
 from bot.store.audit import AuditEntry
 
@@ -26,6 +26,7 @@ class Submission:
     pipeline: str | None = None  # the API token's name
     idempotency_key: str | None = None
     delivery: str | None = None  # the Slack delivery this answers; remembered with the work
+    workflow_execution: str | None = None  # the Workflow Builder step that asked, completed when final
 
     def fingerprint(self) -> str:
         body = {"requester": self.requester, "draft": asdict(self.draft), "source": self.source}
@@ -102,6 +103,10 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
                 notices.tell_requester(request_id, sub.requester, notices.UNASSIGNED),
             ]
         queued.append(notices.home_refresh(sub.requester))
+        if sub.workflow_execution is not None:
+            await workflow.link(conn, request_id, sub.workflow_execution)
+            if not outcome.required:
+                queued.append(notices.workflow_complete(request_id))
         for entry in entries:
             await audit.append(conn, now, entry)
         await outbox.enqueue_many(conn, now, queued)

@@ -13,6 +13,7 @@ from bot.domain.models import ChangeRequest, Status
 from bot.domain.validation import validate_reason
 from bot.services import guard, notices
 from bot.services.deps import Deps
+from bot.services.workflow_step import completion
 from bot.store import audit, outbox
 from bot.store import requests as store
 from bot.store.audit import AuditEntry
@@ -74,6 +75,7 @@ async def _decide(
                 won = await store.set_outcome(conn, request_id, status=status, now=now, decided_by=actor, reason=reason)
                 assert won, "pending was checked in this transaction"
                 queued.append(notices.tell_requester(request_id, req.requester, notices.DECIDED))
+                queued += await completion(conn, request_id)
                 req = replace(req, status=status, decided_by=actor, decided_at=now, reason=reason, updated_at=now)
             await audit.append(
                 conn,

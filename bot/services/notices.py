@@ -19,6 +19,7 @@ POLICY_NOTICE = "policy_notice"  # policy warnings, extension, the end (with the
 SUMMARY_POST = "summary_post"  # the pending-changes summary
 AUDIT_ANCHOR = "audit_anchor"  # the day's last audit hash, posted as an independent copy
 HOME_REFRESH = "home_refresh"  # republish someone's App Home, if they ever opened it
+WORKFLOW_COMPLETE = "workflow_complete"  # complete the Workflow Builder step that asked, with the outcome
 AVAILABILITY_DM = "availability_dm"  # tell someone their availability changed; data.event says how
 
 # data.event values for REQUESTER_DM
@@ -66,6 +67,10 @@ def policy_notice(channel: str, event: str, **data: object) -> Notice:
 
 def summary_post(channel: str) -> Notice:
     return Notice(SUMMARY_POST, None, channel)
+
+
+def workflow_complete(request_id: int) -> Notice:
+    return Notice(WORKFLOW_COMPLETE, request_id)
 
 
 def availability_dm(user: str, event: str) -> Notice:

@@ -17,6 +17,7 @@ from bot.domain.policy import PolicyWindow
 from bot.services import guard, notices
 from bot.services.deps import Deps
 from bot.services.policy_state import save_overrides, timeline_in, window_in
+from bot.services.workflow_step import completion
 from bot.store import audit, meta, outbox
 from bot.store import requests as store
 from bot.store.audit import AuditEntry
@@ -59,6 +60,7 @@ async def _end(conn: Conn, deps: Deps, window: PolicyWindow, now: datetime) -> P
         await store.set_outcome(conn, request_id, status=Status.EXPIRED, now=now, reason="policy ended")
         await audit.append(conn, now, AuditEntry("signoff", "expired", request_id, "policy_ended"))
         await outbox.enqueue(conn, now, notices.tell_requester(request_id, row["requester"], notices.EXPIRED))
+        await outbox.enqueue_many(conn, now, await completion(conn, request_id))
         await outbox.enqueue(conn, now, notices.review_refresh(request_id))
         if row["reviewer"] is None:
             await outbox.enqueue(conn, now, notices.claim_refresh(request_id))

@@ -43,6 +43,19 @@ def archive_link(channel: str, ts: str) -> str:
     return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
+def workflow_completion(req: ChangeRequest) -> tuple[str, dict[str, Any]]:
+    """The Web API call that ends the Workflow Builder step: success for approved and not
+    required (the outputs), an error with the reason for denied, cancelled and expired."""
+    if req.status in (Status.APPROVED, Status.NOT_REQUIRED):
+        outputs: dict[str, Any] = {"request_id": req.ref, "status": req.status.value, "reason": req.reason or ""}
+        if req.decided_by:
+            outputs["decided_by"] = req.decided_by
+        return "functions.completeSuccess", {"outputs": outputs}
+    by = f" by {req.decided_by}" if req.decided_by else ""
+    reason = f": {req.reason}" if req.reason else ""
+    return "functions.completeError", {"error": clip(f"{req.ref} was {req.status.value}{by}{reason}", 2000)}
+
+
 DECIDED_EVENT = "signoff_request_decided"
 
 

@@ -18,6 +18,7 @@ from bot.slack.home_view import home_view
 from bot.slack.outbox import Sender, Undeliverable
 from bot.store import outbox as rows
 from bot.store import requests as store
+from bot.store import workflow
 from bot.store.outbox import OutboxRow
 
 
@@ -96,6 +97,12 @@ class SlackRenderer:
             data = row.data
             message = timely.anchor_message(str(data["day"]), int(str(data["seq"])), str(data["hash"]))
             await send.post(row.recipient or self.deps.summary_channel, message)
+        elif kind == notices.WORKFLOW_COMPLETE:
+            req = await self._request(row)
+            execution = await workflow.execution_read(db, req.id)
+            if execution is not None:
+                method, fields = blocks.workflow_completion(req)
+                await send.call(method, function_execution_id=execution, **fields)
         elif kind == notices.AVAILABILITY_DM:
             assert row.recipient is not None
             await send.post(row.recipient, timely.availability_message(str(row.data.get("event", ""))))

@@ -5,6 +5,7 @@ DENY = "signoff_deny"
 CLAIM = "signoff_claim"
 REQUEST_FORM = "signoff_request"
 DENY_FORM = "signoff_deny_reason"
+WORKFLOW_STEP = "request_signoff"  # the Workflow Builder function's callback_id (manifest.yml)
 
 # Block ids of the request form double as field names, so field errors map 1:1.
 FORM_FIELDS = ("title", "url", "description", "service", "environment", "ai_assisted", "ai_tool")

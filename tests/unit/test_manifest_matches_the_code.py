@@ -25,6 +25,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.publish": set(),
     "apps.connections.open": set(),  # the app-level token's connections:write
     "usergroups.list": {"usergroups:read"},
+    "functions.completeSuccess": set(),  # a function's own execution, no scope
+    "functions.completeError": set(),
     "usergroups.users.list": {"usergroups:read"},
 }
 FAMILIES = ("auth", "chat", "conversations", "users", "views", "apps", "usergroups", "functions")
@@ -73,3 +75,13 @@ def test_every_web_api_method_called_has_its_scope() -> None:
     for method in called:
         assert METHOD_SCOPES[method] <= granted, (method, METHOD_SCOPES[method] - granted)
     assert "commands" in granted
+
+
+def test_the_workflow_step_is_declared_with_its_inputs_and_outputs() -> None:
+    from bot.slack import ids
+
+    step = manifest()["functions"][ids.WORKFLOW_STEP]
+    inputs = set(step["input_parameters"]["properties"])
+    assert {"title", "link", "service", "environment", "requester", "ai_assisted", "destructive", "description"} == inputs
+    assert {"request_id", "status", "decided_by", "reason"} == set(step["output_parameters"]["properties"])
+    assert "function_executed" in manifest()["settings"]["event_subscriptions"]["bot_events"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import actions, commands, events, repeats, views
+from bot.slack.listeners import actions, commands, events, repeats, views, workflow
 from bot.slack.listeners.context import ListenerContext
 
 
@@ -14,6 +14,7 @@ def register_all(app: AsyncApp, ctx: ListenerContext) -> None:
     actions.register(app, ctx)
     views.register(app, ctx)
     events.register(app, ctx)
+    workflow.register(app, ctx)
 
 
 __all__ = ["ListenerContext", "register_all"]

@@ -1,0 +1,77 @@
+"""The "Request senior sign-off" step for Workflow Builder (a custom function).
+
+Slack sends ``function_executed``; the request is created through the same service as
+/signoff, linked to the step's execution, and the step is completed by the outbox when the
+request is final. Inputs that cannot make a request end the step at once with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError
+from bot.domain.validation import validate_draft
+from bot.errors_map import slack_text
+from bot.services.create_request import Submission, create_request
+from bot.slack import ids
+from bot.slack.listeners.context import ListenerContext
+from bot.slack.listeners.repeats import delivery_of
+
+log = logging.getLogger(__name__)
+USER_ID_PREFIXES = ("U", "W")
+
+
+def step_submission(inputs: dict[str, Any], execution: str, delivery: str | None) -> Submission:
+    """The step's inputs as a request, or InvalidInput naming each bad input."""
+    requester = inputs.get("requester")
+    raw = {
+        "title": inputs.get("title"),
+        "url": inputs.get("link"),
+        "description": inputs.get("description"),
+        "service": inputs.get("service"),
+        "environment": inputs.get("environment") or "production",
+        "ai_assisted": inputs.get("ai_assisted"),
+    }
+    errors: dict[str, str] = {}
+    if not isinstance(requester, str) or not requester.startswith(USER_ID_PREFIXES):
+        errors["requester"] = "must be a Slack user"
+    try:
+        draft = validate_draft(raw)
+    except InvalidInput as err:
+        errors.update(err.fields)
+    if errors:
+        raise InvalidInput(errors)
+    return Submission(
+        requester=str(requester),
+        draft=draft,
+        source="workflow",
+        idempotency_key=f"workflow:{execution}",
+        delivery=delivery,
+        workflow_execution=execution,
+    )
+
+
+def register(app: AsyncApp, ctx: ListenerContext) -> None:
+    async def fail_step(execution: str, error: str) -> None:
+        try:
+            await ctx.client.functions_completeError(function_execution_id=execution, error=error)
+        except SlackApiError as err:
+            log.warning("functions.completeError for %s failed: %s", execution, err.response.get("error"))
+
+    @app.function(ids.WORKFLOW_STEP)
+    async def request_signoff(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        execution = event.get("function_execution_id")
+        inputs = event.get("inputs")
+        if not isinstance(execution, str) or not isinstance(inputs, dict):
+            log.warning("function_executed without an execution id or inputs; ignored")
+            return
+        try:
+            await create_request(ctx.deps, step_submission(inputs, execution, delivery_of(context)))
+        except RepeatedDelivery:
+            return
+        except SignoffError as err:
+            ctx.background.spawn(fail_step(execution, slack_text(err)), "functions.completeError")
