@@ -13,11 +13,14 @@ import pytest
 from bot.sandbox.slack_standin import Failure, FakeSlack
 from tests.harness import ROSTER, Harness, fake_slack, running
 
-GROUPS = ROSTER + """\
+GROUPS = (
+    ROSTER
+    + """\
 groups:
   - {usergroup: S0SENIORS, level: senior, team: payments}
   - {usergroup: "@platform-staff", level: staff, team: platform}
 """
+)
 
 
 def seed(slack: FakeSlack) -> None:
@@ -86,9 +89,7 @@ async def test_a_failed_refresh_keeps_the_last_good_membership_and_says_so(tmp_p
                 assert "roster_groups" not in await resp.json()
 
 
-async def test_a_workspace_without_user_groups_gets_one_line(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_a_workspace_without_user_groups_gets_one_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     async with fake_slack() as slack:
         seed(slack)
         slack.fail_always("usergroups.list", Failure(error="plan_upgrade_required"))

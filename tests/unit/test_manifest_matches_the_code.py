@@ -82,6 +82,15 @@ def test_the_workflow_step_is_declared_with_its_inputs_and_outputs() -> None:
 
     step = manifest()["functions"][ids.WORKFLOW_STEP]
     inputs = set(step["input_parameters"]["properties"])
-    assert {"title", "link", "service", "environment", "requester", "ai_assisted", "destructive", "description"} == inputs
+    assert {
+        "title",
+        "link",
+        "service",
+        "environment",
+        "requester",
+        "ai_assisted",
+        "destructive",
+        "description",
+    } == inputs
     assert {"request_id", "status", "decided_by", "reason"} == set(step["output_parameters"]["properties"])
     assert "function_executed" in manifest()["settings"]["event_subscriptions"]["bot_events"]
