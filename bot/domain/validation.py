@@ -81,9 +81,10 @@ def _authors(raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a.strip() for a in value))
 
 
-def validate_draft(raw: Mapping[str, Any]) -> Draft:
-    """Turn raw fields into a Draft, or raise InvalidInput naming every bad field."""
-    errors: dict[str, str] = {}
+def validate_draft(raw: Mapping[str, Any], found: Mapping[str, str] | None = None) -> Draft:
+    """Turn raw fields into a Draft, or raise InvalidInput naming every bad field, together with
+    the field errors the caller ``found`` in what surrounds the draft (the requester, unknown keys)."""
+    errors: dict[str, str] = dict(found or {})
     title = _text(raw, "title", TITLE_MAX, errors, required=True)
     url = _url(raw, errors)
     description = _text(raw, "description", DESCRIPTION_MAX, errors)

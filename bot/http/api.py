@@ -123,12 +123,7 @@ class PipelineApi:
             requester_raw = body.get("requester")
             if not isinstance(requester_raw, str) or not requester_raw.strip():
                 errors["requester"] = "is required: a Slack user ID or an email"
-            try:
-                draft = validate_draft(body)
-            except InvalidInput as err:
-                errors.update(err.fields)
-            if errors:
-                raise InvalidInput(errors)
+            draft = validate_draft(body, errors)
             roster = self.deps.roster()
             requester = await resolve_requester(self.directory, roster, str(requester_raw))
             authors = await resolve_authors(self.directory, roster, draft.authors)

@@ -104,7 +104,8 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
         SUMMARY_CRON="0 9 * * 1-5",
     )
     logging_setup.configure(settings.log_level, [signing_secret, BOT_TOKEN, APP_TOKEN])
-    bot = build(settings, clock=ShiftedClock())
+    clock = ShiftedClock()
+    bot = build(settings, clock=clock)
     session = aiohttp.ClientSession()
     address = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{port}"
     driver = SlackDriver(f"http://127.0.0.1:{port}", slack, session, signing_secret)
@@ -113,7 +114,7 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
         f"--requester june@demo.example --ai-assisted --wait --timeout 10m "
         f"--server {address} --token {api_token}"
     )
-    sandbox = Sandbox(slack, driver, people, SUMMARY_CHANNEL, pipeline, bot)
+    sandbox = Sandbox(slack, driver, people, SUMMARY_CHANNEL, pipeline, bot, clock)
     sandbox.register(bot.http_app)
     bot.http_app.middlewares.append(sandbox_errors)
 

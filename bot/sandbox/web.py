@@ -12,15 +12,19 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.clock import ShiftedClock
 from bot.domain.durations import parse_duration
 from bot.sandbox.demo import Person
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.slack_standin import FakeSlack
 from bot.services.policy_state import window
+
+if TYPE_CHECKING:  # the composition root imports the sandbox's stand-in; avoid the cycle at run time
+    from bot.app import Signoff
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 STATIC = {"index.html": "text/html", "sandbox.css": "text/css", "sandbox.js": "application/javascript"}
@@ -39,7 +43,8 @@ class Sandbox:
     people: tuple[Person, ...]
     summary_channel: str
     pipeline_command: str
-    bot: Any  # bot.app.Signoff; Any avoids an import cycle with the composition root
+    bot: Signoff
+    clock: ShiftedClock  # the bot's clock, which the time control moves
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/", self.index)
@@ -74,7 +79,7 @@ class Sandbox:
     async def state(self, request: web.Request) -> web.Response:
         user = self._user(request.query.get("user", ""))
         dm = f"D{user}"
-        now = self.bot.clock.now()
+        now = self.clock.now()
         policy = await window(self.bot.db)
         body = {
             "me": user,
@@ -176,7 +181,7 @@ class Sandbox:
         """Moves the bot's clock forward, then runs every time-driven sweep and delivers."""
         body = await self._json(request)
         to = str(body.get("advance", ""))
-        now = self.bot.clock.now()
+        now = self.clock.now()
         if to == "end":
             delta = (await window(self.bot.db)).end - now + timedelta(seconds=1)
         else:
@@ -185,10 +190,10 @@ class Sandbox:
             except ValueError as exc:
                 raise SandboxInputError(f"advance: {exc}, or 'end'") from None
         if delta > timedelta(0):
-            self.bot.clock.advance(delta)
+            self.clock.advance(delta)
         await self.bot.scheduler.tick()
         await self.bot.outbox.drain()
-        return web.json_response({"now": self.bot.clock.now().isoformat()})
+        return web.json_response({"now": self.clock.now().isoformat()})
 
     # --- parsing -----------------------------------------------------------
     async def _json(self, request: web.Request) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError
+from bot.domain.errors import RepeatedDelivery, SignoffError
 from bot.domain.validation import validate_draft
 from bot.errors_map import slack_text
 from bot.services.create_request import Submission, create_request
@@ -39,12 +39,7 @@ def step_submission(inputs: dict[str, Any], execution: str, delivery: str | None
     errors: dict[str, str] = {}
     if not isinstance(requester, str) or not requester.startswith(USER_ID_PREFIXES):
         errors["requester"] = "must be a Slack user"
-    try:
-        draft = validate_draft(raw)
-    except InvalidInput as err:
-        errors.update(err.fields)
-    if errors:
-        raise InvalidInput(errors)
+    draft = validate_draft(raw, errors)
     return Submission(
         requester=str(requester),
         draft=draft,
