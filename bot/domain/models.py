@@ -31,10 +31,6 @@ class Status(StrEnum):
     NOT_REQUIRED = "not_required"
     EXPIRED = "expired"
 
-    @property
-    def is_final(self) -> bool:
-        return self is not Status.PENDING
-
 
 @dataclass(frozen=True)
 class Engineer:

@@ -26,7 +26,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         messages = {
             404: f"There is nothing at {request.path}.",
             405: f"{request.method} is not allowed on {request.path}.",
-            413: f"The body is too large; the limit is {request.app._client_max_size} bytes.",
+            413: f"The body is too large; the limit is {MAX_BODY_BYTES} bytes.",
         }
         body = {"error": exc.reason.lower().replace(" ", "_"), "message": messages.get(exc.status, exc.reason)}
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}

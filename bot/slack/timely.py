@@ -15,25 +15,21 @@ from bot.slack.blocks import MAX_BLOCKS, SECTION_MAX, Block, Message, context, s
 from bot.slack.text import link, mention, safe, when
 
 
-def _day(at: datetime, tz: ZoneInfo) -> str:
-    return when(at, tz)
-
-
 def policy_line(window: PolicyWindow, now: datetime, tz: ZoneInfo) -> str:
     if now < window.start:
-        return f"The sign-off policy starts {_day(window.start, tz)}."
+        return f"The sign-off policy starts {when(window.start, tz)}."
     if now >= window.end:
-        return f"The sign-off policy ended {_day(window.end, tz)}."
+        return f"The sign-off policy ended {when(window.end, tz)}."
     days = window.days_left(now)
-    return f"The sign-off policy is active until {_day(window.end, tz)}: {days} day{'s' if days != 1 else ''} left."
+    return f"The sign-off policy is active until {when(window.end, tz)}: {days} day{'s' if days != 1 else ''} left."
 
 
 def policy_status(window: PolicyWindow, now: datetime, tz: ZoneInfo) -> Message:
     state = "active" if window.is_active(now) else ("ended" if now >= window.end else "not started")
     lines = [
         f"*Policy:* {state}",
-        f"*Start:* {_day(window.start, tz)}",
-        f"*End:* {_day(window.end, tz)}",
+        f"*Start:* {when(window.start, tz)}",
+        f"*End:* {when(window.end, tz)}",
         f"*Days left:* {window.days_left(now)}",
     ]
     return f"Sign-off policy: {state}", [section("\n".join(lines))]
@@ -73,19 +69,19 @@ def policy_notice(
         days = window.days_left(now)
         line = (
             f":warning: The AI-assisted change sign-off policy ends in {days} day{'s' if days != 1 else ''}, "
-            f"on {_day(end, tz)}. Admins can extend it with `/signoff policy extend 30`."
+            f"on {when(end, tz)}. Admins can extend it with `/signoff policy extend 30`."
         )
         return line, [section(line)]
     if event == "extended":
         line = (
             f":calendar: {mention(str(data.get('by')))} extended the sign-off policy by {data.get('days')} days; "
-            f"it now ends {_day(end, tz)}."
+            f"it now ends {when(end, tz)}."
         )
         return line, [section(line)]
     by = data.get("by")
     early = f", ended early by {mention(str(by))}" if by else ""
     line = (
-        f":checkered_flag: The AI-assisted change sign-off policy has ended ({_day(end, tz)}{early}). "
+        f":checkered_flag: The AI-assisted change sign-off policy has ended ({when(end, tz)}{early}). "
         f"{data.get('expired', 0)} pending request(s) expired and their requesters were told. "
         "New requests are recorded without needing sign-off. Here is the report for the policy period."
     )
@@ -101,7 +97,7 @@ def _td(value: timedelta | None) -> str:
 
 def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
     head = (
-        f"*Sign-off report, {_day(report.start, tz)} to {_day(report.end, tz)}*\n"
+        f"*Sign-off report, {when(report.start, tz)} to {when(report.end, tz)}*\n"
         f"Requests: *{report.total}* ({report.required} required, {report.not_required} not required)\n"
         f"Approved: *{report.approved}* · Denied: *{report.denied}* · Pending: {report.pending} · "
         f"Expired: {report.expired} · Cancelled: {report.cancelled}\n"

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store.db import Conn, Database, one
-
-
-async def get(db: Database, key: str) -> str | None:
-    row = await db.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
-    return str(row["value"]) if row else None
+from bot.store.db import Conn, one
 
 
 async def get_in(conn: Conn, key: str) -> str | None:
