@@ -52,8 +52,8 @@ class GroupMembership:
                     log.warning("ROSTER_FILE groups: %s (plan_upgrade_required)", self.problem)
                     return False
                 return self._failed(error or f"HTTP {err.response.status_code}")
-            except (LookupError, OSError, TimeoutError) as exc:
-                return self._failed(str(exc))
+            except Exception as exc:  # unreachable Slack, a handle nobody has: keep the last good membership
+                return self._failed(f"{type(exc).__name__}: {exc}")
             if members != self._members:
                 log.info("roster groups refreshed: %d member(s)", len({u for us in members.values() for u in us}))
             self._members = members

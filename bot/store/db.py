@@ -104,12 +104,14 @@ class Database:
         self._writer: Conn | None = None
         self._reader: Conn | None = None
         self._lock = asyncio.Lock()
+        self._durable = True  # the writer's synchronous setting: FULL (True) or NORMAL
 
     async def open(self) -> None:
         """Open, check and migrate the file; anything unusable is a ConfigurationError naming DATABASE_URL."""
         if self.path != ":memory:":
             _check_path(Path(self.path))
         try:
+            self._durable = True
             self._writer = await _connect(self.path)
             await migrate(self._writer)
             self._reader = await _connect(self.path)
@@ -123,7 +125,7 @@ class Database:
     async def writable(self) -> str | None:
         """None when a write commits now; otherwise what stops it (a full disk, a read-only file)."""
         try:
-            async with self.transaction() as conn:
+            async with self.transaction(durable=False) as conn:
                 await conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('ready_probe', ?)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -140,8 +142,13 @@ class Database:
         self._reader = self._writer = None
 
     @asynccontextmanager
-    async def transaction(self, delivery: str | None = None) -> AsyncIterator[Conn]:
+    async def transaction(self, delivery: str | None = None, durable: bool = True) -> AsyncIterator[Conn]:
         """A write transaction. Commits on success, rolls back on any exception.
+
+        ``durable`` (the default) commits with ``synchronous = FULL``: on disk before anyone is
+        answered. Bookkeeping that nobody is answered about (outbox claims and results, pruning,
+        readiness probes) passes False and commits with NORMAL; the next durable commit flushes
+        it too, and after a power loss the outbox only re-checks Slack before posting again.
 
         ``delivery`` is the key of the Slack delivery this work answers. It is remembered in
         this same transaction, so a retry after any failure does the work again, and a retry
@@ -152,6 +159,9 @@ class Database:
         async with self._lock:
             conn = self._writer
             try:
+                if durable != self._durable:
+                    await conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+                    self._durable = durable
                 await conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise StorageFailure(_describe(exc)) from exc
@@ -178,8 +188,12 @@ class Database:
             await conn.execute("ROLLBACK")
 
     async def seen(self, delivery: str) -> bool:
-        """True when the work of this Slack delivery is already stored."""
-        return await self.fetchone("SELECT 1 FROM deliveries WHERE key = ?", (delivery,)) is not None
+        """True when the work of this Slack delivery is already stored. A read that fails says
+        "not seen": the work's own transaction still refuses a repeat, and reports the failure."""
+        try:
+            return await self.fetchone("SELECT 1 FROM deliveries WHERE key = ?", (delivery,)) is not None
+        except sqlite3.Error:
+            return False
 
     async def write_one(self, sql: str, params: Iterable[Any] = ()) -> int:
         """A single-statement write, atomic on its own; returns the rows changed."""

@@ -14,6 +14,6 @@ KEEP = timedelta(hours=1)  # well past Slack's 5-minute replay window
 
 
 async def prune(db: Database, now: datetime) -> int:
-    async with db.transaction() as conn:
+    async with db.transaction(durable=False) as conn:
         cur = await conn.execute("DELETE FROM deliveries WHERE seen_at < ?", (to_db(now - KEEP),))
         return cur.rowcount

@@ -83,7 +83,7 @@ async def claim_due(db: Database, now: datetime, lease: timedelta, limit: int, o
     A row whose request has an earlier pending row that is not due (it is waiting out a
     retry, or another worker holds it) is not taken: one request's messages go in order."""
     stamp = to_db(now)
-    async with db.transaction() as conn:
+    async with db.transaction(durable=False) as conn:
         found = await many(
             conn,
             "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error"
@@ -105,7 +105,7 @@ async def renew_claims(db: Database, row_ids: list[int], until: datetime, owner:
     """Keep this worker's claims while it is still delivering them, so nobody else takes them."""
     if not row_ids:
         return
-    async with db.transaction() as conn:
+    async with db.transaction(durable=False) as conn:
         await conn.executemany(
             "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND last_error = ?",
             [(to_db(until), row_id, f"{IN_FLIGHT} by {owner}") for row_id in row_ids],
@@ -124,7 +124,7 @@ async def claim_owners(db: Database, now: datetime) -> set[str]:
 
 async def release_claims_of(db: Database, now: datetime, owner: str) -> int:
     """Make a dead process's claims due now (they are checked for an earlier post before any retry)."""
-    async with db.transaction() as conn:
+    async with db.transaction(durable=False) as conn:
         cur = await conn.execute(
             "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND last_error = ? AND next_attempt_at > ?",
             (to_db(now), f"{IN_FLIGHT} by {owner}", to_db(now)),
@@ -146,7 +146,7 @@ async def record(db: Database, now: datetime, outcomes: list[Outcome]) -> None:
 
     A message that went out shows Slack is answering again: rows waiting out a backoff
     after Slack-side failures are made due now, so a backlog drains at once, in order."""
-    async with db.transaction() as conn:
+    async with db.transaction(durable=False) as conn:
         await conn.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
             " WHERE id = ? AND status = 'pending'",
@@ -176,7 +176,7 @@ async def record(db: Database, now: datetime, outcomes: list[Outcome]) -> None:
 
 async def probe_slack(db: Database, now: datetime) -> bool:
     """While every row waits out a backoff, make the oldest one due now: it tells whether Slack is back."""
-    async with db.transaction() as conn:
+    async with db.transaction(durable=False) as conn:
         cur = await conn.execute(
             "UPDATE outbox SET next_attempt_at = ? WHERE id = (SELECT id FROM outbox INDEXED BY outbox_pending"
             f" WHERE status = 'pending' AND next_attempt_at > ? AND {_WAITING_ON_SLACK} ORDER BY id LIMIT 1)",
@@ -186,7 +186,7 @@ async def probe_slack(db: Database, now: datetime) -> bool:
 
 
 async def save_message(db: Database, key: str, channel: str, ts: str) -> None:
-    async with db.transaction() as conn:
+    async with db.transaction(durable=False) as conn:
         await conn.execute(
             "INSERT INTO slack_messages (key, channel, ts) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
