@@ -28,7 +28,7 @@ from bot.services.changes import ChangeFeed
 from bot.services.deps import Deps
 from bot.services.review_timers import reviews_follow_roster
 from bot.slack.bolt_app import build_bolt_app, slack_handler
-from bot.slack.client import interactive_client, outbox_client
+from bot.slack.client import interactive_client, outbox_client, slack_error
 from bot.slack.delivery import SlackRenderer
 from bot.slack.directory import SlackDirectory
 from bot.slack.listeners import ListenerContext
@@ -120,7 +120,7 @@ class Signoff:
         try:
             resp = await self.client.auth_test()
         except SlackApiError as err:
-            error = err.response.get("error", "") if isinstance(err.response.data, dict) else ""
+            error = slack_error(err)
             if error in BAD_TOKEN_ERRORS:
                 raise ConfigurationError(
                     "SLACK_BOT_TOKEN", f"Slack refused the token ({error}); copy the Bot User OAuth Token again."
@@ -137,7 +137,7 @@ class Signoff:
         try:
             await self.client.apps_connections_open(app_token=app_token)
         except SlackApiError as err:
-            error = err.response.get("error", "") if isinstance(err.response.data, dict) else ""
+            error = slack_error(err)
             if error in BAD_TOKEN_ERRORS:
                 raise ConfigurationError(
                     "SLACK_APP_TOKEN",

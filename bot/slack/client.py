@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -43,3 +44,9 @@ def outbox_client(settings: Settings) -> AsyncWebClient:
         logger=logging.getLogger("bot.slack.client"),
         retry_handlers=[],
     )
+
+
+def slack_error(err: SlackApiError, default: str = "") -> str:
+    """Slack's error code (``invalid_auth``, ``ratelimited``, ...) from a failed Web API call."""
+    data = err.response.data
+    return str(data.get("error") or default) if isinstance(data, dict) else default

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import Unavailable
+from bot.slack.client import slack_error
 
 CACHE_SECONDS = 300.0
 
@@ -42,7 +43,7 @@ class SlackDirectory:
         try:
             user = await lookup()
         except SlackApiError as err:
-            error = err.response.get("error", "") if isinstance(err.response.data, dict) else ""
+            error = slack_error(err)
             if error != not_found:
                 raise Unavailable(
                     f"Could not look up {who} in Slack ({error or err.response.status_code}); try again shortly."

@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock
 from bot.domain.numbers import ascii_int
 from bot.slack.blocks import Message
+from bot.slack.client import slack_error
 from bot.slack.priority import AckPriority
 from bot.store import outbox as rows
 from bot.store.db import Database
@@ -81,7 +82,7 @@ class Sender:
             return dict(resp.data) if isinstance(resp.data, dict) else {}
         except SlackApiError as exc:
             status = exc.response.status_code
-            error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
+            error = slack_error(exc)
             if status == 429 or error == "ratelimited":
                 retry_after = exc.response.headers.get("retry-after") or exc.response.headers.get("Retry-After")
                 seconds = ascii_int(str(retry_after or ""), max_digits=5)

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.models import Roster
+from bot.slack.client import slack_error
 
 log = logging.getLogger(__name__)
 NO_GROUPS_ON_PLAN = "plan_upgrade_required"
@@ -45,7 +46,7 @@ class GroupMembership:
             try:
                 members = await self._read(roster)
             except SlackApiError as err:
-                error = str(err.response.get("error", "")) if isinstance(err.response.data, dict) else ""
+                error = slack_error(err)
                 if error == NO_GROUPS_ON_PLAN:
                     self.unsupported = True
                     self.problem = "this workspace's plan has no user groups; only the roster file's engineers count"

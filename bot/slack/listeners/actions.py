@@ -17,6 +17,7 @@ from bot.errors_map import slack_text
 from bot.services import decide_request
 from bot.services.claim_request import claim_request
 from bot.slack import ids, modals
+from bot.slack.client import slack_error
 from bot.slack.listeners.context import ListenerContext
 from bot.slack.listeners.payloads import request_id_from
 from bot.slack.listeners.repeats import delivery_of
@@ -43,7 +44,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         try:
             await ctx.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as err:
-            error = err.response.get("error", "unknown_error") if isinstance(err.response.data, dict) else "error"
+            error = slack_error(err, "unknown_error")
             log.warning("views.open for the denial form failed: %s", error)
             await respond(
                 text=f"The denial form could not open ({error}). Press Deny again.",

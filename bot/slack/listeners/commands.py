@@ -25,6 +25,7 @@ from bot.services.roster_view import by_level, roster_for_admin
 from bot.services.set_availability import set_availability
 from bot.services.summary import post_summary
 from bot.slack import blocks, modals, timely
+from bot.slack.client import slack_error
 from bot.slack.listeners.context import ListenerContext
 from bot.slack.listeners.repeats import delivery_of
 from bot.slack.text import safe, when
@@ -168,7 +169,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         try:
             await ctx.client.views_open(trigger_id=trigger_id, view=modals.request_form())
         except SlackApiError as err:
-            error = err.response.get("error", "unknown_error") if isinstance(err.response.data, dict) else "error"
+            error = slack_error(err, "unknown_error")
             log.warning("views.open for the request form failed: %s", error)
             await respond(
                 text=f"The sign-off form could not open ({error}). Please type `/signoff` again.",

@@ -18,6 +18,7 @@ from bot.domain.validation import validate_draft
 from bot.errors_map import slack_text
 from bot.services.create_request import Submission, create_request
 from bot.slack import ids
+from bot.slack.client import slack_error
 from bot.slack.listeners.context import ListenerContext
 from bot.slack.listeners.repeats import delivery_of
 
@@ -55,7 +56,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         try:
             await ctx.client.functions_completeError(function_execution_id=execution, error=error)
         except SlackApiError as err:
-            log.warning("functions.completeError for %s failed: %s", execution, err.response.get("error"))
+            log.warning("functions.completeError for %s failed: %s", execution, slack_error(err))
 
     @app.function(ids.WORKFLOW_STEP)
     async def request_signoff(event: dict[str, Any], context: AsyncBoltContext) -> None:
