@@ -33,7 +33,7 @@ async def sweep_reviews(deps: Deps, reminder_after: timedelta, escalate_after: t
     async with deps.db.transaction() as conn:
         back = await _back_from_away(conn, now)
         routing = await Routing.read(conn, deps)
-        moved = await move_reviews_of_unavailable(conn, deps, routing, now)
+        moved = await move_reviews_of_unavailable(conn, deps, now, routing)
         escalated, unassigned = await _escalate(conn, deps, routing, now - escalate_after, now)
         reminded = await _remind(conn, now - reminder_after, now)
     result = ReviewSweep(reminded, escalated + moved, unassigned, back)
@@ -59,27 +59,23 @@ class Routing:
         return cls(roster, await store.away_users(conn), await store.delegates(conn), load, last)
 
 
-async def move_reviews_of_unavailable(conn: Conn, deps: Deps, routing: Routing, now: datetime) -> int:
+async def move_reviews_of_unavailable(conn: Conn, deps: Deps, now: datetime, routing: Routing | None = None) -> int:
     """Every pending review held by someone who may no longer review (away, deactivated, off the
     roster or no longer senior) moves at once to another eligible senior, as an escalation does."""
-    moved = 0
-    for request_id, reviewer in await store.open_reviews(conn):
-        if reviewer in routing.away:
-            reason = "reviewer_away"
-        elif not routing.roster.is_senior(reviewer):
-            reason = "reviewer_not_eligible"
-        else:
-            continue
+    routing = routing or await Routing.read(conn, deps)
+    may_review = set(routing.roster.seniors()) - routing.away
+    held = await store.reviews_held_outside(conn, may_review)
+    for request_id, reviewer in held:
+        reason = "reviewer_away" if reviewer in routing.away else "reviewer_not_eligible"
         await reassign(conn, deps, routing, request_id, reviewer, now, reason)
-        moved += 1
-    return moved
+    return len(held)
 
 
 async def reviews_follow_roster(deps: Deps) -> int:
     """After the roster changed (a user-group event or refresh): move reviews at once."""
     now = deps.clock.now()
     async with deps.db.transaction() as conn:
-        moved = await move_reviews_of_unavailable(conn, deps, await Routing.read(conn, deps), now)
+        moved = await move_reviews_of_unavailable(conn, deps, now)
     if moved:
         deps.committed(None)
     return moved

@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.domain.errors import InvalidInput, NotEligible, SignoffError
 from bot.services import guard
 from bot.services.deps import Deps
-from bot.services.review_timers import Routing, move_reviews_of_unavailable
+from bot.services.review_timers import move_reviews_of_unavailable
 from bot.store import audit
 from bot.store import requests as store
 from bot.store.audit import AuditEntry
@@ -48,7 +48,7 @@ async def set_availability(
         elif await store.set_away(conn, actor, away, now, until, delegate):
             details = {k: v for k, v in (("until", until and until.isoformat()), ("delegate", delegate)) if v}
             await audit.append(conn, now, AuditEntry(actor, "away" if away else "back", details=details or None))
-            moved = await move_reviews_of_unavailable(conn, deps, await Routing.read(conn, deps), now) if away else 0
+            moved = await move_reviews_of_unavailable(conn, deps, now) if away else 0
             result = Availability(True, moved)
     if refusal is not None:
         raise refusal
@@ -69,7 +69,7 @@ async def set_deactivated(deps: Deps, user: str, deactivated: bool) -> int:
                 AuditEntry("slack", "deactivated" if deactivated else "reactivated", None, None, {"user": user}),
             )
             if deactivated:
-                moved = await move_reviews_of_unavailable(conn, deps, await Routing.read(conn, deps), now)
+                moved = await move_reviews_of_unavailable(conn, deps, now)
     if moved:
         deps.committed(None)
     return moved

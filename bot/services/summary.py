@@ -13,7 +13,6 @@ from bot.services import guard, notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window
 from bot.store import meta, outbox
-from bot.store import outbox as messages
 from bot.store import requests as store
 from bot.store.db import from_db, to_db
 
@@ -55,7 +54,7 @@ async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> N
             if asked is not None and now - from_db(asked) < ON_DEMAND_EVERY:
                 refusal = TooSoon(
                     f"A summary was asked for less than a minute ago; it is in <#{deps.summary_channel}>.",
-                    await messages.where(conn, LAST_SUMMARY_KEY),
+                    await outbox.where(conn, LAST_SUMMARY_KEY),
                 )
             else:
                 await meta.put(conn, ASKED_AT, to_db(now))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -277,13 +277,17 @@ async def back_due(conn: Conn, now: datetime) -> list[str]:
     return [str(r["user"]) for r in rows]
 
 
-async def open_reviews(conn: Conn) -> list[tuple[int, str]]:
-    """(request, reviewer) of every active assignment of a pending request."""
+async def reviews_held_outside(conn: Conn, allowed: Collection[str]) -> list[tuple[int, str]]:
+    """(request, reviewer) of every active assignment of a pending request whose reviewer is not
+    in ``allowed``: only those rows are read, however many reviews are open."""
+    people = sorted(set(allowed))
+    outside = f" AND a.reviewer NOT IN ({', '.join('?' * len(people))})" if people else ""
     rows = await many(
         conn,
         "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
         " JOIN requests r ON r.id = a.request_id WHERE a.active = 1 AND r.status = 'pending'"
-        " ORDER BY a.request_id, a.reviewer",
+        f"{outside} ORDER BY a.request_id, a.reviewer",
+        people,
     )
     return [(int(r["request_id"]), str(r["reviewer"])) for r in rows]
 
