@@ -31,11 +31,18 @@ class GroupMembership:
         self._lock = asyncio.Lock()
         self.problem: str | None = None  # why the membership may be stale, for /readyz
         self.unsupported = False
+        self._merged: tuple[Roster, dict[str, list[str]], Roster] | None = None  # (file, members, merged)
 
     def current(self) -> Roster:
-        """The roster file's people plus the groups' members (the file wins for the same person)."""
+        """The roster file's people plus the groups' members (the file wins for the same person).
+
+        Merged once per change of either side, not on every call: routing asks often."""
         roster = self._file()
-        return roster.with_group_members(self._members) if roster.groups else roster
+        if not roster.groups:
+            return roster
+        if self._merged is None or self._merged[0] is not roster or self._merged[1] is not self._members:
+            self._merged = (roster, self._members, roster.with_group_members(self._members))
+        return self._merged[2]
 
     async def refresh(self) -> bool:
         """Read every group's members again; True when the membership was replaced."""
