@@ -21,7 +21,7 @@ from bot.domain.models import Draft, Engineer, Level, Roster
 from bot.services import policy_state
 from bot.services.create_request import Submission, create_request
 from bot.services.deps import Deps
-from bot.store.db import Database
+from bot.store.sqlite import SqliteStore
 
 ROSTER = Roster(
     admins=frozenset(),
@@ -35,14 +35,14 @@ ROSTER = Roster(
 
 async def creates_per_second(mode: str, count: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(str(Path(tmp) / "signoff.db"))
+        db = SqliteStore(str(Path(tmp) / "signoff.db"))
         await db.open()
-        for conn in (db._writer, db._reader):
+        for conn in (db._writer, db._reader):  # the bench sets what the store fixes, to compare
             assert conn is not None
-            await conn.execute(f"PRAGMA synchronous = {mode}")
+            conn.execute(f"PRAGMA synchronous = {mode}")
         clock = MovableClock(datetime.now(UTC))
         await policy_state.initialise(db, clock.now() - timedelta(days=1), 90, clock.now())
-        deps = Deps(db=db, roster=lambda: ROSTER, clock=clock, summary_channel="C0SIGNOFF")
+        deps = Deps(store=db, roster=lambda: ROSTER, clock=clock, summary_channel="C0SIGNOFF")
         draft = Draft(title="Bump timeout", url="https://x.example/pr/1", ai_assisted=True)
         started = time.perf_counter()
         for _ in range(count):

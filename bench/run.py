@@ -79,7 +79,6 @@ async def create_requests(url: str, n: int, concurrency: int = 16) -> list[tuple
 
 async def wait_outbox_idle(db: Path, limit: float = 120) -> float:
     """Seconds until the bot has delivered every queued message."""
-    import sqlite3
 
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit:
@@ -314,14 +313,13 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     from zoneinfo import ZoneInfo
 
     from bot.clock import SystemClock
+    from bot.domain.audit import verify_rows
     from bot.roster import RosterSource
     from bot.services import policy_state, queries
     from bot.services.deps import Deps
     from bot.services.summary import pending_summary
     from bot.slack.timely import summary_message
-    from bot.store import requests as store
-    from bot.store.audit import COLUMNS, verify_rows
-    from bot.store.db import Database
+    from bot.store.sqlite import SqliteStore as Database
 
     pending = 500 if smoke else 10_000
     audit_rows = 10_000 if smoke else 1_000_000
@@ -336,7 +334,7 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     db = Database(str(db_path))
     await db.open()
     deps = Deps(
-        db=db, roster=RosterSource(work / "roster.yml").current, clock=SystemClock(), summary_channel=procs.SUMMARY
+        store=db, roster=RosterSource(work / "roster.yml").current, clock=SystemClock(), summary_channel=procs.SUMMARY
     )
 
     async def timed(fn: Callable[[], Any], n: int) -> float:
@@ -357,7 +355,8 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     async def status_lookup() -> None:
         request_id = rng.randint(1, pending)
         await queries.get_request(deps, request_id)
-        await store.all_reviewers(db, request_id)
+        async with db.read() as r:
+            await r.assignments.everyone(request_id)
 
     verify_db = work / "verify.db"
     vdb = Database(str(verify_db))
@@ -365,9 +364,11 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     await vdb.close()
     seed_audit(verify_db, 10_000)
     t = time.perf_counter()
-    conn = sqlite3.connect(verify_db)
-    checked, _, broken = verify_rows(conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit ORDER BY seq"))
-    conn.close()
+    vdb = Database(str(verify_db), tool=True)
+    await vdb.open()
+    async with vdb.read(snapshot=True) as r:
+        checked, _, broken = verify_rows([row async for row in r.audit.rows()])
+    await vdb.close()
     verify_ms = (time.perf_counter() - t) * 1000
     assert checked == 10_000 and broken is None
     summary_ms = await timed(build_summary, 20)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.procs import JUNIORS, SENIORS
-from bot.store.audit import GENESIS, canonical, chain_hash
-from bot.store.db import to_db
+from bot.domain.audit import GENESIS, canonical, chain_hash
+from bot.domain.timestamps import utc_text as to_db
 
 
 def seed_requests(db: Path, n: int, pending_share: float = 0.1, seed: int = 1) -> None:
@@ -46,8 +46,6 @@ def seed_requests(db: Path, n: int, pending_share: float = 0.1, seed: int = 1) -
                 status,
                 int(status != "not_required"),
                 "seeded",
-                reviewer,
-                created if reviewer else None,
                 reviewer if decided else None,
                 decided,
                 "seeded reason" if status == "denied" else None,
@@ -59,9 +57,9 @@ def seed_requests(db: Path, n: int, pending_share: float = 0.1, seed: int = 1) -
             assignments.append((i, reviewer, created, "routed", int(pending)))
     conn.executemany(
         "INSERT INTO requests (id, requester, title, url, description, service, environment, ai_assisted, ai_tool,"
-        " authors, commit_sha, source, pipeline, status, sign_off_required, policy_reason, reviewer, assigned_at,"
+        " authors, commit_sha, source, pipeline, status, sign_off_required, policy_reason,"
         " decided_by, decided_at, reason, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         requests,
     )
     conn.executemany(

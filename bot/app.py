@@ -33,10 +33,13 @@ from bot.slack.delivery import SlackRenderer
 from bot.slack.directory import SlackDirectory
 from bot.slack.listeners import ListenerContext
 from bot.slack.outbox import OutboxWorker
+from bot.slack.priority import AckPriority
 from bot.slack.socket_mode import CheckedSocketModeHandler
 from bot.slack.usergroups import GroupMembership
-from bot.store.db import Database
-from bot.tasks import Background
+from bot.store import store_for
+from bot.store.executor import Changes
+from bot.store.unit_of_work import Store
+from bot.tasks import Background, Signal
 
 log = logging.getLogger(__name__)
 HTTP_BACKLOG = 1024
@@ -51,7 +54,7 @@ class Signoff:
 
     settings: Settings
     clock: Clock
-    db: Database
+    store: Store
     deps: Deps
     client: AsyncWebClient
     bolt: AsyncApp
@@ -85,8 +88,10 @@ class Signoff:
         self._http = aiohttp.ClientSession()
         self.client.session = self._http
         self.outbox.client.session = self._http
-        await self.db.open()
-        await policy_state.initialise(self.db, self.settings.policy_start, self.settings.policy_days, self.clock.now())
+        await self.store.open()
+        await policy_state.initialise(
+            self.store, self.settings.policy_start, self.settings.policy_days, self.clock.now()
+        )
         await self._check_token()
         await self.groups.refresh()
         self._groups_task = asyncio.create_task(self._refresh_groups(), name="roster groups")
@@ -164,7 +169,7 @@ class Signoff:
 
     async def readiness(self) -> dict[str, str]:
         """What /readyz reports: database and socket_mode decide readiness; the rest is detail."""
-        problem = await self.db.writable()
+        problem = await self.store.writable()
         state = {"database": "ok" if problem is None else problem}
         if self.groups.problem is not None:
             state["roster_groups"] = self.groups.problem
@@ -197,7 +202,7 @@ class Signoff:
         await self.outbox.stop()
         with contextlib.suppress(Exception):  # counts of refused calls still held in memory
             await self.refusals.flush()
-        await self.db.close()
+        await self.store.close()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -208,26 +213,32 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     roster = RosterSource(settings.roster_file)
     client = interactive_client(settings)
     groups = GroupMembership(client, roster.current)
-    db = Database(settings.database_path)
-    worker = OutboxWorker(db, outbox_client(settings), clock)
-    feed = ChangeFeed()
-
-    def committed(request_id: int | None) -> None:
-        worker.wake()
-        feed.notify(request_id)
-
+    store = store_for(settings.database)
+    policy_moved = Signal()
     deps = Deps(
-        db=db,
+        store=store,
         roster=groups.current,
         clock=clock,
         summary_channel=settings.summary_channel,
-        committed=committed,
+        policy_changed=policy_moved.fire,
     )
     scheduler = Scheduler(
         deps, settings.summary_cron, settings.timezone, settings.reminder_after, settings.escalate_after
     )
-    deps.policy_changed = scheduler.policy_changed
-    worker.renderer = SlackRenderer(deps, settings.tz, settings.reminder_after, settings.escalate_after)
+    policy_moved.connect(scheduler.policy_changed)
+    renderer = SlackRenderer(deps, settings.tz, settings.reminder_after, settings.escalate_after)
+    worker = OutboxWorker(store, outbox_client(settings), clock, renderer, AckPriority())
+    feed = ChangeFeed()
+
+    def committed(changes: Changes) -> None:
+        if changes.notices:
+            worker.wake()
+        if changes.all_requests:
+            feed.notify_all()
+        for request_id in changes.requests:
+            feed.notify(request_id)
+
+    store.subscribe(committed)
     background = Background()
     identity: dict[str, str | None] = {}
     ctx = ListenerContext(deps=deps, background=background, client=client, tz=settings.tz, groups=groups)
@@ -241,11 +252,11 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     async def readiness() -> dict[str, str]:
         return await parts[0].readiness()
 
-    web_app = build_web_app(db, "socket" if settings.socket_mode else "http", slack, api.register, readiness)
+    web_app = build_web_app(store, "socket" if settings.socket_mode else "http", slack, api.register, readiness)
     signoff = Signoff(
         settings=settings,
         clock=clock,
-        db=db,
+        store=store,
         deps=deps,
         client=client,
         bolt=bolt,

@@ -1,16 +1,17 @@
-"""`signoff audit verify` and `signoff audit export`: read the trail straight from SQLite.
+"""`signoff audit verify` and `signoff audit export`: read the trail from either backend.
 
-They need only DATABASE_URL (not the Slack tokens), so an auditor can run them on a copy.
-Verify exits 0 when the chain is intact and 1 naming the first broken row.
+They need only DATABASE_URL (not the Slack tokens), so an auditor can run them on a copy;
+a SQLite file is opened read-only. Verify exits 0 when the chain is intact and 1 naming the
+first broken row.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import os
-import sqlite3
 import sys
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
@@ -24,12 +25,10 @@ OK, BROKEN, ERROR = 0, 1, 3
 EXPORT_FIELDS = ("seq", "at", "actor", "action", "request_id", "reason", "details", "hash")
 
 
-def _database(arg: str | None) -> str:
+def database_url(arg: str | None) -> str:
+    """--database, else DATABASE_URL, else .env, else sqlite:///signoff.db; a bare path means SQLite."""
     url = arg or os.environ.get("DATABASE_URL") or _dotenv("DATABASE_URL") or "sqlite:///signoff.db"
-    path = url.removeprefix("sqlite:///")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no database at {path} (set --database or DATABASE_URL)")
-    return path
+    return url if "://" in url else f"sqlite:///{url}"
 
 
 def _dotenv(key: str) -> str | None:
@@ -44,21 +43,18 @@ def _dotenv(key: str) -> str | None:
     return None
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return conn
+async def _verify(url: str) -> int:
+    from bot.domain.audit import verify_rows
+    from bot.store import store_for
 
-
-def verify(args: argparse.Namespace) -> int:
-    from bot.store.audit import COLUMNS, verify_rows
-
-    conn = _connect(_database(args.database))
+    store = store_for(url, tool=True)
+    await store.open()
     try:
-        rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit ORDER BY seq")
-        count, last, broken = verify_rows(rows)
+        async with store.read(snapshot=True) as r:
+            rows = [row async for row in r.audit.rows()]
     finally:
-        conn.close()
+        await store.close()
+    count, last, broken = verify_rows(rows)
     if broken is not None:
         print(f"audit chain BROKEN at row {broken.seq}: {broken}", file=sys.stderr)
         print(f"{count} row(s) before it verify", file=sys.stderr)
@@ -77,9 +73,7 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def _bound(text: str | None, flag: str) -> str | None:
-    from bot.store.db import to_db
-
+def _bound(text: str | None, flag: str) -> datetime | None:
     if not text:
         return None
     try:
@@ -90,49 +84,52 @@ def _bound(text: str | None, flag: str) -> str | None:
         )
     except ValueError:
         raise ValueError(f"{flag} {text!r} is not a date (2026-11-27) or an ISO datetime") from None
-    return to_db(when if when.tzinfo else when.replace(tzinfo=UTC))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+async def _export(url: str, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.store import store_for
+
     since, until = _bound(args.since, "--since"), _bound(args.until, "--until")
-    where, params = [], []
-    if since:
-        where.append("at >= ?")
-        params.append(since)
-    if until:
-        where.append("at < ?")
-        params.append(until)
-    sql = "SELECT seq, at, actor, action, request_id, reason, details, hash FROM audit"
-    sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
-    conn = _connect(_database(args.database))
+    store = store_for(url, tool=True)
+    await store.open()
     try:
         writer = csv.writer(out) if args.format == "csv" else None
         if writer:
             writer.writerow(EXPORT_FIELDS)
-        for seq, at, actor, action, request_id, reason, details, digest in conn.execute(sql, params):
-            row: dict[str, Any] = {
-                "seq": seq,
-                "at": at,
-                "actor": actor,
-                "action": action,
-                "request_id": format_ref(request_id) if request_id is not None else None,
-                "reason": reason,
-                "details": json.loads(details),
-                "hash": digest,
-            }
-            if writer:
-                writer.writerow([spreadsheet_safe(row[k] if k != "details" else details) for k in EXPORT_FIELDS])
-            else:
-                out.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
+        async with store.read(snapshot=True) as r:
+            async for seq, at, actor, action, request_id, reason, details, _prev, digest in r.audit.rows(since, until):
+                row: dict[str, Any] = {
+                    "seq": seq,
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "request_id": format_ref(request_id) if request_id is not None else None,
+                    "reason": reason,
+                    "details": json.loads(details),
+                    "hash": digest,
+                }
+                if writer:
+                    writer.writerow([spreadsheet_safe(row[k] if k != "details" else details) for k in EXPORT_FIELDS])
+                else:
+                    out.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
     finally:
-        conn.close()
+        await store.close()
     return OK
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from bot.domain.errors import ConfigurationError, StorageFailure
+
     try:
-        return verify(args) if args.audit_command == "verify" else export(args)
-    except (FileNotFoundError, ValueError, sqlite3.DatabaseError) as exc:
+        url = database_url(args.database)
+        if args.audit_command == "verify":
+            return asyncio.run(_verify(url))
+        return asyncio.run(_export(url, args, out))
+    except ConfigurationError as err:
+        print(f"signoff: {err.message}", file=sys.stderr)
+        return ERROR
+    except (ValueError, StorageFailure) as exc:
         print(f"signoff: {exc}", file=sys.stderr)
         return ERROR
 
@@ -141,7 +138,9 @@ def add_parser(sub: Any) -> None:
     audit = sub.add_parser("audit", help="verify or export the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--database", help="sqlite:///path or a path (default: $DATABASE_URL, .env, signoff.db)")
+    db.add_argument(
+        "--database", help="sqlite:///path, a path, or postgresql://... (default: $DATABASE_URL, .env, signoff.db)"
+    )
     audit_sub.add_parser(
         "verify", parents=[db], help="check the hash chain; exit 0 if intact, 1 naming the first broken row"
     )

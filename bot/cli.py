@@ -1,5 +1,5 @@
 """Command line: `signoff serve` runs the bot; `sandbox` tries it locally; `request` and `status` gate a
-deploy; `audit` checks the trail."""
+deploy; `audit` checks the trail; `db` migrates and copies."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import contextlib
 import signal
 import sys
 
-from bot import __version__, audit_cli
+from bot import __version__, audit_cli, db_cli
 from bot.gate.commands import add_parsers
 
 EXIT_CONFIG = 3
@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=None)
     add_parsers(sub)
     audit_cli.add_parser(sub)
+    db_cli.add_parser(sub)
     sandbox = sub.add_parser(
         "sandbox",
         help="try signoff in a browser: the bot, a local stand-in for Slack and a page; no workspace, no settings",

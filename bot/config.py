@@ -28,7 +28,7 @@ HINTS: dict[str, str] = {
     "SLACK_API_URL": "set it to an http(s) URL such as https://slack.com/api/",
     "PORT": "set it to a TCP port between 1 and 65535",
     "HOST": "set it to the address to listen on, e.g. 0.0.0.0",
-    "DATABASE_URL": "set it to sqlite:///path/to/signoff.db",
+    "DATABASE_URL": "set it to sqlite:///path/to/signoff.db or postgresql://user@host:5432/signoff",
     "ROSTER_FILE": "set it to the path of the roster YAML file (see README, 'The roster')",
     "SUMMARY_CHANNEL": "set it to the channel ID (C...) where summaries and unassigned requests go",
     "POLICY_START": "set it to a date (2026-01-31) or an ISO datetime within 10 years of today, or unset it",
@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
     host: str = Field(default="0.0.0.0", alias="HOST")
     port: int = Field(default=3000, ge=0, le=65535, alias="PORT")
-    database_url: str = Field(default="sqlite:///signoff.db", alias="DATABASE_URL")
+    # A secret: a PostgreSQL URL may carry a password.
+    database_url: SecretStr = Field(default=SecretStr("sqlite:///signoff.db"), alias="DATABASE_URL")
     roster_file: Path = Field(alias="ROSTER_FILE")
     summary_channel: str = Field(alias="SUMMARY_CHANNEL")
     policy_start: datetime | None = Field(default=None, alias="POLICY_START")
@@ -118,9 +119,10 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _db_url(cls, v: str) -> str:
-        if not v.startswith("sqlite:///") or len(v) <= len("sqlite:///"):
-            raise ValueError("must look like sqlite:///signoff.db (only SQLite is supported)")
+    def _db_url(cls, v: SecretStr) -> SecretStr:
+        from bot.store.urls import check_url
+
+        check_url(v.get_secret_value())
         return v
 
     @field_validator("summary_channel")
@@ -201,8 +203,9 @@ class Settings(BaseSettings):
         return self.slack_app_token is not None
 
     @property
-    def database_path(self) -> str:
-        return self.database_url.removeprefix("sqlite:///")
+    def database(self) -> str:
+        """DATABASE_URL itself; never log it (a password may be in it)."""
+        return self.database_url.get_secret_value()
 
     @property
     def tz(self) -> ZoneInfo:

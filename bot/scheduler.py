@@ -27,7 +27,6 @@ from bot.services.deps import Deps
 from bot.services.policy_lifecycle import sweep_policy
 from bot.services.review_timers import sweep_reviews
 from bot.services.summary import sweep_summary
-from bot.store import deliveries
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
@@ -73,8 +72,9 @@ class Scheduler:
         await sweep_summary(self.deps, cron_fields(self.summary_cron), self.timezone)
 
     async def maintenance(self) -> None:
-        await deliveries.prune(self.deps.db, self.deps.clock.now())
-        await self.deps.db.checkpoint()
+        async with self.deps.store.write(durable=False) as tx:
+            await tx.deliveries.prune(self.deps.clock.now())
+        await self.deps.store.maintain()
 
     async def start(self) -> None:
         await self.tick()  # catch up on anything missed while the bot was down
@@ -92,7 +92,7 @@ class Scheduler:
         """A job at the policy's exact end, so the end is announced on time, not at the next sweep."""
         if self._aps is None:
             return
-        end = (await policy_state.window(self.deps.db)).end
+        end = (await policy_state.window(self.deps.store)).end
         if end > self.deps.clock.now():
             self._aps.add_job(self.policy, DateTrigger(run_date=end), id="policy_end", replace_existing=True)
 

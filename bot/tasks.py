@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -39,3 +39,17 @@ class Background:
         _done, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
         for task in pending:
             task.cancel()
+
+
+class Signal:
+    """A callback list, so parts built in any order can be told of an event without a cycle."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def connect(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def fire(self) -> None:
+        for listener in self._listeners:
+            listener()

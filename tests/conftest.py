@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.slack_standin import FakeSlack
+from tests import backends
 from tests.harness import SUMMARY, USERS, Harness, running
 
 
@@ -22,3 +23,15 @@ async def slack() -> AsyncIterator[FakeSlack]:
     await fake.start()
     yield fake
     await fake.stop()
+
+
+@pytest.fixture(params=backends.BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database on each backend (the test runs once per backend)."""
+    yield from backends.database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A new, empty PostgreSQL database."""
+    yield from backends.database_url("postgresql", tmp_path)

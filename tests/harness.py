@@ -20,7 +20,6 @@ from bot.domain.models import ChangeRequest
 from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
 from bot.services import queries
 from bot.slack import ids
-from bot.store.db import to_db
 from tests.fakes.driver import SlackDriver, form_values
 from tests.fakes.signing import SIGNING_SECRET
 
@@ -108,19 +107,16 @@ class Harness:
     async def add_reviewer(self, ref: str, user: str, approvals_needed: int = 2) -> None:
         """Give a request ``user`` as a second active reviewer (as a two-senior policy would)."""
         request_id = int(ref.removeprefix("CR-"))
-        async with self.bot.db.transaction() as conn:
-            await conn.execute("UPDATE requests SET approvals_needed = ? WHERE id = ?", (approvals_needed, request_id))
-            await conn.execute(
-                "INSERT INTO assignments (request_id, reviewer, assigned_at, how) VALUES (?, ?, ?, 'routed')",
-                (request_id, user, to_db(self.clock.now())),
-            )
+        async with self.bot.store.write() as tx:
+            await tx.requests.require_approvals(request_id, approvals_needed)
+            await tx.assignments.assign(request_id, user, self.clock.now(), "routed")
 
     async def assert_reviewer_stats_consistent(self) -> None:
         """The trigger-kept reviewer_stats agree with the assignments they summarise."""
-        kept = await self.bot.db.fetchall(
+        kept = await self.bot.store.fetchall(
             "SELECT reviewer, open, last_assigned_at FROM reviewer_stats ORDER BY reviewer"
         )
-        truth = await self.bot.db.fetchall(
+        truth = await self.bot.store.fetchall(
             "SELECT reviewer, SUM(active) AS open, MAX(assigned_at) AS last FROM assignments"
             " GROUP BY reviewer ORDER BY reviewer"
         )
@@ -130,7 +126,7 @@ class Harness:
         return [m.text for m in self.slack.posts_in(SUMMARY)]
 
     async def audit_actions(self, action: str) -> int:
-        row = await self.bot.db.fetchone("SELECT COUNT(*) FROM audit WHERE action = ?", (action,))
+        row = await self.bot.store.fetchone("SELECT COUNT(*) FROM audit WHERE action = ?", (action,))
         assert row is not None
         return int(row[0])
 

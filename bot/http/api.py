@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
 from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, parse_ref
+from bot.domain.timestamps import utc_text
 from bot.domain.validation import REQUEST_FIELDS, validate_draft
 from bot.errors_map import http_body, http_status
 from bot.http.auth import ApiTokens
@@ -27,8 +28,6 @@ from bot.services.changes import ChangeFeed
 from bot.services.create_request import Submission, create_request
 from bot.services.deps import Deps
 from bot.services.people import Directory, resolve_authors, resolve_requester
-from bot.store import requests as store
-from bot.store.db import to_db
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -39,7 +38,7 @@ FIELDS = frozenset(REQUEST_FIELDS)
 
 
 def _iso(value: Any) -> str | None:
-    return to_db(value) if value is not None else None
+    return utc_text(value) if value is not None else None
 
 
 def request_json(req: ChangeRequest, reviewers: list[str]) -> dict[str, Any]:
@@ -142,8 +141,7 @@ class PipelineApi:
         except SignoffError as err:
             return _error(err)
         req = created.request
-        reviewers = await store.all_reviewers(self.deps.db, req.id)
-        payload = request_json(req, reviewers)
+        payload = request_json(req, await self._reviewers(req.id))
         status = 201 if created.created else 200
         headers = {"Location": f"/api/v1/requests/{req.ref}"}
         return web.json_response(payload, status=status, headers=headers)
@@ -164,8 +162,11 @@ class PipelineApi:
                 req = await queries.get_request(self.deps, request_id)
         except SignoffError as err:
             return _error(err)
-        reviewers = await store.all_reviewers(self.deps.db, req.id)
-        return web.json_response(request_json(req, reviewers))
+        return web.json_response(request_json(req, await self._reviewers(req.id)))
+
+    async def _reviewers(self, request_id: int) -> list[str]:
+        async with self.deps.store.read() as r:
+            return await r.assignments.everyone(request_id)
 
     async def openapi(self, _: web.Request) -> web.Response:
         return web.json_response(document())

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.errors_map import UNEXPECTED
-from bot.store.db import Database
+from bot.store.unit_of_work import Store
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY_BYTES = 1024 * 1024
@@ -37,7 +37,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def build_web_app(
-    db: Database,
+    store: Store,
     mode: str,
     slack: Handler | None,
     extra: Callable[[web.Application], None] | None = None,
@@ -51,7 +51,8 @@ def build_web_app(
 
     async def healthz(_: web.Request) -> web.Response:
         try:
-            await db.fetchone("SELECT 1")
+            async with store.read() as r:
+                await r.facts.get("policy_start")
         except Exception as exc:  # report, don't crash the probe
             return web.json_response({"status": "error", "database": str(exc), "mode": mode}, status=503)
         return web.json_response({"status": "ok", "database": "ok", "mode": mode})

@@ -80,7 +80,7 @@ class Sandbox:
         user = self._user(request.query.get("user", ""))
         dm = f"D{user}"
         now = self.clock.now()
-        policy = await window(self.bot.db)
+        policy = await window(self.bot.store)
         body = {
             "me": user,
             "people": [{"user": p.user, "name": p.name, "role": p.role} for p in self.people],
@@ -183,7 +183,7 @@ class Sandbox:
         to = str(body.get("advance", ""))
         now = self.clock.now()
         if to == "end":
-            delta = (await window(self.bot.db)).end - now + timedelta(seconds=1)
+            delta = (await window(self.bot.store)).end - now + timedelta(seconds=1)
         else:
             try:
                 delta = parse_duration(to)

@@ -1,5 +1,5 @@
 """Once a day the audit trail's last hash is posted to the summary channel: an independent
-copy that a later edit of the database file cannot change."""
+copy that a later edit of the database cannot change."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from zoneinfo import ZoneInfo
 
 from bot.services import notices
 from bot.services.deps import Deps
-from bot.store import meta, outbox
-from bot.store.db import one
 
 LAST_DAY = "audit_anchor_day"
 
@@ -16,17 +14,14 @@ LAST_DAY = "audit_anchor_day"
 async def sweep_anchor(deps: Deps, tz: ZoneInfo) -> bool:
     now = deps.clock.now()
     today = now.astimezone(tz).date().isoformat()
-    async with deps.db.transaction() as conn:
-        if await meta.get_in(conn, LAST_DAY) == today:
+    async with deps.store.write() as tx:
+        await tx.facts.serialise(LAST_DAY)  # replicas take turns: one anchor a day
+        if await tx.facts.get(LAST_DAY) == today:
             return False
-        last = await one(conn, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        if last is None:
+        head = await tx.audit.head()
+        if head is None:
             return False
-        await meta.put(conn, LAST_DAY, today)
-        await outbox.enqueue(
-            conn,
-            now,
-            notices.audit_anchor(deps.summary_channel, day=today, seq=int(last["seq"]), hash=str(last["hash"])),
-        )
-    deps.committed(None)
+        await tx.facts.put(LAST_DAY, today)
+        seq, digest = head
+        await tx.outbox.enqueue(now, notices.audit_anchor(deps.summary_channel, day=today, seq=seq, hash=digest))
     return True

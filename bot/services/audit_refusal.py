@@ -13,10 +13,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from bot.domain.audit import AuditEntry
 from bot.domain.errors import SignoffError
 from bot.services.deps import Deps
-from bot.store import audit
-from bot.store.audit import AuditEntry
 
 MAX_SOURCES = 20
 OTHER_SOURCES = "api:other-sources"
@@ -44,8 +43,8 @@ class RefusalLog:
                 self._repeats[source] = (seen[0], seen[1], seen[2] + 1)
                 return
             self._repeats[source] = (attempt, code, 0)
-            async with self._deps.db.transaction() as conn:
-                await audit.append(conn, now, AuditEntry(source, "refused", None, code, {"attempt": attempt}))
+            async with self._deps.store.write() as tx:
+                await tx.audit.append(now, AuditEntry(source, "refused", None, code, {"attempt": attempt}))
 
     async def flush(self) -> None:
         """Write the counts still held (at shutdown)."""
@@ -58,7 +57,7 @@ class RefusalLog:
         if not counted or self._minute is None:
             return
         minute = self._minute.isoformat()
-        async with self._deps.db.transaction() as conn:
+        async with self._deps.store.write() as tx:
             for source, (attempt, code, repeats) in counted:
                 details = {"attempt": attempt, "repeated": repeats, "minute": minute}
-                await audit.append(conn, self._deps.clock.now(), AuditEntry(source, "refused", None, code, details))
+                await tx.audit.append(self._deps.clock.now(), AuditEntry(source, "refused", None, code, details))

@@ -16,11 +16,14 @@ class ChangeFeed:
     def __init__(self) -> None:
         self._events: dict[int, set[asyncio.Event]] = {}
 
-    def notify(self, request_id: int | None) -> None:
-        if request_id is None:
-            return
+    def notify(self, request_id: int) -> None:
         for event in self._events.get(request_id, ()):
             event.set()
+
+    def notify_all(self) -> None:
+        for events in self._events.values():
+            for event in events:
+                event.set()
 
     async def wait(self, request_id: int, timeout: float) -> None:
         """Return when request_id changes, or after min(timeout, POLL_SECONDS)."""

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from bot.domain.audit import AuditEntry
 from bot.domain.errors import IdempotencyMismatch
 from bot.domain.models import ChangeRequest, Draft, Status
 from bot.domain.policy import evaluate
@@ -13,9 +14,6 @@ from bot.domain.routing import choose_reviewer
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
-from bot.store import audit, outbox, workflow
-from bot.store import requests as store
-from bot.store.audit import AuditEntry
 
 
 @dataclass(frozen=True)
@@ -42,9 +40,9 @@ class Created:
 async def create_request(deps: Deps, sub: Submission) -> Created:
     now = deps.clock.now()
     fingerprint = sub.fingerprint() if sub.idempotency_key else None
-    async with deps.db.transaction(sub.delivery) as conn:
+    async with deps.store.write(sub.delivery) as tx:
         if sub.idempotency_key:
-            found = await store.by_idempotency_key(conn, sub.idempotency_key)
+            found = await tx.requests.by_idempotency_key(sub.idempotency_key)
             if found is not None:
                 earlier, earlier_hash = found
                 if earlier_hash != fingerprint:
@@ -56,16 +54,15 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
 
         roster = deps.roster()
         parties = {who: roster.level_of(who) for who in (sub.requester, *sub.draft.authors)}
-        outcome = evaluate(await window_in(conn), now, sub.draft.ai_assisted, parties)
+        outcome = evaluate(await window_in(tx), now, sub.draft.ai_assisted, parties)
         status = Status.PENDING if outcome.required else Status.NOT_REQUIRED
         reviewer = None
-        if outcome.required:  # choose first, so the request is stored with its reviewer in one insert
-            load, last = await store.reviewer_load(conn, roster.seniors())
-            away = await store.away_users(conn)
-            delegates = await store.delegates(conn)
+        if outcome.required:
+            load, last = await tx.assignments.load(roster.seniors())
+            away = await tx.availability.unavailable()
+            delegates = await tx.availability.delegates()
             reviewer = choose_reviewer(roster, sub.requester, sub.draft.authors, away, load, last, delegates=delegates)
-        request_id = await store.insert(
-            conn,
+        request_id = await tx.requests.insert(
             requester=sub.requester,
             draft=sub.draft,
             status=status,
@@ -76,8 +73,9 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             pipeline=sub.pipeline,
             idempotency_key=sub.idempotency_key,
             idempotency_hash=fingerprint,
-            reviewer=reviewer,
         )
+        if reviewer is not None:
+            await tx.assignments.assign(request_id, reviewer, now, "routed")
         entries = [
             AuditEntry(
                 actor=sub.requester,
@@ -104,12 +102,12 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             ]
         queued.append(notices.home_refresh(sub.requester))
         if sub.workflow_execution is not None:
-            await workflow.link(conn, request_id, sub.workflow_execution)
+            await tx.workflow.link(request_id, sub.workflow_execution)
             if not outcome.required:
                 queued.append(notices.workflow_complete(request_id))
         for entry in entries:
-            await audit.append(conn, now, entry)
-        await outbox.enqueue_many(conn, now, queued)
+            await tx.audit.append(now, entry)
+        await tx.outbox.enqueue_many(now, queued)
     created = ChangeRequest(
         id=request_id,
         requester=sub.requester,
@@ -125,5 +123,4 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         reviewer=reviewer,
         assigned_at=now if reviewer else None,
     )
-    deps.committed(request_id)
     return Created(created, created=True)

@@ -1,4 +1,4 @@
-"""What every use case needs: the database, the roster, the clock, and a way to wake the outbox."""
+"""What every use case needs: the store, the roster, the clock, and the summary channel."""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.domain.models import Roster
-from bot.store.db import Database
+from bot.store.unit_of_work import Store
 
 
-def _noop(request_id: int | None) -> None:
+def _nothing() -> None:
     return None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deps:
-    db: Database
+    store: Store
     roster: Callable[[], Roster]
     clock: Clock
     summary_channel: str
-    # Called after a commit that changed a request: wakes the outbox and any long-poll waiters.
-    committed: Callable[[int | None], None] = field(default=_noop)
     # Called after an admin moved the policy end, so the end job can be rescheduled.
-    policy_changed: Callable[[], None] = field(default=lambda: None)
+    policy_changed: Callable[[], None] = field(default=_nothing)

@@ -6,7 +6,7 @@ rendering from the stored state at delivery time.
 
 from __future__ import annotations
 
-from bot.store.outbox import Notice
+from bot.domain.outbox import Notice
 
 REVIEW_DM = "review_dm"  # ask the reviewer, with Approve/Deny buttons
 REVIEW_REFRESH = "review_refresh"  # re-render every reviewer DM of a request in place

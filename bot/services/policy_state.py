@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from bot.domain.audit import AuditEntry
 from bot.domain.policy import PolicyTimeline, PolicyWindow
-from bot.store import audit, meta
-from bot.store.audit import AuditEntry
-from bot.store.db import Conn, Database, Row, from_db, many, to_db
+from bot.domain.timestamps import from_utc_text, utc_text
+from bot.store.unit_of_work import Repos, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -30,29 +30,31 @@ END_OVERRIDE = "policy_end_override"  # set by admins
 START_OVERRIDE = "policy_start_override"  # set by an admin's end (before the start) or extend (after the end)
 
 
-async def initialise(db: Database, configured_start: datetime | None, configured_days: int, now: datetime) -> None:
-    """Record the policy start and length at boot, auditing any change from what was stored."""
-    async with db.transaction() as conn:
-        stored_start = await meta.get_in(conn, START)
-        stored_days = await meta.get_in(conn, DAYS)
-        start = to_db(configured_start) if configured_start is not None else stored_start or to_db(now)
+async def initialise(store: Store, configured_start: datetime | None, configured_days: int, now: datetime) -> None:
+    """Record the policy start and length at boot, auditing any change from what was stored.
+
+    Replicas starting at once take turns (the job lock), so a change is recorded once."""
+    async with store.write() as tx:
+        await tx.facts.serialise("policy-settings")
+        stored_start = await tx.facts.get(START)
+        stored_days = await tx.facts.get(DAYS)
+        start = utc_text(configured_start) if configured_start is not None else stored_start or utc_text(now)
         if start != stored_start:
-            await meta.put(conn, START, start)
-            if stored_start is not None and await meta.get_in(conn, START_OVERRIDE) is not None:
+            await tx.facts.put(START, start)
+            if stored_start is not None and await tx.facts.get(START_OVERRIDE) is not None:
                 log.warning("POLICY_START changed, but an admin restarted or ended the policy; that period stays")
             if stored_start is not None:
-                await audit.append(
-                    conn, now, AuditEntry("config", "policy_start_changed", details={"from": stored_start, "to": start})
+                await tx.audit.append(
+                    now, AuditEntry("config", "policy_start_changed", details={"from": stored_start, "to": start})
                 )
         if str(configured_days) != stored_days:
-            await meta.put(conn, DAYS, str(configured_days))
+            await tx.facts.put(DAYS, str(configured_days))
             if stored_days is not None:
-                await audit.append(
-                    conn,
+                await tx.audit.append(
                     now,
                     AuditEntry("config", "policy_days_changed", details={"from": stored_days, "to": configured_days}),
                 )
-                if await meta.get_in(conn, END_OVERRIDE) is not None:
+                if await tx.facts.get(END_OVERRIDE) is not None:
                     log.warning(
                         "POLICY_DAYS changed to %s, but an admin set the policy end explicitly; that end stays",
                         configured_days,
@@ -60,37 +62,36 @@ async def initialise(db: Database, configured_start: datetime | None, configured
 
 
 _KEYS = (START, DAYS, START_OVERRIDE, END_OVERRIDE)
-_KEYS_SQL = "SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?)"
 
 
-def _timeline(rows: list[Row]) -> PolicyTimeline:
-    values = {str(r["key"]): str(r["value"]) for r in rows}
+def _timeline(values: dict[str, str]) -> PolicyTimeline:
     if START not in values or DAYS not in values:
         raise RuntimeError("policy_state.initialise() was not called")
     return PolicyTimeline(
-        start=from_db(values[START]),
+        start=from_utc_text(values[START]),
         days=int(values[DAYS]),
-        start_override=from_db(values[START_OVERRIDE]) if START_OVERRIDE in values else None,
-        end_override=from_db(values[END_OVERRIDE]) if END_OVERRIDE in values else None,
+        start_override=from_utc_text(values[START_OVERRIDE]) if START_OVERRIDE in values else None,
+        end_override=from_utc_text(values[END_OVERRIDE]) if END_OVERRIDE in values else None,
     )
 
 
-async def timeline_in(conn: Conn) -> PolicyTimeline:
-    return _timeline(await many(conn, _KEYS_SQL, _KEYS))
+async def timeline_in(tx: Repos) -> PolicyTimeline:
+    return _timeline(await tx.facts.get_many(_KEYS))
 
 
-async def window_in(conn: Conn) -> PolicyWindow:
-    return (await timeline_in(conn)).window
+async def window_in(tx: Repos) -> PolicyWindow:
+    return (await timeline_in(tx)).window
 
 
-async def window(db: Database) -> PolicyWindow:
-    return _timeline(await db.fetchall(_KEYS_SQL, _KEYS)).window
+async def window(store: Store) -> PolicyWindow:
+    async with store.read() as r:
+        return await window_in(r)
 
 
-async def save_overrides(conn: Conn, timeline: PolicyTimeline) -> None:
+async def save_overrides(tx: Tx, timeline: PolicyTimeline) -> None:
     """Store an admin's explicit start and end (the settings' start and days stay as they are)."""
     for key, value in ((START_OVERRIDE, timeline.start_override), (END_OVERRIDE, timeline.end_override)):
         if value is None:
-            await conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            await tx.facts.delete(key)
         else:
-            await meta.put(conn, key, to_db(value))
+            await tx.facts.put(key, utc_text(value))

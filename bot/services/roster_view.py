@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.domain.errors import NotAdmin
 from bot.domain.models import Engineer, Roster
-from bot.services import guard
 from bot.services.deps import Deps
 
 
@@ -12,9 +11,8 @@ async def roster_for_admin(deps: Deps, actor: str) -> Roster:
     roster = deps.roster()
     if not roster.is_admin(actor):
         refusal = NotAdmin("Only signoff admins (the roster's `admins`) can see the whole roster.")
-        async with deps.db.transaction() as conn:
-            await guard.record_refusal(conn, deps.clock.now(), actor, None, "roster", refusal)
-        raise refusal
+        async with deps.store.write() as tx:
+            await tx.refuse(refusal, actor, None, "roster", deps.clock.now())
     return roster
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.errors import NotOnRoster, SignoffError, TooSoon
+from bot.domain.errors import NotOnRoster, TooSoon
 from bot.domain.models import ChangeRequest
 from bot.domain.policy import PolicyWindow
 from bot.domain.schedule import fire_times
-from bot.services import guard, notices
+from bot.domain.timestamps import from_utc_text, utc_text
+from bot.services import notices
 from bot.services.deps import Deps
-from bot.services.policy_state import window
-from bot.store import meta, outbox
-from bot.store import requests as store
-from bot.store.db import from_db, to_db
+from bot.services.policy_state import window_in
 
 SHOWN = 25  # items listed; the count is always the true total
 LAST_SLOT = "summary_last_slot"
@@ -34,48 +32,45 @@ class Summary:
 
 async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHOWN) -> Summary:
     now = deps.clock.now()
-    rows = await store.list_where(deps.db, "status = 'pending'", (), shown, order="created_at, id")
-    total = await store.count_where(deps.db, "status = 'pending'", ())
-    overdue = frozenset(r.id for r in rows if now - r.created_at >= overdue_after)
-    return Summary(total, rows, overdue, await window(deps.db), now)
+    async with deps.store.read() as r:
+        rows = await r.requests.pending(shown)
+        total = await r.requests.count_pending()
+        policy = await window_in(r)
+    overdue = frozenset(req.id for req in rows if now - req.created_at >= overdue_after)
+    return Summary(total, rows, overdue, policy, now)
 
 
 async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> None:
     """On demand: only people on the roster, and once a minute, so nobody can flood the channel."""
     now = deps.clock.now()
     roster = deps.roster()
-    refusal: SignoffError | None = None
-    async with deps.db.transaction(delivery) as conn:
+    async with deps.store.write(delivery) as tx:
         if roster.get(actor) is None and not roster.is_admin(actor):
             refusal = NotOnRoster("Only people on signoff's roster can post the summary.")
-            await guard.record_refusal(conn, now, actor, None, "summary", refusal)
-        else:
-            asked = await meta.get_in(conn, ASKED_AT)
-            if asked is not None and now - from_db(asked) < ON_DEMAND_EVERY:
-                refusal = TooSoon(
-                    f"A summary was asked for less than a minute ago; it is in <#{deps.summary_channel}>.",
-                    await outbox.where(conn, LAST_SUMMARY_KEY),
-                )
-            else:
-                await meta.put(conn, ASKED_AT, to_db(now))
-                await outbox.enqueue(conn, now, notices.summary_post(deps.summary_channel))
-    if refusal is not None:
-        raise refusal
-    deps.committed(None)
+            await tx.refuse(refusal, actor, None, "summary", now)
+        await tx.facts.serialise(ASKED_AT)
+        asked = await tx.facts.get(ASKED_AT)
+        if asked is not None and now - from_utc_text(asked) < ON_DEMAND_EVERY:
+            raise TooSoon(
+                f"A summary was asked for less than a minute ago; it is in <#{deps.summary_channel}>.",
+                await tx.messages.where(LAST_SUMMARY_KEY),
+            )
+        await tx.facts.put(ASKED_AT, utc_text(now))
+        await tx.outbox.enqueue(now, notices.summary_post(deps.summary_channel))
 
 
 async def sweep_summary(deps: Deps, cron: dict[str, str], tz: str) -> bool:
     """Post once if a scheduled slot passed since the last one handled (several missed slots: once)."""
     now = deps.clock.now()
-    async with deps.db.transaction() as conn:
-        last = await meta.get_in(conn, LAST_SLOT)
+    async with deps.store.write() as tx:
+        await tx.facts.serialise(LAST_SLOT)  # replicas take turns: one summary per slot
+        last = await tx.facts.get(LAST_SLOT)
         if last is None:  # first start: the schedule begins now
-            await meta.put(conn, LAST_SLOT, to_db(now))
+            await tx.facts.put(LAST_SLOT, utc_text(now))
             return False
-        missed = fire_times(cron, tz, from_db(last), now)
+        missed = fire_times(cron, tz, from_utc_text(last), now)
         if not missed:
             return False
-        await meta.put(conn, LAST_SLOT, to_db(missed[-1]))
-        await outbox.enqueue(conn, now, notices.summary_post(deps.summary_channel))
-    deps.committed(None)
+        await tx.facts.put(LAST_SLOT, utc_text(missed[-1]))
+        await tx.outbox.enqueue(now, notices.summary_post(deps.summary_channel))
     return True

@@ -6,12 +6,11 @@ required at once) queues the completion with its other messages, so it goes out 
 
 from __future__ import annotations
 
+from bot.domain.outbox import Notice
 from bot.services import notices
-from bot.store import workflow
-from bot.store.db import Conn
-from bot.store.outbox import Notice
+from bot.store.unit_of_work import Repos
 
 
-async def completion(conn: Conn, request_id: int) -> list[Notice]:
+async def completion(tx: Repos, request_id: int) -> list[Notice]:
     """The step completion to queue when ``request_id`` becomes final (none if no step asked)."""
-    return [notices.workflow_complete(request_id)] if await workflow.execution_of(conn, request_id) else []
+    return [notices.workflow_complete(request_id)] if await tx.workflow.execution_of(request_id) else []

@@ -7,6 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest
+from bot.domain.outbox import OutboxRow
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.home import has_home, home_for
@@ -16,10 +17,6 @@ from bot.services.summary import LAST_SUMMARY_KEY, pending_summary
 from bot.slack import blocks, timely
 from bot.slack.home_view import home_view
 from bot.slack.outbox import Sender, Undeliverable
-from bot.store import outbox as rows
-from bot.store import requests as store
-from bot.store import workflow
-from bot.store.outbox import OutboxRow
 
 
 @dataclass
@@ -30,24 +27,30 @@ class SlackRenderer:
     escalate_after: timedelta
 
     async def _request(self, row: OutboxRow) -> ChangeRequest:
-        req = await store.read(self.deps.db, row.request_id) if row.request_id is not None else None
+        req = None
+        if row.request_id is not None:
+            async with self.deps.store.read() as r:
+                req = await r.requests.peek(row.request_id)
         if req is None:
             raise Undeliverable(f"request {row.request_id} not found")
         return req
 
     async def deliver(self, row: OutboxRow, send: Sender) -> None:
-        db, tz = self.deps.db, self.tz
+        store, tz = self.deps.store, self.tz
         kind = row.kind
         if kind == notices.REVIEW_DM:
             req = await self._request(row)
             assert row.recipient is not None
-            may_decide = row.recipient in await store.all_active(db, req.id)
+            async with store.read() as r:
+                may_decide = row.recipient in await r.assignments.active(req.id)
             message = blocks.review_message(req, row.recipient, may_decide, tz)
             await send.post(row.recipient, message, f"review:{req.id}:{row.recipient}")
         elif kind == notices.REVIEW_REFRESH:
             req = await self._request(row)
-            active = await store.all_active(db, req.id)
-            for key, channel, ts in await rows.messages_with_prefix(db, f"review:{req.id}:"):
+            async with store.read() as r:
+                active = set(await r.assignments.active(req.id))
+                posted = await r.messages.with_prefix(f"review:{req.id}:")
+            for key, channel, ts in posted:
                 viewer = key.rsplit(":", 1)[1]
                 await send.update(channel, ts, blocks.review_message(req, viewer, viewer in active, tz))
         elif kind == notices.CLAIM_POST:
@@ -56,7 +59,9 @@ class SlackRenderer:
             await send.post(channel, blocks.claim_message(req, tz), f"claim:{req.id}")
         elif kind == notices.CLAIM_REFRESH:
             req = await self._request(row)
-            for _key, channel, ts in await rows.messages_with_prefix(db, f"claim:{req.id}"):
+            async with store.read() as r:
+                posted = await r.messages.with_prefix(f"claim:{req.id}")
+            for _key, channel, ts in posted:
                 await send.update(channel, ts, blocks.claim_message(req, tz))
         elif kind == notices.REQUESTER_DM:
             req = await self._request(row)
@@ -64,7 +69,8 @@ class SlackRenderer:
             event = str(row.data.get("event", ""))
             metadata = None
             if event in (notices.DECIDED, notices.EXPIRED, notices.CANCELLED, notices.NOT_REQUIRED):
-                metadata = blocks.decision_metadata(req, await store.approvers(db, req.id))
+                async with store.read() as r:
+                    metadata = blocks.decision_metadata(req, await r.decisions.approvers(req.id))
             message = blocks.requester_message(req, event, self.deps.summary_channel, tz)
             await send.post(row.recipient, message, metadata=metadata)
         elif kind == notices.REMINDER_DM:
@@ -86,7 +92,7 @@ class SlackRenderer:
         elif kind == notices.POLICY_NOTICE:
             event = str(row.data.get("event", ""))
             report = await policy_report(self.deps) if event == "ended" else None
-            message = timely.policy_notice(event, row.data, await window(db), self.deps.clock.now(), tz, report)
+            message = timely.policy_notice(event, row.data, await window(store), self.deps.clock.now(), tz, report)
             await send.post(row.recipient or self.deps.summary_channel, message)
         elif kind == notices.SUMMARY_POST:
             summary = await pending_summary(self.deps, self.overdue_after)
@@ -99,7 +105,8 @@ class SlackRenderer:
             await send.post(row.recipient or self.deps.summary_channel, message)
         elif kind == notices.WORKFLOW_COMPLETE:
             req = await self._request(row)
-            execution = await workflow.execution_read(db, req.id)
+            async with store.read() as r:
+                execution = await r.workflow.execution_of(req.id)
             if execution is not None:
                 method, fields = blocks.workflow_completion(req)
                 await send.call(method, function_execution_id=execution, **fields)

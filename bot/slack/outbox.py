@@ -25,12 +25,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.domain.numbers import ascii_int
+from bot.domain.outbox import AMBIGUOUS, SLACK_DOWN, OutboxRow, Outcome
 from bot.slack.blocks import Message
 from bot.slack.client import slack_error
 from bot.slack.priority import AckPriority
-from bot.store import outbox as rows
-from bot.store.db import Database
-from bot.store.outbox import OutboxRow
+from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +88,11 @@ class Sender:
                 delay = float(seconds) if seconds is not None else RATE_LIMIT_DEFAULT_SECONDS
                 raise Retry(delay, f"{method}: rate limited", counts=False) from None
             if status >= 500 or error in TRANSIENT_ERRORS:
-                raise Retry(
-                    backoff(row.attempts), f"{rows.SLACK_DOWN}: {method}: {error or f'HTTP {status}'}"
-                ) from None
+                raise Retry(backoff(row.attempts), f"{SLACK_DOWN}: {method}: {error or f'HTTP {status}'}") from None
             raise Undeliverable(f"{method}: {error or f'HTTP {status}'}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # The call may have reached Slack; the next attempt checks before posting again.
-            raise Retry(backoff(row.attempts), f"{rows.AMBIGUOUS}: {method}: {type(exc).__name__}: {exc}") from None
+            raise Retry(backoff(row.attempts), f"{AMBIGUOUS}: {method}: {type(exc).__name__}: {exc}") from None
 
     async def _already_posted(self, channel: str) -> tuple[str, str] | None:
         """Find the message an earlier, unanswered attempt posted, by the outbox id in its metadata."""
@@ -122,14 +119,14 @@ class Sender:
 
         ``metadata`` is Slack message metadata other apps can read (``event_type`` and
         ``event_payload``); the outbox id always rides in the payload, to find an earlier post."""
-        db, row = self._worker.db, self._row
+        row = self._row
         text, body = message
         if row.maybe_delivered:
             found = await self._already_posted(channel)
             if found is not None:
                 log.info("outbox %s was already delivered; not posting twice", row.id)
                 if key is not None:
-                    await rows.save_message(db, key, *found)
+                    await self._remember(key, *found)
                 return
         data = await self.call(
             "chat.postMessage",
@@ -143,7 +140,11 @@ class Sender:
             },
         )
         if key is not None and data.get("channel") and data.get("ts"):
-            await rows.save_message(db, key, str(data["channel"]), str(data["ts"]))
+            await self._remember(key, str(data["channel"]), str(data["ts"]))
+
+    async def _remember(self, key: str, channel: str, ts: str) -> None:
+        async with self._worker.store.write(durable=False) as tx:
+            await tx.messages.save(key, channel, ts)
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
         text, body = message
@@ -172,12 +173,14 @@ class Renderer(Protocol):
 
 
 class OutboxWorker:
-    def __init__(self, db: Database, client: AsyncWebClient, clock: Clock) -> None:
-        self.db = db
+    def __init__(
+        self, store: Store, client: AsyncWebClient, clock: Clock, renderer: Renderer, priority: AckPriority
+    ) -> None:
+        self.store = store
         self.client = client
         self._clock = clock
-        self.renderer: Renderer | None = None
-        self.priority = AckPriority()  # shared with the Slack handlers by the composition root
+        self.renderer = renderer
+        self.priority = priority  # shared with the Slack handlers: acks go first
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -190,9 +193,12 @@ class OutboxWorker:
     async def start(self) -> None:
         # Only claims of processes that are gone are released: a live process's claims are
         # never taken. Claims from another host are left to run out their short lease.
-        for owner in await rows.claim_owners(self.db, self._clock.now()):
+        async with self.store.read() as r:
+            owners = await r.outbox.claim_owners(self._clock.now())
+        for owner in owners:
             if owner != self.owner and not process_alive(owner):
-                released = await rows.release_claims_of(self.db, self._clock.now(), owner)
+                async with self.store.write(durable=False) as tx:
+                    released = await tx.outbox.release_claims_of(self._clock.now(), owner)
                 log.info("outbox: %d delivery attempt(s) of a stopped process will be checked and retried", released)
         self._task = asyncio.create_task(self._run(), name="outbox")
 
@@ -204,7 +210,8 @@ class OutboxWorker:
             self._task = None
             # What this process was delivering when stopped is due again at once, for whoever runs next.
             with contextlib.suppress(Exception):
-                await rows.release_claims_of(self.db, self._clock.now(), self.owner)
+                async with self.store.write(durable=False) as tx:
+                    await tx.outbox.release_claims_of(self._clock.now(), self.owner)
 
     async def _run(self) -> None:
         while True:
@@ -213,7 +220,11 @@ class OutboxWorker:
             except Exception:  # keep delivering; the row stays pending
                 log.exception("outbox drain failed")
             delay = IDLE_POLL_SECONDS
-            nxt = await rows.next_due_at(self.db)
+            try:
+                async with self.store.read() as r:
+                    nxt = await r.outbox.next_due_at()
+            except Exception:
+                nxt = None
             if nxt is not None:
                 delay = min(delay, max(0.05, (nxt - self._clock.now()).total_seconds()))
             with contextlib.suppress(TimeoutError):
@@ -228,13 +239,13 @@ class OutboxWorker:
         attempted = 0
         limit = asyncio.Semaphore(CONCURRENCY)
 
-        async def run(group: list[OutboxRow]) -> list[rows.Outcome]:
+        async def run(group: list[OutboxRow]) -> list[Outcome]:
             async with limit:
-                done: list[rows.Outcome] = []
+                done: list[Outcome] = []
                 for row in group:
                     if done and done[-1].status in ("retry", "untried"):
                         # A later message of a request waits for the earlier one (claim_due keeps it back).
-                        done.append(rows.Outcome(row.id, "untried", None, row.last_error, counts=False))
+                        done.append(Outcome(row.id, "untried", None, row.last_error, counts=False))
                         continue
                     await self.priority.quiet()  # acks first
                     done.append(await self._attempt(row))
@@ -243,7 +254,8 @@ class OutboxWorker:
         async with self._lock:
             await self._probe()
             while True:
-                batch = await rows.claim_due(self.db, self._clock.now(), CLAIM_LEASE, BATCH, self.owner)
+                async with self.store.write(durable=False) as tx:
+                    batch = await tx.outbox.claim_due(self._clock.now(), CLAIM_LEASE, BATCH, self.owner)
                 if not batch:
                     return attempted
                 attempted += len(batch)
@@ -255,13 +267,15 @@ class OutboxWorker:
                     results = await asyncio.gather(*(run(g) for g in groups.values()))
                 finally:
                     keeper.cancel()
-                await rows.record(self.db, self._clock.now(), [o for group in results for o in group])
+                async with self.store.write(durable=False) as tx:
+                    await tx.outbox.record(self._clock.now(), [o for group in results for o in group])
 
     async def _keep_claims(self, row_ids: list[int]) -> None:
         while True:
             await asyncio.sleep(RENEW_EVERY_SECONDS)
             try:
-                await rows.renew_claims(self.db, row_ids, self._clock.now() + CLAIM_LEASE, self.owner)
+                async with self.store.write(durable=False) as tx:
+                    await tx.outbox.renew_claims(row_ids, self._clock.now() + CLAIM_LEASE, self.owner)
             except Exception as exc:  # the lease may run out; the next claimer checks before posting
                 log.warning("outbox: could not renew delivery claims: %s", exc)
 
@@ -270,22 +284,20 @@ class OutboxWorker:
         if self._probed_at is not None and (now - self._probed_at).total_seconds() < PROBE_EVERY_SECONDS:
             return
         self._probed_at = now
-        await rows.probe_slack(self.db, now)
+        async with self.store.write(durable=False) as tx:
+            await tx.outbox.probe_slack(now)
 
-    async def _attempt(self, row: OutboxRow) -> rows.Outcome:
-        assert self.renderer is not None, "OutboxWorker.renderer was not set"
+    async def _attempt(self, row: OutboxRow) -> Outcome:
         try:
             await self.renderer.deliver(row, Sender(self, row))
         except Retry as exc:
             when = self._clock.now() + timedelta(seconds=exc.delay)
             log.warning("outbox %s (%s) will retry in %.0fs: %s", row.id, row.kind, exc.delay, exc.error)
-            return rows.Outcome(row.id, "retry", when, exc.error, counts=exc.counts)
+            return Outcome(row.id, "retry", when, exc.error, counts=exc.counts)
         except Undeliverable as exc:
             log.error("outbox %s (%s) failed permanently: %s", row.id, row.kind, exc)
-            return rows.Outcome(row.id, "failed", error=str(exc))
+            return Outcome(row.id, "failed", error=str(exc))
         except Exception as exc:  # a bug in rendering must not stall the outbox; retry later
             log.exception("outbox %s (%s) crashed while rendering", row.id, row.kind)
-            return rows.Outcome(
-                row.id, "retry", self._clock.now() + timedelta(seconds=backoff(row.attempts)), repr(exc)
-            )
-        return rows.Outcome(row.id, "sent")
+            return Outcome(row.id, "retry", self._clock.now() + timedelta(seconds=backoff(row.attempts)), repr(exc))
+        return Outcome(row.id, "sent")

@@ -64,19 +64,18 @@ import asyncio, os, sys
 from datetime import UTC, datetime
 from bot.domain.models import Status
 from bot.services import notices
-from bot.store import audit, outbox, requests
-from bot.store.audit import AuditEntry
-from bot.store.db import Database
+from bot.domain.audit import AuditEntry
+from bot.store.sqlite import SqliteStore
 
 async def main():
-    db = Database(sys.argv[1])
-    await db.open()
+    store = SqliteStore(sys.argv[1])
+    await store.open()
     now = datetime.now(UTC)
-    async with db.transaction() as conn:
-        await requests.record_decision(conn, 1, "U0SENIOR1", "approve", None, now)
-        assert await requests.set_outcome(conn, 1, status=Status.APPROVED, now=now, decided_by="U0SENIOR1")
-        await audit.append(conn, now, AuditEntry("U0SENIOR1", "decided", 1))
-        await outbox.enqueue(conn, now, notices.review_refresh(1))
+    async with store.write() as tx:
+        await tx.decisions.record(1, "U0SENIOR1", "approve", None, now)
+        assert await tx.requests.set_outcome(1, status=Status.APPROVED, now=now, decided_by="U0SENIOR1")
+        await tx.audit.append(now, AuditEntry("U0SENIOR1", "decided", 1))
+        await tx.outbox.enqueue(now, notices.review_refresh(1))
         os._exit(9)  # the process dies here, before COMMIT
 
 asyncio.run(main())

@@ -16,7 +16,7 @@ BODY: dict[str, Any] = {"requester": "U0JUNIOR1", "title": "t", "url": "https://
 
 
 async def count(h: Harness, sql: str, *params: object) -> int:
-    row = await h.bot.db.fetchone(sql, params)
+    row = await h.bot.store.fetchone(sql, params)
     assert row is not None
     return int(row[0])
 
@@ -73,7 +73,7 @@ async def test_a_replayed_click_decides_once_and_sends_nothing_extra(h: Harness)
         assert (await h.driver.replay()).status == 200
     await h.settle()
     assert len(h.slack.calls) == calls
-    rows = await h.bot.db.fetchall("SELECT action FROM audit WHERE request_id = ? ORDER BY seq", (int(ref[3:]),))
+    rows = await h.bot.store.fetchall("SELECT action FROM audit WHERE request_id = ? ORDER BY seq", (int(ref[3:]),))
     assert [r["action"] for r in rows] == ["requested", "assigned", "decided"]
 
 

@@ -16,23 +16,22 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import audit
-from bot.store.audit import AuditEntry
-from bot.store.db import Database
+from bot.domain.audit import AuditEntry
+from bot.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 async def trail(path: Path, rows: int) -> None:
-    db = Database(str(path))
-    await db.open()
+    store = SqliteStore(str(path))
+    await store.open()
     try:
-        async with db.transaction() as conn:
+        async with store.write() as tx:
             for i in range(rows):
                 entry = AuditEntry(f"U{i % 7}", "decided" if i % 3 else "requested", i // 3 + 1, None, {"n": i})
-                await audit.append(conn, T0 + timedelta(minutes=i), entry)
+                await tx.audit.append(T0 + timedelta(minutes=i), entry)
     finally:
-        await db.close()
+        await store.close()
 
 
 def signoff(*args: str) -> subprocess.CompletedProcess[str]:

@@ -32,7 +32,7 @@ def problem(**changes: Any) -> ConfigurationError:
 def test_defaults() -> None:
     s = load_settings(_env_file=None, **BASE)
     assert s.port == 3000
-    assert s.database_path == "signoff.db"
+    assert s.database == "sqlite:///signoff.db"
     assert s.policy_days == 90
     assert not s.socket_mode
     assert s.slack_api_url == "https://slack.com/api/"
@@ -47,7 +47,9 @@ def test_defaults() -> None:
         ({"PORT": "eighty"}, "PORT", "is invalid"),
         ({"POLICY_DAYS": 0}, "POLICY_DAYS", "is invalid"),
         ({"POLICY_START": "next tuesday"}, "POLICY_START", "is invalid"),
-        ({"DATABASE_URL": "postgres://x"}, "DATABASE_URL", "sqlite:///"),
+        ({"DATABASE_URL": "mysql://x/db"}, "DATABASE_URL", "sqlite:///"),
+        ({"DATABASE_URL": "postgresql://db.internal"}, "DATABASE_URL", "must name a database"),
+        ({"DATABASE_URL": "postgresql://db.internal:http/x"}, "DATABASE_URL", "check the host and port"),
         ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE", "unknown time zone"),
         ({"SLACK_API_URL": "slack.com"}, "SLACK_API_URL", "http"),
         ({"SUMMARY_CHANNEL": ...}, "SUMMARY_CHANNEL", "is not set"),

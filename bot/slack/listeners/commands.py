@@ -29,7 +29,6 @@ from bot.slack.client import slack_error
 from bot.slack.listeners.context import ListenerContext
 from bot.slack.listeners.repeats import delivery_of
 from bot.slack.text import safe, when
-from bot.store import requests as store
 
 log = logging.getLogger(__name__)
 ROSTER_SHOWN = 40  # people listed; a section holds 3,000 characters
@@ -50,7 +49,8 @@ async def _help(ctx: ListenerContext, user: str, arg: str, delivery: str | None)
 
 async def _status(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
     req = await queries.get_request(ctx.deps, _ref_arg("status", arg))
-    reviewers = await store.all_reviewers(ctx.deps.db, req.id)
+    async with ctx.deps.store.read() as r:
+        reviewers = await r.assignments.everyone(req.id)
     return blocks.status_message(req, reviewers, ctx.tz)
 
 
@@ -111,7 +111,7 @@ async def _policy(ctx: ListenerContext, user: str, arg: str, delivery: str | Non
     action, _, rest = arg.partition(" ")
     action = action.lower()
     if action == "":
-        return timely.policy_status(await window(ctx.deps.db), ctx.deps.clock.now(), ctx.tz)
+        return timely.policy_status(await window(ctx.deps.store), ctx.deps.clock.now(), ctx.tz)
     if action == "extend":
         extended = await extend_policy(ctx.deps, user, rest.strip(), delivery)
         return f"The policy now ends {when(extended.end, ctx.tz)}. The summary channel was told.", None

@@ -36,7 +36,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
     ) -> BoltResponse | None:
         key = delivery_key(body)
         if key is not None:
-            if await ctx.deps.db.seen(key):
+            if await ctx.deps.store.seen(key):
                 log.info("dropped a repeated Slack delivery (%s)", key.split(":", 1)[0])
                 return BoltResponse(status=200, body="")
             context["delivery"] = key

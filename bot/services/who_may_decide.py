@@ -1,12 +1,10 @@
 """Who may decide a request, checked at click time from the signed payload's user.
 
-Refusals are audited in the same transaction that read the state, then raised after
-it commits, so the audit row is never rolled back with the refusal.
+Refusals are audited in the same transaction that read the state (``Tx.refuse``), then
+raised after it commits, so the audit row is never rolled back with the refusal.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from bot.domain.errors import (
     AlreadyDecided,
@@ -17,14 +15,12 @@ from bot.domain.errors import (
     UnknownRequest,
 )
 from bot.domain.models import ChangeRequest, Roster, Status, format_ref
-from bot.store import audit
-from bot.store import requests as store
-from bot.store.audit import AuditEntry
-from bot.store.db import Conn
+from bot.store.unit_of_work import Tx
 
 
-async def load(conn: Conn, request_id: int) -> ChangeRequest:
-    req = await store.get(conn, request_id)
+async def load(tx: Tx, request_id: int) -> ChangeRequest:
+    """The request, locked until the transaction ends; UnknownRequest if there is none."""
+    req = await tx.requests.get(request_id)
     if req is None:
         raise UnknownRequest(format_ref(request_id))
     return req
@@ -55,14 +51,3 @@ def decide_refusal(req: ChangeRequest, reviewers: list[str], actor: str, roster:
             "Ask an admin to check the roster."
         )
     return None
-
-
-async def record_refusal(
-    conn: Conn, now: datetime, actor: str, request_id: int | None, attempt: str, err: SignoffError
-) -> None:
-    code = getattr(err, "code", "refused")
-    await audit.append(
-        conn,
-        now,
-        AuditEntry(actor=actor, action="refused", request_id=request_id, reason=code, details={"attempt": attempt}),
-    )

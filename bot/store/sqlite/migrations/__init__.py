@@ -9,8 +9,6 @@ import re
 import sqlite3
 from importlib import resources
 
-import aiosqlite
-
 from bot.domain.errors import ConfigurationError
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -25,18 +23,19 @@ def available() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-async def migrate(conn: aiosqlite.Connection) -> int:
+def migrate(conn: sqlite3.Connection) -> int:
     """Bring the schema up to date; returns the version now in force."""
     steps = available()
     latest = steps[-1][0] if steps else 0
-    async with conn.execute("PRAGMA user_version") as cur:
-        row = await cur.fetchone()
+    row = conn.execute("PRAGMA user_version").fetchone()
     current = int(row[0]) if row else 0
     if current == 0:
-        async with conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 3"
-        ) as cur:
-            foreign = [str(r[0]) for r in await cur.fetchall()]
+        foreign = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 3"
+            ).fetchall()
+        ]
         if foreign:
             raise ConfigurationError(
                 "DATABASE_URL",
@@ -52,22 +51,21 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     for version, sql in steps:
         if version <= current:
             continue
-        await conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         try:
             # Another process may have migrated while we waited for the lock.
-            async with conn.execute("PRAGMA user_version") as cur:
-                row = await cur.fetchone()
+            row = conn.execute("PRAGMA user_version").fetchone()
             if row and int(row[0]) >= version:
-                await conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 current = int(row[0])
                 continue
             # executescript would COMMIT on its own; run statements one by one instead.
             for statement in _statements(sql):
-                await conn.execute(statement)
-            await conn.execute(f"PRAGMA user_version = {version}")
-            await conn.execute("COMMIT")
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
         except BaseException:
-            await conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK")
             raise
         current = version
     return current

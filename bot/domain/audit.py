@@ -1,7 +1,8 @@
-"""The append-only, hash-chained audit trail.
+"""The audit trail's rows and its hash chain, with no storage in sight.
 
 Each row's hash is sha256(prev_hash || canonical row), where the canonical row is
-compact JSON with sorted keys. The first row chains from GENESIS.
+compact JSON with sorted keys. The first row chains from GENESIS. Every backend stores
+the same text, so a chain copied from one backend to another verifies unchanged.
 """
 
 from __future__ import annotations
@@ -10,12 +11,19 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from bot.store.db import Conn, one, to_db
-
 GENESIS = "0" * 64
+COLUMNS = ("seq", "at", "actor", "action", "request_id", "reason", "details", "prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor: str
+    action: str
+    request_id: int | None = None
+    reason: str | None = None
+    details: dict[str, Any] | None = None
 
 
 def canonical(
@@ -33,36 +41,12 @@ def canonical(
     return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def details_text(details: dict[str, Any] | None) -> str:
+    return json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def chain_hash(prev_hash: str, payload: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + payload).hexdigest()
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    actor: str
-    action: str
-    request_id: int | None = None
-    reason: str | None = None
-    details: dict[str, Any] | None = None
-
-
-async def append(conn: Conn, at: datetime, entry: AuditEntry) -> int:
-    """Append one row inside the caller's transaction; returns its seq."""
-    last = await one(conn, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-    seq = (int(last["seq"]) if last else 0) + 1
-    prev = str(last["hash"]) if last else GENESIS
-    at_s = to_db(at)
-    details = json.dumps(entry.details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digest = chain_hash(prev, canonical(seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details))
-    await conn.execute(
-        "INSERT INTO audit (seq, at, actor, action, request_id, reason, details, prev_hash, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details, prev, digest),
-    )
-    return seq
-
-
-COLUMNS = ("seq", "at", "actor", "action", "request_id", "reason", "details", "prev_hash", "hash")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,297 @@
+"""PostgreSQL: a connection pool for work, and one connection listening for other replicas' commits.
+
+Correct with several writers: rows a transaction decides on are locked ``FOR UPDATE``; the
+audit chain, outbox claims and time-driven sweeps take transaction-scoped advisory locks
+(``Executor.lock``); outbox rows are claimed ``FOR UPDATE SKIP LOCKED``. A commit that
+changed requests sends ``NOTIFY signoff_changes`` in the same transaction, so long-polls on
+every replica wake when it lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from bot.domain.errors import ConfigurationError, StorageFailure
+from bot.store.executor import ChangeLog, Changes, Row
+from bot.store.postgres.migrations import migrate
+from bot.store.unit_of_work import Refused, Repos, Subscriber, Tx
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "signoff_changes"
+POOL_MAX = 10
+CONNECT_TIMEOUT_SECONDS = 10.0
+MAX_NOTIFIED_IDS = 200  # a larger change wakes every waiter instead (NOTIFY payloads are small)
+_INDEXED_BY = re.compile(r"\s+INDEXED BY \w+")
+
+Conn = psycopg.AsyncConnection[dict[str, Any]]
+
+
+@lru_cache(maxsize=512)
+def _sql(text: str) -> str:
+    return _INDEXED_BY.sub("", text).replace("?", "%s")
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for ``name``."""
+    return int.from_bytes(hashlib.blake2b(f"signoff:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class PgExecutor:
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        cur = await self._conn.execute(_sql(sql), tuple(params))
+        return await cur.fetchone()
+
+    async def many(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cur = await self._conn.execute(_sql(sql), tuple(params))
+        return list(await cur.fetchall())
+
+    async def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = await self._conn.execute(_sql(sql), tuple(params))
+        return int(cur.rowcount)
+
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            async with self._conn.cursor() as cur:
+                await cur.executemany(_sql(sql), [tuple(r) for r in rows])
+
+    async def lock(self, name: str, shared: bool = False) -> None:
+        fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        await self._conn.execute(f"SELECT {fn}(%s)", (lock_key(name),))
+
+    async def restart_identities(self, *columns: tuple[str, str]) -> None:
+        for table, column in columns:
+            await self._conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                f" COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"
+            )
+
+    async def try_lock(self, name: str) -> bool:
+        cur = await self._conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS ok", (lock_key(name),))
+        row = await cur.fetchone()
+        return bool(row and row["ok"])
+
+
+def describe(exc: psycopg.Error) -> str:
+    if isinstance(exc, psycopg.errors.DiskFull):
+        return "the database disk is full"
+    if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+        return "the database is read-only"
+    if isinstance(exc, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure):
+        return "the database is busy"
+    if isinstance(exc, psycopg.OperationalError):
+        return "the database cannot be reached"
+    return "a database error"
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+
+
+class PostgresStore:
+    kind = "postgresql"
+
+    def __init__(self, url: str, pool_max: int = POOL_MAX, tool: bool = False) -> None:
+        self._url = url
+        self._tool = tool  # opened by a command-line tool: no migrations, no listening
+        self._pool: AsyncConnectionPool[Conn] | None = None
+        self._pool_max = pool_max
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribers: list[Subscriber] = []
+        self._me = uuid.uuid4().hex[:12]  # this store's own notifications are not news to it
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({safe_url(self._url)!r})"
+
+    @property
+    def url(self) -> str:
+        return safe_url(self._url)
+
+    async def open(self) -> None:
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                self._url, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)
+            ) as conn:
+                if not self._tool:
+                    await migrate(conn)
+        except psycopg.Error as exc:
+            raise ConfigurationError(
+                "DATABASE_URL", f"cannot use PostgreSQL at {safe_url(self._url)}: {_first_line(exc)}"
+            ) from None
+        pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
+            self._url,
+            min_size=1,
+            max_size=self._pool_max,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=False,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            name="signoff",
+        )
+        try:
+            await pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
+        except PoolTimeout:
+            await pool.close()
+            raise ConfigurationError("DATABASE_URL", f"cannot connect to {safe_url(self._url)}") from None
+        self._pool = pool
+        if not self._tool:
+            self._listener = asyncio.create_task(self._listen_loop(), name="pg-listen")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def _tell(self, changes: Changes) -> None:
+        for subscriber in self._subscribers:
+            subscriber(changes)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Conn]:
+        assert self._pool is not None, "PostgresStore.open() was not called"
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise StorageFailure("the database cannot be reached") from exc
+
+    @asynccontextmanager
+    async def write(self, delivery: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
+        refused: Refused | None = None
+        try:
+            async with self._connection() as conn, conn.transaction():
+                if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack
+                    await conn.execute("SET LOCAL synchronous_commit = off")
+                tx = Tx(PgExecutor(conn), ChangeLog())
+                if delivery is not None:
+                    await tx.deliveries.remember(delivery, datetime.now(UTC))
+                try:
+                    yield tx
+                except Refused as exc:
+                    refused = exc  # the refusal's audit row commits
+                if tx.log.requests:
+                    await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self._me, tx.log.requests)))
+        except psycopg.Error as exc:
+            raise StorageFailure(describe(exc)) from exc
+        changes = tx.log.frozen()
+        if changes:
+            self._tell(changes)
+        if refused is not None:
+            raise refused.error
+
+    @asynccontextmanager
+    async def read(self, snapshot: bool = False) -> AsyncIterator[Repos]:
+        try:
+            async with self._connection() as conn:
+                if not snapshot:
+                    yield Repos(PgExecutor(conn))
+                    return
+                async with conn.transaction():
+                    await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield Repos(PgExecutor(conn))
+        except psycopg.Error as exc:
+            raise StorageFailure(describe(exc)) from exc
+
+    async def seen(self, delivery: str) -> bool:
+        try:
+            async with self.read() as r:
+                return await r.deliveries.seen(delivery)
+        except StorageFailure:
+            return False
+
+    async def writable(self) -> str | None:
+        try:
+            async with self.write(durable=False) as tx:
+                await tx.facts.put("ready_probe", datetime.now(UTC).isoformat())
+        except StorageFailure as err:
+            return err.detail
+        return None
+
+    async def maintain(self) -> None:
+        return None  # autovacuum keeps PostgreSQL tidy
+
+    async def _listen_loop(self) -> None:
+        """Wake local waiters when another replica commits; reconnect after any loss."""
+        delay = 1.0
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    delay = 1.0
+                    async for note in conn.notifies():
+                        changes = _parse(self._me, note.payload)
+                        if changes:
+                            self._tell(changes)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # waiters fall back on their poll until this reconnects
+                log.warning("listening for other replicas' changes failed (%s); retrying in %.0fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(30.0, delay * 2)
+
+    # For tests and operator tools, never services: a raw read.
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._connection() as conn:
+            cur = conn.cursor(row_factory=psycopg.rows.tuple_row)
+            await cur.execute(_sql(sql), tuple(params))
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._connection() as conn:
+            cur = conn.cursor(row_factory=psycopg.rows.tuple_row)
+            await cur.execute(_sql(sql), tuple(params))
+            return list(await cur.fetchall())
+
+
+def _payload(me: str, ids: set[int]) -> str:
+    if len(ids) > MAX_NOTIFIED_IDS:
+        return json.dumps({"from": me, "all": True})
+    return json.dumps({"from": me, "r": sorted(ids)})
+
+
+def _parse(me: str, payload: str) -> Changes:
+    """Changes another replica committed (nothing for our own); its outbox rows are its own to deliver."""
+    try:
+        body = json.loads(payload)
+        if body.get("from") == me:
+            return Changes()
+        if body.get("all"):
+            return Changes(all_requests=True)
+        return Changes(frozenset(int(i) for i in body.get("r", [])))
+    except (ValueError, TypeError, AttributeError):
+        return Changes(all_requests=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

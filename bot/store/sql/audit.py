@@ -1,0 +1,80 @@
+"""Appending to the hash-chained audit trail, and reading it back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from bot.domain.audit import GENESIS, AuditEntry, canonical, chain_hash, details_text
+from bot.domain.timestamps import utc_text
+from bot.store.executor import Executor
+
+CHAIN_LOCK = "audit-chain"
+_ROWS = "SELECT seq, at, actor, action, request_id, reason, details, prev_hash, hash FROM audit"
+
+
+class AuditTrail:
+    def __init__(self, ex: Executor) -> None:
+        self._ex = ex
+
+    async def append(self, at: datetime, entry: AuditEntry) -> int:
+        """Append one row inside the caller's transaction; returns its seq.
+
+        Appends are serialised across writers (every replica) by a lock held to commit, so two
+        transactions never chain from the same head."""
+        await self._ex.lock(CHAIN_LOCK)
+        last = await self._ex.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        seq = (int(last["seq"]) if last else 0) + 1
+        prev = str(last["hash"]) if last else GENESIS
+        at_s = utc_text(at)
+        details = details_text(entry.details)
+        digest = chain_hash(
+            prev, canonical(seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details)
+        )
+        await self._ex.run(
+            "INSERT INTO audit (seq, at, actor, action, request_id, reason, details, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details, prev, digest),
+        )
+        return seq
+
+    async def head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the last row."""
+        row = await self._ex.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        return (int(row["seq"]), str(row["hash"])) if row else None
+
+    async def rows(
+        self, since: datetime | None = None, until: datetime | None = None, batch: int = 5000
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        """Every row (at in [since, until) when given) in seq order, as tuples in
+        ``bot.domain.audit.COLUMNS`` order, read in batches."""
+        after = 0
+        where = ["seq > ?"]
+        bounds: list[str] = []
+        for op, when in ((">=", since), ("<", until)):
+            if when is not None:
+                where.append(f"at {op} ?")
+                bounds.append(utc_text(when))
+        sql = f"{_ROWS} WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
+        while True:
+            found = await self._ex.many(sql, (after, *bounds, batch))
+            for r in found:
+                yield (
+                    int(r["seq"]),
+                    r["at"],
+                    r["actor"],
+                    r["action"],
+                    r["request_id"],
+                    r["reason"],
+                    r["details"],
+                    r["prev_hash"],
+                    r["hash"],
+                )
+            if len(found) < batch:
+                return
+            after = int(found[-1]["seq"])
+
+    async def actions_of(self, request_id: int) -> list[str]:
+        rows = await self._ex.many("SELECT action FROM audit WHERE request_id = ? ORDER BY seq", (request_id,))
+        return [str(r["action"]) for r in rows]

@@ -1,0 +1,186 @@
+"""Outbox rows (queued with the state change, delivered later) and where posted messages live."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from bot.domain.outbox import AMBIGUOUS, IN_FLIGHT, SLACK_DOWN, Notice, OutboxRow, Outcome
+from bot.domain.timestamps import from_utc_text, utc_text
+from bot.store.executor import ChangeLog, Executor, Row
+
+CLAIM_LOCK = "outbox-claim"
+# Rows waiting out a backoff because Slack did not answer properly (not a 429, not a permanent error).
+_WAITING_ON_SLACK = "(last_error LIKE ? OR last_error LIKE ?)"
+_WAITING_PARAMS = (f"{SLACK_DOWN}%", f"{AMBIGUOUS}%")
+
+
+def _row(r: Row) -> OutboxRow:
+    return OutboxRow(
+        id=int(r["id"]),
+        kind=str(r["kind"]),
+        request_id=r["request_id"],
+        recipient=r["recipient"],
+        data=json.loads(r["data"]),
+        attempts=int(r["attempts"]),
+        created_at=from_utc_text(r["created_at"]),
+        last_error=r["last_error"],
+    )
+
+
+class Outbox:
+    def __init__(self, ex: Executor, log: ChangeLog) -> None:
+        self._ex = ex
+        self._log = log
+
+    async def enqueue(self, now: datetime, notice: Notice) -> None:
+        await self.enqueue_many(now, [notice])
+
+    async def enqueue_many(self, now: datetime, notices: list[Notice]) -> None:
+        """Queue notices inside the caller's transaction, in order, in one statement."""
+        if not notices:
+            return
+        stamp = utc_text(now)
+        await self._ex.run_many(
+            "INSERT INTO outbox (kind, request_id, recipient, data, next_attempt_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(n.kind, n.request_id, n.recipient, json.dumps(n.data or {}), stamp, stamp) for n in notices],
+        )
+        self._log.notices = True
+
+    async def next_due_at(self) -> datetime | None:
+        row = await self._ex.one("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending'")
+        return from_utc_text(row["t"]) if row and row["t"] else None
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """(pending rows, when the oldest was queued)."""
+        row = await self._ex.one("SELECT COUNT(*) AS n, MIN(created_at) AS t FROM outbox WHERE status = 'pending'")
+        if row is None or not row["n"]:
+            return 0, None
+        return int(row["n"]), from_utc_text(row["t"])
+
+    async def claim_due(self, now: datetime, lease: timedelta, limit: int, owner: str) -> list[OutboxRow]:
+        """Take up to ``limit`` due rows for one attempt each, so no other worker (of any process or
+        replica) takes them. A crashed worker's lease runs out and its rows are due again, marked as
+        possibly delivered. Rows come back as they were before the claim.
+
+        A row whose request has an earlier pending row that is not due (waiting out a retry, or held
+        by another worker) is not taken: one request's messages go in order. Claims are serialised
+        across replicas (a claim is a few milliseconds) so that order holds; a worker that finds
+        another replica claiming takes nothing this round."""
+        if not await self._ex.try_lock(CLAIM_LOCK):
+            return []
+        stamp = utc_text(now)
+        found = await self._ex.many(
+            "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error"
+            " FROM outbox AS o INDEXED BY outbox_pending"
+            " WHERE status = 'pending' AND next_attempt_at <= ?"
+            " AND (request_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS e INDEXED BY outbox_request_order"
+            "   WHERE e.request_id = o.request_id AND e.status = 'pending' AND e.id < o.id AND e.next_attempt_at > ?))"
+            " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
+            (stamp, stamp, limit),
+        )
+        await self._ex.run_many(
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
+            [(utc_text(now + lease), f"{IN_FLIGHT} by {owner}", r["id"]) for r in found],
+        )
+        return [_row(r) for r in found]
+
+    async def renew_claims(self, row_ids: list[int], until: datetime, owner: str) -> None:
+        """Keep this worker's claims while it is still delivering them."""
+        await self._ex.run_many(
+            "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND last_error = ?",
+            [(utc_text(until), row_id, f"{IN_FLIGHT} by {owner}") for row_id in row_ids],
+        )
+
+    async def claim_owners(self, now: datetime) -> set[str]:
+        """Who holds live claims now (``host:pid:worker`` of each claiming worker)."""
+        rows = await self._ex.many(
+            "SELECT DISTINCT last_error FROM outbox INDEXED BY outbox_pending"
+            " WHERE status = 'pending' AND next_attempt_at > ? AND last_error LIKE ?",
+            (utc_text(now), f"{IN_FLIGHT} by %"),
+        )
+        return {str(r["last_error"]).removeprefix(f"{IN_FLIGHT} by ") for r in rows}
+
+    async def release_claims_of(self, now: datetime, owner: str) -> int:
+        """Make a dead worker's claims due now (they are checked for an earlier post before any retry)."""
+        return await self._ex.run(
+            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND last_error = ? AND next_attempt_at > ?",
+            (utc_text(now), f"{IN_FLIGHT} by {owner}", utc_text(now)),
+        )
+
+    async def record(self, now: datetime, outcomes: list[Outcome]) -> None:
+        """Write the result of every attempt of a batch.
+
+        A message that went out shows Slack is answering again: rows waiting out a backoff
+        after Slack-side failures are made due now, so a backlog drains at once, in order."""
+        stamp = utc_text(now)
+        sent = [(stamp, o.row_id) for o in outcomes if o.status == "sent"]
+        if sent:
+            await self._ex.run_many(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
+                " WHERE id = ? AND status = 'pending'",
+                sent,
+            )
+        later = [
+            (int(o.counts), utc_text(o.retry_at or now), o.error[:500] if o.error is not None else None, o.row_id)
+            for o in outcomes
+            if o.status in ("retry", "untried")
+        ]
+        if later:
+            await self._ex.run_many(
+                "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?"
+                " WHERE id = ? AND status = 'pending'",
+                later,
+            )
+        failed = [((o.error or "")[:500], o.row_id) for o in outcomes if o.status == "failed"]
+        if failed:
+            await self._ex.run_many(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
+                " WHERE id = ? AND status = 'pending'",
+                failed,
+            )
+        if sent:
+            await self._ex.run(
+                "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
+                f" AND {_WAITING_ON_SLACK}",
+                (stamp, stamp, *_WAITING_PARAMS),
+            )
+
+    async def probe_slack(self, now: datetime) -> bool:
+        """While every row waits out a backoff, make the oldest one due now: it tells whether Slack is back."""
+        stamp = utc_text(now)
+        changed = await self._ex.run(
+            "UPDATE outbox SET next_attempt_at = ? WHERE id = (SELECT id FROM outbox INDEXED BY outbox_pending"
+            f" WHERE status = 'pending' AND next_attempt_at > ? AND {_WAITING_ON_SLACK} ORDER BY id LIMIT 1)",
+            (stamp, stamp, *_WAITING_PARAMS),
+        )
+        return changed == 1
+
+    async def status_of(self, kind: str) -> list[tuple[str, str | None]]:
+        rows = await self._ex.many("SELECT status, last_error FROM outbox WHERE kind = ? ORDER BY id", (kind,))
+        return [(str(r["status"]), r["last_error"]) for r in rows]
+
+
+class SlackMessages:
+    def __init__(self, ex: Executor) -> None:
+        self._ex = ex
+
+    async def save(self, key: str, channel: str, ts: str) -> None:
+        await self._ex.run(
+            "INSERT INTO slack_messages (key, channel, ts) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+            (key, channel, ts),
+        )
+
+    async def where(self, key: str) -> tuple[str, str] | None:
+        """(channel, ts) of the message posted under ``key``, if it was."""
+        row = await self._ex.one("SELECT channel, ts FROM slack_messages WHERE key = ?", (key,))
+        return (str(row["channel"]), str(row["ts"])) if row else None
+
+    async def with_prefix(self, prefix: str) -> list[tuple[str, str, str]]:
+        rows = await self._ex.many(
+            "SELECT key, channel, ts FROM slack_messages WHERE key >= ? AND key < ? ORDER BY key",
+            (prefix, prefix + "\uffff"),
+        )
+        return [(str(r["key"]), str(r["channel"]), str(r["ts"])) for r in rows]

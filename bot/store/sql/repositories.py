@@ -1,0 +1,26 @@
+"""Every repository, for ``bot.store.unit_of_work.Repos``."""
+
+from bot.store.sql.audit import AuditTrail
+from bot.store.sql.copying import Copying
+from bot.store.sql.facts import Deliveries, Facts, WorkflowSteps
+from bot.store.sql.outbox import Outbox, SlackMessages
+from bot.store.sql.people import Availability, HomeViewers
+from bot.store.sql.report import ReportReads
+from bot.store.sql.requests import Requests
+from bot.store.sql.reviews import Assignments, Decisions
+
+__all__ = [
+    "Assignments",
+    "AuditTrail",
+    "Availability",
+    "Copying",
+    "Decisions",
+    "Deliveries",
+    "Facts",
+    "HomeViewers",
+    "Outbox",
+    "ReportReads",
+    "Requests",
+    "SlackMessages",
+    "WorkflowSteps",
+]

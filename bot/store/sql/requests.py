@@ -1,0 +1,207 @@
+"""Requests: insert, compare-and-set outcomes, and the lists people read.
+
+Who reviews a request is kept only in ``assignments``; a request's ``reviewer`` is its
+latest assignment that was not moved to someone else.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bot.domain.models import ChangeRequest, Draft, Status
+from bot.domain.timestamps import from_utc_text, opt_from_utc_text, utc_text
+from bot.store.executor import ChangeLog, Executor, Row
+
+_LATEST = (
+    "SELECT a.{col} FROM assignments a WHERE a.request_id = r.id AND a.moved = 0"
+    " ORDER BY a.assigned_at DESC, a.reviewer LIMIT 1"
+)
+_COLUMNS = (
+    "SELECT r.id, r.requester, r.title, r.url, r.description, r.service, r.environment, r.ai_assisted, r.ai_tool,"
+    " r.authors, r.commit_sha, r.source, r.pipeline, r.status, r.sign_off_required, r.policy_reason,"
+    " r.approvals_needed, r.decided_by, r.decided_at, r.reason, r.created_at, r.updated_at,"
+    f" ({_LATEST.format(col='reviewer')}) AS reviewer, ({_LATEST.format(col='assigned_at')}) AS assigned_at"
+)
+_SELECT = f"{_COLUMNS} FROM requests r"
+# Changes to one request take this shared; what moves many requests at once (sweeps, reviews
+# following the roster) takes it alone, so the two never wait on each other's rows in a cycle.
+ROUTING_LOCK = "routing"
+_QUEUE = "r.status = 'pending' AND r.id IN (SELECT request_id FROM assignments WHERE reviewer = ? AND active = 1)"
+
+
+def request_from_row(r: Row) -> ChangeRequest:
+    draft = Draft(
+        title=r["title"],
+        url=r["url"],
+        ai_assisted=bool(r["ai_assisted"]),
+        description=r["description"],
+        service=r["service"],
+        environment=r["environment"],
+        ai_tool=r["ai_tool"],
+        authors=tuple(json.loads(r["authors"])),
+        commit=r["commit_sha"],
+    )
+    return ChangeRequest(
+        id=int(r["id"]),
+        requester=r["requester"],
+        draft=draft,
+        status=Status(r["status"]),
+        sign_off_required=bool(r["sign_off_required"]),
+        policy_reason=r["policy_reason"],
+        approvals_needed=int(r["approvals_needed"]),
+        created_at=from_utc_text(r["created_at"]),
+        updated_at=from_utc_text(r["updated_at"]),
+        source=r["source"],
+        pipeline=r["pipeline"],
+        reviewer=r["reviewer"],
+        assigned_at=opt_from_utc_text(r["assigned_at"]),
+        decided_by=r["decided_by"],
+        decided_at=opt_from_utc_text(r["decided_at"]),
+        reason=r["reason"],
+    )
+
+
+class Requests:
+    def __init__(self, ex: Executor, log: ChangeLog) -> None:
+        self._ex = ex
+        self._log = log
+
+    async def insert(
+        self,
+        *,
+        requester: str,
+        draft: Draft,
+        status: Status,
+        required: bool,
+        policy_reason: str,
+        now: datetime,
+        source: str,
+        pipeline: str | None,
+        idempotency_key: str | None,
+        idempotency_hash: str | None,
+        approvals_needed: int = 1,
+    ) -> int:
+        await self._ex.lock(ROUTING_LOCK, shared=True)
+        stamp = utc_text(now)
+        row = await self._ex.one(
+            "INSERT INTO requests (requester, title, url, description, service, environment, ai_assisted,"
+            " ai_tool, authors, commit_sha, source, pipeline, status, sign_off_required, policy_reason,"
+            " approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                requester,
+                draft.title,
+                draft.url,
+                draft.description,
+                draft.service,
+                draft.environment,
+                int(draft.ai_assisted),
+                draft.ai_tool,
+                json.dumps(list(draft.authors)),
+                draft.commit,
+                source,
+                pipeline,
+                status.value,
+                int(required),
+                policy_reason,
+                approvals_needed,
+                stamp,
+                stamp,
+                idempotency_key,
+                idempotency_hash,
+            ),
+        )
+        assert row is not None
+        request_id = int(row["id"])
+        self._log.requests.add(request_id)
+        return request_id
+
+    async def get(self, request_id: int) -> ChangeRequest | None:
+        """In a write transaction the row stays locked until commit (PostgreSQL; SQLite has one writer)."""
+        await self._ex.lock(ROUTING_LOCK, shared=True)
+        row = await self._ex.one(f"{_SELECT} WHERE r.id = ? FOR UPDATE", (request_id,))
+        return request_from_row(row) if row else None
+
+    async def lock_all(self) -> None:
+        """Be the only transaction changing requests and reviews until commit (sweeps that move many)."""
+        await self._ex.lock(ROUTING_LOCK)
+
+    async def peek(self, request_id: int) -> ChangeRequest | None:
+        """Read without locking (reads, and sweeps that already hold their lock)."""
+        row = await self._ex.one(f"{_SELECT} WHERE r.id = ?", (request_id,))
+        return request_from_row(row) if row else None
+
+    async def by_idempotency_key(self, key: str) -> tuple[ChangeRequest, str | None] | None:
+        await self._ex.lock(f"idempotency:{key}")  # two replicas given one key at once: one creates
+        row = await self._ex.one(
+            f"{_COLUMNS}, r.idempotency_hash AS h FROM requests r WHERE r.idempotency_key = ?", (key,)
+        )
+        return (request_from_row(row), row["h"]) if row else None
+
+    async def pending(self, limit: int) -> list[ChangeRequest]:
+        rows = await self._ex.many(
+            f"{_SELECT} WHERE r.status = 'pending' ORDER BY r.created_at, r.id LIMIT ?", (limit,)
+        )
+        return [request_from_row(r) for r in rows]
+
+    async def count_pending(self) -> int:
+        return await self._count("r.status = 'pending'", ())
+
+    async def pending_ids(self) -> list[int]:
+        rows = await self._ex.many("SELECT id FROM requests WHERE status = 'pending' ORDER BY id")
+        return [int(r["id"]) for r in rows]
+
+    async def queue_of(self, reviewer: str, limit: int) -> list[ChangeRequest]:
+        """Pending requests ``reviewer`` may decide now, oldest first."""
+        rows = await self._ex.many(f"{_SELECT} WHERE {_QUEUE} ORDER BY r.created_at, r.id LIMIT ?", (reviewer, limit))
+        return [request_from_row(r) for r in rows]
+
+    async def count_queue_of(self, reviewer: str) -> int:
+        return await self._count(_QUEUE, (reviewer,))
+
+    async def asked_by(self, requester: str, limit: int, pending_only: bool = False) -> list[ChangeRequest]:
+        """``requester``'s requests, newest first."""
+        where = "r.requester = ?" + (" AND r.status = 'pending'" if pending_only else "")
+        rows = await self._ex.many(f"{_SELECT} WHERE {where} ORDER BY r.id DESC LIMIT ?", (requester, limit))
+        return [request_from_row(r) for r in rows]
+
+    async def count_asked_by(self, requester: str, pending_only: bool = False) -> int:
+        where = "r.requester = ?" + (" AND r.status = 'pending'" if pending_only else "")
+        return await self._count(where, (requester,))
+
+    async def _count(self, where: str, params: tuple[str, ...]) -> int:
+        row = await self._ex.one(f"SELECT COUNT(*) AS n FROM requests r WHERE {where}", params)
+        return int(row["n"]) if row else 0
+
+    async def set_outcome(
+        self,
+        request_id: int,
+        *,
+        status: Status,
+        now: datetime,
+        decided_by: str | None = None,
+        reason: str | None = None,
+    ) -> bool:
+        """Compare-and-set from pending to a final status. False if the request had moved on.
+
+        The request's assignments stop being open reviews."""
+        stamp = utc_text(now)
+        changed = await self._ex.run(
+            "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'pending'",
+            (status.value, decided_by, stamp, reason, stamp, request_id),
+        )
+        if changed != 1:
+            return False
+        await self._ex.run("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
+        self._log.requests.add(request_id)
+        return True
+
+    async def require_approvals(self, request_id: int, approvals: int) -> None:
+        await self._ex.run("UPDATE requests SET approvals_needed = ? WHERE id = ?", (approvals, request_id))
+        self._log.requests.add(request_id)
+
+    async def touch(self, request_id: int, now: datetime) -> None:
+        await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (utc_text(now), request_id))
+        self._log.requests.add(request_id)

@@ -1,0 +1,120 @@
+"""Assignments (who reviews what; the one record of it) and decisions (one per person)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from bot.domain.timestamps import from_utc_text, utc_text
+from bot.store.executor import ChangeLog, Executor
+
+_OVERDUE = (
+    "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
+    " JOIN requests r ON r.id = a.request_id"
+    " WHERE a.active = 1 AND r.status = 'pending' AND a.assigned_at <= ? {extra} ORDER BY a.request_id, a.reviewer"
+)
+
+
+class Assignments:
+    def __init__(self, ex: Executor, log: ChangeLog) -> None:
+        self._ex = ex
+        self._log = log
+
+    async def assign(self, request_id: int, reviewer: str, now: datetime, how: str) -> None:
+        """``reviewer`` may decide ``request_id`` from now (routed | claimed | escalated | reassigned)."""
+        stamp = utc_text(now)
+        await self._ex.run(
+            "INSERT INTO assignments (request_id, reviewer, assigned_at, how, active, moved) VALUES (?, ?, ?, ?, 1, 0)"
+            " ON CONFLICT (request_id, reviewer) DO UPDATE SET active = 1, moved = 0,"
+            " assigned_at = excluded.assigned_at, how = excluded.how, reminded_at = NULL",
+            (request_id, reviewer, stamp, how),
+        )
+        await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (stamp, request_id))
+        self._log.requests.add(request_id)
+
+    async def move_away(self, request_id: int, reviewer: str, now: datetime) -> None:
+        """``reviewer`` no longer reviews ``request_id`` (escalated, away, off the roster)."""
+        await self._ex.run(
+            "UPDATE assignments SET active = 0, moved = 1 WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
+        )
+        await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (utc_text(now), request_id))
+        self._log.requests.add(request_id)
+
+    async def active(self, request_id: int) -> list[str]:
+        rows = await self._ex.many(
+            "SELECT reviewer FROM assignments WHERE request_id = ? AND active = 1 ORDER BY reviewer", (request_id,)
+        )
+        return [str(r["reviewer"]) for r in rows]
+
+    async def everyone(self, request_id: int) -> list[str]:
+        """Everyone ever asked to review ``request_id``, first asked first."""
+        rows = await self._ex.many(
+            "SELECT reviewer FROM assignments WHERE request_id = ? ORDER BY assigned_at, reviewer", (request_id,)
+        )
+        return [str(r["reviewer"]) for r in rows]
+
+    async def overdue(self, cutoff: datetime, unreminded_only: bool) -> list[tuple[int, str]]:
+        extra = "AND a.reminded_at IS NULL" if unreminded_only else ""
+        rows = await self._ex.many(_OVERDUE.format(extra=extra), (utc_text(cutoff),))
+        return [(int(r["request_id"]), str(r["reviewer"])) for r in rows]
+
+    async def mark_reminded(self, request_id: int, reviewer: str, now: datetime) -> None:
+        await self._ex.run(
+            "UPDATE assignments SET reminded_at = ? WHERE request_id = ? AND reviewer = ?",
+            (utc_text(now), request_id, reviewer),
+        )
+
+    async def held_outside(self, allowed: Collection[str]) -> list[tuple[int, str]]:
+        """(request, reviewer) of every open review whose reviewer is not in ``allowed``; only
+        those rows are read, however many reviews are open."""
+        people = sorted(set(allowed))
+        outside = f" AND a.reviewer NOT IN ({', '.join('?' * len(people))})" if people else ""
+        rows = await self._ex.many(
+            "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
+            " JOIN requests r ON r.id = a.request_id WHERE a.active = 1 AND r.status = 'pending'"
+            f"{outside} ORDER BY a.request_id, a.reviewer",
+            people,
+        )
+        return [(int(r["request_id"]), str(r["reviewer"])) for r in rows]
+
+    async def load(self, reviewers: Iterable[str]) -> tuple[dict[str, int], dict[str, datetime]]:
+        """Open reviews of each reviewer, and when each was last assigned anything (from
+        reviewer_stats, kept by triggers, so the cost does not grow with the requests)."""
+        people = sorted(set(reviewers))
+        if not people:
+            return {}, {}
+        marks = ", ".join("?" * len(people))
+        rows = await self._ex.many(
+            f"SELECT reviewer, open, last_assigned_at FROM reviewer_stats WHERE reviewer IN ({marks})", people
+        )
+        return (
+            {str(r["reviewer"]): int(r["open"]) for r in rows if r["open"]},
+            {str(r["reviewer"]): from_utc_text(r["last_assigned_at"]) for r in rows if r["last_assigned_at"]},
+        )
+
+
+class Decisions:
+    def __init__(self, ex: Executor) -> None:
+        self._ex = ex
+
+    async def record(self, request_id: int, reviewer: str, decision: str, reason: str | None, now: datetime) -> bool:
+        """False when this person already decided this request."""
+        changed = await self._ex.run(
+            "INSERT INTO decisions (request_id, reviewer, decision, reason, at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (request_id, reviewer) DO NOTHING",
+            (request_id, reviewer, decision, reason, utc_text(now)),
+        )
+        return changed == 1
+
+    async def approvals(self, request_id: int) -> int:
+        row = await self._ex.one(
+            "SELECT COUNT(*) AS n FROM decisions WHERE request_id = ? AND decision = 'approve'", (request_id,)
+        )
+        return int(row["n"]) if row else 0
+
+    async def approvers(self, request_id: int) -> list[str]:
+        rows = await self._ex.many(
+            "SELECT reviewer FROM decisions WHERE request_id = ? AND decision = 'approve' ORDER BY at, reviewer",
+            (request_id,),
+        )
+        return [str(r["reviewer"]) for r in rows]

@@ -1,0 +1,106 @@
+"""The store seam: what services see of storage, on any backend.
+
+```
+async with store.write(delivery) as tx:        # one transaction
+    req = await tx.requests.get(request_id)     # domain types in and out
+    if not allowed:
+        await tx.refuse(err, actor, request_id, "approve")   # audited, committed, then raised
+    await tx.decisions.record(...)
+    await tx.outbox.enqueue_many(now, notices)   # delivered after commit
+```
+After a commit the store tells its subscribers which requests changed and whether notices
+were queued (to wake the outbox and long-poll waiters; on PostgreSQL, other replicas too).
+Repositories run SQL through an ``Executor``; each backend provides one (see ``bot/store/sql``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain.audit import AuditEntry
+from bot.domain.errors import SignoffError
+from bot.store.executor import ChangeLog, Changes, Executor
+from bot.store.sql import repositories
+
+
+class Refused(Exception):
+    """Raised inside a transaction by ``Tx.refuse``: the store commits the audit row, then raises ``error``."""
+
+    def __init__(self, error: SignoffError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Repos:
+    """Every repository, bound to one connection (a transaction, or a read)."""
+
+    def __init__(self, ex: Executor, log: ChangeLog | None = None) -> None:
+        r = repositories
+        self.log = log if log is not None else ChangeLog()
+        self.requests = r.Requests(ex, self.log)
+        self.assignments = r.Assignments(ex, self.log)
+        self.decisions = r.Decisions(ex)
+        self.availability = r.Availability(ex)
+        self.homes = r.HomeViewers(ex)
+        self.audit = r.AuditTrail(ex)
+        self.outbox = r.Outbox(ex, self.log)
+        self.messages = r.SlackMessages(ex)
+        self.facts = r.Facts(ex)
+        self.deliveries = r.Deliveries(ex)
+        self.workflow = r.WorkflowSteps(ex)
+        self.report = r.ReportReads(ex)
+        self.copying = r.Copying(ex)
+
+
+class Tx(Repos):
+    """One write transaction."""
+
+    async def refuse(self, error: SignoffError, actor: str, request_id: int | None, attempt: str, at: datetime) -> None:
+        """Record a refusal in the audit trail and end the transaction: it commits, then ``error`` is raised."""
+        code = getattr(error, "code", "refused")
+        await self.audit.append(at, AuditEntry(actor, "refused", request_id, code, {"attempt": attempt}))
+        raise Refused(error)
+
+    def changed(self, request_id: int) -> None:
+        """Wake whoever waits on this request once the transaction commits."""
+        self.log.requests.add(request_id)
+
+
+Subscriber = Callable[[Changes], None]
+
+
+class Store(Protocol):
+    """A backend. ``write`` is one transaction; ``read`` sees the last committed state."""
+
+    kind: str  # "sqlite" | "postgresql"
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def write(self, delivery: str | None = None, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction. ``delivery`` is the Slack delivery this work answers, remembered in the
+        same transaction (a repeat raises RepeatedDelivery). ``durable=False`` is for bookkeeping nobody
+        is answered about (outbox results, pruning), which a backend may commit more cheaply."""
+        ...
+
+    def read(self, snapshot: bool = False) -> AbstractAsyncContextManager[Repos]:
+        """Reads of committed state; ``snapshot`` sees one consistent state throughout (exports, copies)."""
+        ...
+
+    async def seen(self, delivery: str) -> bool:
+        """True when the work of this Slack delivery is already stored (a failed read says False)."""
+        ...
+
+    async def writable(self) -> str | None:
+        """None when a write commits now; otherwise what stops it."""
+        ...
+
+    def subscribe(self, subscriber: Subscriber) -> None: ...
+
+    async def maintain(self) -> None:
+        """Periodic housekeeping (SQLite folds its WAL back into the file)."""
+        ...
