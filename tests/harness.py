@@ -36,6 +36,8 @@ engineers:
 """
 CI_TOKEN = "ci-token-0123456789abcdefghijklmnop"
 DEPLOY_TOKEN = "deploy-token-0123456789abcdefghijkl"
+# The database ``running`` uses when a test names none: tests/scenario runs every test on each backend.
+DATABASE: dict[str, str | None] = {"url": None}
 USERS = ["U0JUNIOR1", "U0JUNIOR2", "U0MID1", "U0SENIOR1", "U0SENIOR2", "U0STAFF1", "U0ADMIN1", "U0NOBODY"]
 _REF = re.compile(r"\*(CR-\d+)\*")
 
@@ -48,7 +50,7 @@ def settings_env(tmp: Path, slack: FakeSlack, **overrides: Any) -> dict[str, Any
         "SLACK_API_URL": slack.api_url,
         "HOST": "127.0.0.1",
         "PORT": 0,
-        "DATABASE_URL": f"sqlite:///{tmp / 'signoff.db'}",
+        "DATABASE_URL": DATABASE["url"] or f"sqlite:///{tmp / 'signoff.db'}",
         "ROSTER_FILE": str(tmp / "roster.yml"),
         "SUMMARY_CHANNEL": SUMMARY,
         "POLICY_DAYS": 90,

@@ -260,18 +260,40 @@ class PostgresStore:
             await asyncio.sleep(delay)
             delay = min(30.0, delay * 2)
 
-    # For tests and operator tools, never services: a raw read.
+    # For tests and operator tools, never services: a raw read, rows indexed by position or name.
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self._connection() as conn:
-            cur = conn.cursor(row_factory=psycopg.rows.tuple_row)
+            cur = conn.cursor(row_factory=_either_row)
             await cur.execute(_sql(sql), tuple(params))
             return await cur.fetchone()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         async with self._connection() as conn:
-            cur = conn.cursor(row_factory=psycopg.rows.tuple_row)
+            cur = conn.cursor(row_factory=_either_row)
             await cur.execute(_sql(sql), tuple(params))
             return list(await cur.fetchall())
+
+
+class _EitherRow(tuple[Any, ...]):
+    """Like sqlite3.Row: ``row[0]`` and ``row["name"]``."""
+
+    names: list[str]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return super().__getitem__(self.names.index(key))
+        return super().__getitem__(key)
+
+
+def _either_row(cursor: Any) -> Any:
+    names = [c.name for c in cursor.description or []]
+
+    def make(values: Sequence[Any]) -> _EitherRow:
+        row = _EitherRow(values)
+        row.names = names
+        return row
+
+    return make
 
 
 def _payload(me: str, ids: set[int]) -> str:
