@@ -16,10 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.domain.errors import ConfigurationError
+from bot.domain.errors import ConfigurationError, StorageFailure
 from bot.http.api import PipelineApi
 from bot.http.auth import ApiTokens
 from bot.http.server import build_web_app
+from bot.metrics import Metrics
 from bot.roster import RosterSource
 from bot.scheduler import Scheduler
 from bot.services import policy_state
@@ -154,8 +155,9 @@ class Signoff:
 
     def _start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
-        handler = CheckedSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
-        handler.priority = self.outbox.priority
+        handler = CheckedSocketModeHandler(
+            self.bolt, self.settings.slack_app_token.get_secret_value(), self.outbox.priority, self.deps.metrics
+        )
         self._socket = handler
         # Connecting retries until Slack answers; it runs beside the server so a signal can stop it.
         self._socket_task = asyncio.create_task(handler.connect_async(), name="socket mode connect")  # type: ignore[no-untyped-call]
@@ -177,6 +179,22 @@ class Signoff:
             connected = await self._socket.client.is_connected()
             state["socket_mode"] = "connected" if connected else "not connected"
         return state
+
+    async def scrape(self) -> bytes:
+        """/metrics: the shared state (backlog, days left) is read now, so every replica reports it."""
+        now = self.clock.now()
+        metrics = self.deps.metrics
+        try:
+            async with self.store.read() as r:
+                backlog, oldest = await r.outbox.backlog()
+                window = await policy_state.window_in(r)
+        except StorageFailure:
+            log.warning("metrics: the database could not be read; reporting counters only")
+        else:
+            metrics.outbox_backlog.set(backlog)
+            metrics.outbox_oldest.set((now - oldest).total_seconds() if oldest else 0)
+            metrics.policy_days_left.set(max(0.0, (window.end - now).total_seconds() / 86400))
+        return metrics.render()
 
     async def stop(self) -> None:
         """Release everything; safe after a partial start and safe to call twice."""
@@ -211,7 +229,8 @@ class Signoff:
 def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     clock = clock or SystemClock()
     roster = RosterSource(settings.roster_file)
-    client = interactive_client(settings)
+    metrics = Metrics()
+    client = interactive_client(settings, metrics)
     groups = GroupMembership(client, roster.current)
     store = store_for(settings.database)
     policy_moved = Signal()
@@ -221,13 +240,14 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         clock=clock,
         summary_channel=settings.summary_channel,
         policy_changed=policy_moved.fire,
+        metrics=metrics,
     )
     scheduler = Scheduler(
         deps, settings.summary_cron, settings.timezone, settings.reminder_after, settings.escalate_after
     )
     policy_moved.connect(scheduler.policy_changed)
     renderer = SlackRenderer(deps, settings.tz, settings.reminder_after, settings.escalate_after)
-    worker = OutboxWorker(store, outbox_client(settings), clock, renderer, AckPriority())
+    worker = OutboxWorker(store, outbox_client(settings, metrics), clock, renderer, AckPriority())
     feed = ChangeFeed()
 
     def committed(changes: Changes) -> None:
@@ -244,7 +264,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     ctx = ListenerContext(deps=deps, background=background, client=client, tz=settings.tz, groups=groups)
     secret = settings.slack_signing_secret.get_secret_value()
     bolt = build_bolt_app(secret, client, identity, ctx)
-    slack = None if settings.socket_mode else slack_handler(bolt, secret, worker.priority)
+    slack = None if settings.socket_mode else slack_handler(bolt, secret, worker.priority, metrics)
     refusals = RefusalLog(deps)
     api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed, refusals)
     parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
@@ -252,7 +272,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     async def readiness() -> dict[str, str]:
         return await parts[0].readiness()
 
-    web_app = build_web_app(store, "socket" if settings.socket_mode else "http", slack, api.register, readiness)
+    async def scrape() -> bytes:
+        return await parts[0].scrape()
+
+    web_app = build_web_app(store, "socket" if settings.socket_mode else "http", slack, api.register, readiness, scrape)
     signoff = Signoff(
         settings=settings,
         clock=clock,

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from urllib.parse import urlsplit
 
 from bot import __version__, audit_cli, db_cli
 from bot.gate.commands import add_parsers
@@ -59,7 +60,8 @@ async def _serve() -> int:
     if settings.slack_app_token is not None:
         secrets.append(settings.slack_app_token.get_secret_value())
     secrets += list(settings.api_token_map.values())
-    logging_setup.configure(settings.log_level, secrets)
+    secrets.append(urlsplit(settings.database).password or "")  # a PostgreSQL URL may carry a password
+    logging_setup.configure(settings.log_level, secrets, settings.log_format)
     # Signals work from the first moment, also while the start waits on Slack or the database.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -35,6 +35,7 @@ HINTS: dict[str, str] = {
     "POLICY_DAYS": "set it to a whole number of days between 1 and 3650",
     "TIMEZONE": "set it to an IANA time zone such as UTC or Europe/Berlin",
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
+    "LOG_FORMAT": "set it to text or json",
     "SUMMARY_CRON": "set it to five crontab fields, e.g. '0 9 * * 1-5' (minute hour day month weekday)",
     "REMINDER_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d",
     "ESCALATE_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d, longer than REMINDER_AFTER",
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     policy_days: int = Field(default=90, ge=1, le=3650, alias="POLICY_DAYS")
     timezone: str = Field(default="UTC", alias="TIMEZONE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: str = Field(default="text", alias="LOG_FORMAT")
     api_tokens: SecretStr = Field(default=SecretStr(""), alias="API_TOKENS")
     summary_cron: str = Field(default="0 9 * * 1-5", alias="SUMMARY_CRON")
     reminder_after: timedelta = Field(default=timedelta(hours=4), alias="REMINDER_AFTER")
@@ -161,6 +163,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {v!r}") from exc
         return v
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, v: str) -> str:
+        if v.strip().lower() not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return v.strip().lower()
 
     @field_validator("log_level")
     @classmethod

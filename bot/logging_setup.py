@@ -1,9 +1,17 @@
-"""Logging with a last line of defence: known secrets are masked in every record."""
+"""Logging with a last line of defence: known secrets are masked in every record.
+
+``LOG_FORMAT=json`` writes one JSON object per line, with the request and Slack delivery
+it concerns where there is one (``bot.log_context``).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from bot import log_context
 
 MASK = "[redacted]"
 
@@ -25,9 +33,29 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure(level: str, secrets: Iterable[str]) -> None:
+class JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request, delivery = log_context.request_id.get(), log_context.delivery_id.get()
+        if request is not None:
+            line["request_id"] = request
+        if delivery is not None:
+            line["slack_delivery"] = delivery
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure(level: str, secrets: Iterable[str], fmt: str = "text") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonLines() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -14,9 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import log_context
 from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
 from bot.domain.json_input import parse_json_object
-from bot.domain.models import ChangeRequest, Status, parse_ref
+from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
 from bot.domain.timestamps import utc_text
 from bot.domain.validation import REQUEST_FIELDS, validate_draft
 from bot.errors_map import http_body, http_status
@@ -141,6 +142,7 @@ class PipelineApi:
         except SignoffError as err:
             return _error(err)
         req = created.request
+        log_context.request_id.set(req.ref)
         payload = request_json(req, await self._reviewers(req.id))
         status = 201 if created.created else 200
         headers = {"Location": f"/api/v1/requests/{req.ref}"}
@@ -154,6 +156,7 @@ class PipelineApi:
             wait = _wait_seconds(request.query.get("wait"))
             if request_id is None:
                 raise InvalidInput({"id": f"{ref!r} is not a request id like CR-42"})
+            log_context.request_id.set(format_ref(request_id))
             req = await queries.get_request(self.deps, request_id)
             loop_time = asyncio.get_running_loop().time
             deadline = loop_time() + wait

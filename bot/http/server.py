@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.errors_map import UNEXPECTED
+from bot.metrics import CONTENT_TYPE
 from bot.store.unit_of_work import Store
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -42,6 +43,7 @@ def build_web_app(
     slack: Handler | None,
     extra: Callable[[web.Application], None] | None = None,
     readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
+    metrics: Callable[[], Awaitable[bytes]] | None = None,
 ) -> web.Application:
     """/healthz is liveness (the process answers, the database reads); /readyz is readiness
     (the database takes writes, Socket Mode is connected), 503 until and whenever it is not."""
@@ -70,6 +72,13 @@ def build_web_app(
             return web.json_response(body, status=200 if ready else 503)
 
         app.router.add_get("/readyz", readyz)
+    if metrics is not None:
+
+        async def prometheus(_: web.Request) -> web.Response:
+            body = await metrics()
+            return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+        app.router.add_get("/metrics", prometheus)
     if slack is not None:
         app.router.add_post("/slack/events", slack)
     return app

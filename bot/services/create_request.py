@@ -50,6 +50,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
                         f"Idempotency-Key {sub.idempotency_key!r} was already used for {earlier.ref} "
                         "with a different body; use a new key for a different request."
                     )
+                deps.metrics.requested(sub.source, "repeat")
                 return Created(earlier, created=False)
 
         roster = deps.roster()
@@ -108,6 +109,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         for entry in entries:
             await tx.audit.append(now, entry)
         await tx.outbox.enqueue_many(now, queued)
+    deps.metrics.requested(sub.source, status.value)
     created = ChangeRequest(
         id=request_id,
         requester=sub.requester,

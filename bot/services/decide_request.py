@@ -81,4 +81,6 @@ async def _decide(
         queued.append(notices.review_refresh(request_id))
         queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
         await tx.outbox.enqueue_many(now, queued)
+    if final:
+        deps.metrics.decided(req.status.value, req.created_at, now)
     return Decided(req, final)

@@ -1,4 +1,4 @@
-"""What every use case needs: the store, the roster, the clock, and the summary channel."""
+"""What every use case needs: the store, the roster, the clock, the summary channel, and metrics."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.domain.models import Roster
+from bot.metrics import Metrics
 from bot.store.unit_of_work import Store
 
 
@@ -22,3 +23,4 @@ class Deps:
     summary_channel: str
     # Called after an admin moved the policy end, so the end job can be rescheduled.
     policy_changed: Callable[[], None] = field(default=_nothing)
+    metrics: Metrics = field(default_factory=Metrics)

@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import MalformedPayload
 from bot.domain.json_input import parse_json_object
 from bot.domain.numbers import ascii_int
+from bot.metrics import Metrics
 from bot.slack.listeners import ListenerContext, register_all
 from bot.slack.listeners.payloads import check_shape
 from bot.slack.priority import AckPriority
@@ -104,12 +105,31 @@ def signed_by_slack(secret: bytes, body: bytes, timestamp: str, signature: str, 
     return hmac.compare_digest(f"v0={digest}".encode(), signature.encode())
 
 
-def slack_handler(app: AsyncApp, signing_secret: str, priority: AckPriority) -> Any:
+KIND = web.RequestKey("kind", str)  # set once a request is parsed as an interaction
+
+
+def interaction_kind(body: dict[str, Any]) -> str:
+    """A fixed label for metrics: command, block_actions, view_submission, event, ..."""
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    if kind == "event_callback":
+        return "event"
+    known = ("block_actions", "view_submission", "view_closed", "block_suggestion", "shortcut", "url_verification")
+    return kind if isinstance(kind, str) and kind in known else "other"
+
+
+def slack_handler(app: AsyncApp, signing_secret: str, priority: AckPriority, metrics: Metrics) -> Any:
     secret = signing_secret.encode()
 
     async def handle(request: web.Request) -> web.Response:
+        started = time.perf_counter()
         with priority.answering():
-            return await _handle(request)
+            response = await _handle(request)
+        kind = request.get(KIND)
+        if kind is not None:  # refused before it was parsed: not an interaction
+            metrics.ack.labels(kind=kind).observe(time.perf_counter() - started)
+        return response
 
     async def _handle(request: web.Request) -> web.Response:
         try:
@@ -136,6 +156,7 @@ def slack_handler(app: AsyncApp, signing_secret: str, priority: AckPriority) -> 
         except MalformedPayload as err:
             log.warning("rejected a Slack payload: %s", err.message)
             return _json_error(400, "malformed_payload", err.message)
+        request[KIND] = interaction_kind(body)
         bolt_req = AsyncBoltRequest(body=raw, query=request.query_string, headers=dict(request.headers))
         if bolt_req.body != body:
             bolt_req.body = body

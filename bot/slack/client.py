@@ -8,6 +8,7 @@ durably, so a post is never sent twice by a hidden retry.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -18,12 +19,35 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.metrics import Metrics
 
 TIMEOUT_SECONDS = 10
 
 
-def interactive_client(settings: Settings) -> AsyncWebClient:
-    return AsyncWebClient(
+class MeteredWebClient(AsyncWebClient):
+    """Counts every Web API call by method and result (ok, error, rate_limited, unreachable)."""
+
+    def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._metrics = metrics
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        result = "ok"
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except SlackApiError as err:
+            result = "rate_limited" if err.response.status_code == 429 else "error"
+            raise
+        except Exception:
+            result = "unreachable"
+            raise
+        finally:
+            self._metrics.slack_calls.labels(method=api_method, result=result).inc()
+
+
+def interactive_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
+    return MeteredWebClient(
+        metrics,
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=TIMEOUT_SECONDS,
@@ -36,8 +60,9 @@ def interactive_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-def outbox_client(settings: Settings) -> AsyncWebClient:
-    return AsyncWebClient(
+def outbox_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
+    return MeteredWebClient(
+        metrics,
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=TIMEOUT_SECONDS,

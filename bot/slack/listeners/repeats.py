@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
+from bot import log_context
 from bot.slack.listeners.context import ListenerContext
 from bot.slack.listeners.payloads import delivery_key
 
@@ -35,6 +36,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         key = delivery_key(body)
+        log_context.delivery_id.set(key)
         if key is not None:
             if await ctx.deps.store.seen(key):
                 log.info("dropped a repeated Slack delivery (%s)", key.split(":", 1)[0])
