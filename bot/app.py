@@ -66,6 +66,7 @@ class Signoff:
     identity: dict[str, str | None]
     refusals: RefusalLog
     groups: GroupMembership
+    feed: ChangeFeed
     _groups_task: asyncio.Task[None] | None = None
     _runner: web.AppRunner | None = None
     _socket: CheckedSocketModeHandler | None = None
@@ -213,6 +214,9 @@ class Signoff:
                 await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
         if self._runner is not None:
+            # Drain: stop taking connections, answer long-polls with what they have, and let
+            # every request in flight finish before the store closes.
+            self.feed.close()
             await self._runner.cleanup()
             self._runner = None
         self.scheduler.stop()
@@ -290,6 +294,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         identity=identity,
         refusals=refusals,
         groups=groups,
+        feed=feed,
     )
     parts.append(signoff)
     return signoff

@@ -50,6 +50,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+OPEN_FILES_WANTED = 16_384  # thousands of pipelines long-polling at once, each a connection
+
+
+def raise_open_file_limit() -> None:
+    """Raise the soft open-file limit toward the hard one when it is too low for many waiters."""
+    import logging
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(OPEN_FILES_WANTED, hard)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        logging.getLogger("bot").info("raised the open-file limit from %d to %d (for many long-polls)", soft, want)
+
+
 async def _serve() -> int:
     from bot import logging_setup
     from bot.app import build
@@ -62,6 +77,7 @@ async def _serve() -> int:
     secrets += list(settings.api_token_map.values())
     secrets.append(urlsplit(settings.database).password or "")  # a PostgreSQL URL may carry a password
     logging_setup.configure(settings.log_level, secrets, settings.log_format)
+    raise_open_file_limit()
     # Signals work from the first moment, also while the start waits on Slack or the database.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -160,7 +160,7 @@ class PipelineApi:
             req = await queries.get_request(self.deps, request_id)
             loop_time = asyncio.get_running_loop().time
             deadline = loop_time() + wait
-            while req.status is Status.PENDING and loop_time() < deadline:
+            while req.status is Status.PENDING and loop_time() < deadline and not self.feed.closed:
                 await self.feed.wait(request_id, deadline - loop_time())
                 req = await queries.get_request(self.deps, request_id)
         except SignoffError as err:

@@ -15,10 +15,20 @@ POLL_SECONDS = 1.0
 class ChangeFeed:
     def __init__(self) -> None:
         self._events: dict[int, set[asyncio.Event]] = {}
+        self._closed = False
 
     def notify(self, request_id: int) -> None:
         for event in self._events.get(request_id, ()):
             event.set()
+
+    def close(self) -> None:
+        """The process is stopping: every waiter answers now with what it has."""
+        self._closed = True
+        self.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def notify_all(self) -> None:
         for events in self._events.values():
@@ -26,7 +36,9 @@ class ChangeFeed:
                 event.set()
 
     async def wait(self, request_id: int, timeout: float) -> None:
-        """Return when request_id changes, or after min(timeout, POLL_SECONDS)."""
+        """Return when request_id changes, or after min(timeout, POLL_SECONDS); at once when closed."""
+        if self._closed:
+            return
         event = asyncio.Event()
         waiters = self._events.setdefault(request_id, set())
         waiters.add(event)

@@ -41,6 +41,7 @@ CONCURRENCY = 16  # requests delivered at once
 CLAIM_LEASE = timedelta(seconds=30)  # renewed while delivering; a crashed process's claims are retried after it
 RENEW_EVERY_SECONDS = 5.0
 PROBE_EVERY_SECONDS = 5.0  # while Slack fails, the oldest waiting row is tried this often
+STOP_DRAIN_SECONDS = 10.0  # a stopping process finishes the batch it is delivering, for at most this long
 RATE_LIMIT_DEFAULT_SECONDS = 30.0  # a 429 without Retry-After
 HISTORY_LOOKBACK = 200  # messages searched for an earlier, unanswered post
 TRANSIENT_ERRORS = frozenset(
@@ -184,6 +185,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._probed_at: datetime | None = None
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
@@ -200,10 +202,16 @@ class OutboxWorker:
                 async with self.store.write(durable=False) as tx:
                     released = await tx.outbox.release_claims_of(self._clock.now(), owner)
                 log.info("outbox: %d delivery attempt(s) of a stopped process will be checked and retried", released)
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = STOP_DRAIN_SECONDS) -> None:
+        """Finish the batch being delivered (up to ``drain_seconds``), then stop."""
         if self._task is not None:
+            self._stopping = True
+            self._wake.set()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=drain_seconds)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -214,7 +222,7 @@ class OutboxWorker:
                     await tx.outbox.release_claims_of(self._clock.now(), self.owner)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.drain()
             except Exception:  # keep delivering; the row stays pending
@@ -253,7 +261,7 @@ class OutboxWorker:
 
         async with self._lock:
             await self._probe()
-            while True:
+            while not self._stopping:
                 async with self.store.write(durable=False) as tx:
                     batch = await tx.outbox.claim_due(self._clock.now(), CLAIM_LEASE, BATCH, self.owner)
                 if not batch:
@@ -269,6 +277,7 @@ class OutboxWorker:
                     keeper.cancel()
                 async with self.store.write(durable=False) as tx:
                     await tx.outbox.record(self._clock.now(), [o for group in results for o in group])
+        return attempted
 
     async def _keep_claims(self, row_ids: list[int]) -> None:
         while True:
