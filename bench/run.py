@@ -318,7 +318,7 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     from bot.services import policy_state, queries
     from bot.services.deps import Deps
     from bot.services.summary import pending_summary
-    from bot.slack.timely import summary_message
+    from bot.slack.scheduled_messages import summary_message
     from bot.store.sqlite import SqliteStore as Database
 
     pending = 500 if smoke else 10_000

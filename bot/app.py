@@ -19,22 +19,22 @@ from bot.config import Settings
 from bot.domain.errors import ConfigurationError, StorageFailure
 from bot.http.api import PipelineApi
 from bot.http.auth import ApiTokens
+from bot.http.long_poll import ChangeFeed
 from bot.http.server import build_web_app
 from bot.metrics import Metrics
 from bot.roster import RosterSource
 from bot.scheduler import Scheduler
 from bot.services import policy_state
 from bot.services.audit_refusal import RefusalLog
-from bot.services.changes import ChangeFeed
 from bot.services.deps import Deps
 from bot.services.review_timers import reviews_follow_roster
+from bot.slack.acks_first import AckPriority
 from bot.slack.bolt_app import build_bolt_app, slack_handler
 from bot.slack.client import interactive_client, outbox_client, slack_error
 from bot.slack.delivery import SlackRenderer
 from bot.slack.directory import SlackDirectory
 from bot.slack.listeners import ListenerContext
 from bot.slack.outbox import OutboxWorker
-from bot.slack.priority import AckPriority
 from bot.slack.socket_mode import CheckedSocketModeHandler
 from bot.slack.usergroups import GroupMembership
 from bot.store import store_for

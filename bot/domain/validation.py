@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft
-
-# Every field a request can be given, by the form or the API.
-REQUEST_FIELDS = (
-    "requester",
-    "title",
-    "url",
-    "description",
-    "service",
-    "environment",
-    "ai_assisted",
-    "ai_tool",
-    "authors",
-    "commit",
-)
-TITLE_MAX = 150
-URL_MAX = 2000
-DESCRIPTION_MAX = 3000
-SHORT_MAX = 80
-REASON_MAX = 1000
-AUTHORS_MAX = 50
+from bot.domain.request_fields import FIELDS, REASON_MAX, Field, Kind
 
 
 def _text(raw: Mapping[str, Any], name: str, limit: int, errors: dict[str, str], required: bool = False) -> str:
@@ -47,13 +28,13 @@ def _text(raw: Mapping[str, Any], name: str, limit: int, errors: dict[str, str],
     return value
 
 
-def _url(raw: Mapping[str, Any], errors: dict[str, str]) -> str:
-    value = _text(raw, "url", URL_MAX, errors, required=True)
-    if "url" in errors:
+def _url(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> str:
+    value = _text(raw, field.name, field.max_length, errors, required=field.required)
+    if field.name in errors:
         return value
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in value):
-        errors["url"] = "must be an http:// or https:// link to the change (PR, MR or diff)"
+        errors[field.name] = "must be an http:// or https:// link to the change (PR, MR or diff)"
     return value
 
 
@@ -68,15 +49,15 @@ def _bool(raw: Mapping[str, Any], name: str, errors: dict[str, str]) -> bool:
     return False
 
 
-def _authors(raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[str, ...]:
-    value = raw.get("authors")
+def _authors(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> tuple[str, ...]:
+    value = raw.get(field.name)
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(a, str) and 0 < len(a.strip()) <= 254 for a in value):
-        errors["authors"] = "must be a list of Slack user IDs or emails"
+        errors[field.name] = "must be a list of Slack user IDs or emails"
         return ()
-    if len(value) > AUTHORS_MAX:
-        errors["authors"] = f"must list at most {AUTHORS_MAX} people"
+    if len(value) > field.max_length:
+        errors[field.name] = f"must list at most {field.max_length} people"
         return ()
     return tuple(dict.fromkeys(a.strip() for a in value))
 
@@ -85,30 +66,36 @@ def validate_draft(raw: Mapping[str, Any], found: Mapping[str, str] | None = Non
     """Turn raw fields into a Draft, or raise InvalidInput naming every bad field, together with
     the field errors the caller ``found`` in what surrounds the draft (the requester, unknown keys)."""
     errors: dict[str, str] = dict(found or {})
-    title = _text(raw, "title", TITLE_MAX, errors, required=True)
-    url = _url(raw, errors)
-    description = _text(raw, "description", DESCRIPTION_MAX, errors)
-    service = _text(raw, "service", SHORT_MAX, errors)
-    environment = _text(raw, "environment", SHORT_MAX, errors) or "production"
-    ai_assisted = _bool(raw, "ai_assisted", errors)
-    ai_tool = _text(raw, "ai_tool", SHORT_MAX, errors)
-    commit = _text(raw, "commit", 80, errors)
-    if commit and not all(c in "0123456789abcdefABCDEF" for c in commit):
-        errors["commit"] = "must be a hexadecimal commit SHA"
-    authors = _authors(raw, errors)
+    values: dict[str, Any] = {}
+    for field in FIELDS:
+        values[field.name] = _CHECKS[field.kind](raw, field, errors)
     if errors:
         raise InvalidInput(errors)
-    return Draft(
-        title=title,
-        url=url,
-        ai_assisted=ai_assisted,
-        description=description,
-        service=service,
-        environment=environment,
-        ai_tool=ai_tool,
-        authors=authors,
-        commit=commit.lower(),
-    )
+    return Draft(**values)
+
+
+def _checked_text(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> str:
+    return _text(raw, field.name, field.max_length, errors, field.required) or field.default
+
+
+def _checked_url(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> str:
+    return _url(raw, field, errors)
+
+
+def _checked_commit(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> str:
+    commit = _text(raw, field.name, field.max_length, errors)
+    if commit and not all(c in "0123456789abcdefABCDEF" for c in commit):
+        errors[field.name] = "must be a hexadecimal commit SHA"
+    return commit.lower()
+
+
+_CHECKS: dict[Kind, Callable[[Mapping[str, Any], Field, dict[str, str]], Any]] = {
+    Kind.TEXT: _checked_text,
+    Kind.URL: _checked_url,
+    Kind.YES_NO: lambda raw, field, errors: _bool(raw, field.name, errors),
+    Kind.PEOPLE: lambda raw, field, errors: _authors(raw, field, errors),
+    Kind.COMMIT: _checked_commit,
+}
 
 
 def validate_reason(value: str | None) -> str:

@@ -18,24 +18,25 @@ from bot import log_context
 from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
 from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
+from bot.domain.request_fields import API_FIELDS, FIELDS, Kind
 from bot.domain.timestamps import utc_text
-from bot.domain.validation import REQUEST_FIELDS, validate_draft
+from bot.domain.validation import validate_draft
 from bot.errors_map import http_body, http_status
 from bot.http.auth import ApiTokens
+from bot.http.long_poll import ChangeFeed
 from bot.http.openapi import document
+from bot.http.resolve_people import Directory, resolve_authors, resolve_requester
 from bot.services import queries
 from bot.services.audit_refusal import RefusalLog
-from bot.services.changes import ChangeFeed
 from bot.services.create_request import Submission, create_request
 from bot.services.deps import Deps
-from bot.services.people import Directory, resolve_authors, resolve_requester
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 MAX_WAIT_SECONDS = 60
 BODY_READ_SECONDS = 10.0  # a slow client cannot hold a handler longer
 IDEMPOTENCY_KEY_MAX = 200
-FIELDS = frozenset(REQUEST_FIELDS)
+ACCEPTED = frozenset(API_FIELDS)
 
 
 def _iso(value: Any) -> str | None:
@@ -50,15 +51,7 @@ def request_json(req: ChangeRequest, reviewers: list[str]) -> dict[str, Any]:
         "sign_off_required": req.sign_off_required,
         "policy_reason": req.policy_reason,
         "requester": req.requester,
-        "title": d.title,
-        "url": d.url,
-        "description": d.description,
-        "service": d.service,
-        "environment": d.environment,
-        "ai_assisted": d.ai_assisted,
-        "ai_tool": d.ai_tool,
-        "authors": list(d.authors),
-        "commit": d.commit,
+        **{f.name: list(getattr(d, f.name)) if f.kind is Kind.PEOPLE else getattr(d, f.name) for f in FIELDS},
         "source": req.source,
         "pipeline": req.pipeline,
         "reviewer": req.reviewer,
@@ -118,7 +111,7 @@ class PipelineApi:
             key = request.headers.get("Idempotency-Key")
             if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
                 raise InvalidInput({"Idempotency-Key": f"must be 1..{IDEMPOTENCY_KEY_MAX} characters"})
-            unknown = sorted(set(body) - FIELDS)
+            unknown = sorted(set(body) - ACCEPTED)
             errors = {name: "is not a field of a request" for name in unknown}
             requester_raw = body.get("requester")
             if not isinstance(requester_raw, str) or not requester_raw.strip():

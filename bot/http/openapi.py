@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import __version__
-from bot.domain.validation import AUTHORS_MAX, DESCRIPTION_MAX, SHORT_MAX, TITLE_MAX
+from bot.domain.request_fields import FIELDS, Field, Kind
 
 STATUSES = ["pending", "approved", "denied", "cancelled", "not_required", "expired"]
 _TS = {"type": ["string", "null"], "format": "date-time"}
@@ -22,6 +22,36 @@ def _error_response(description: str) -> dict[str, Any]:
     }
 
 
+def _stored_schema(field: Field) -> dict[str, Any]:
+    """A field as a request carries it in responses."""
+    if field.kind is Kind.YES_NO:
+        return {"type": "boolean"}
+    if field.kind is Kind.PEOPLE:
+        return {"type": "array", "items": {"type": "string"}}
+    schema: dict[str, Any] = {"type": "string"}
+    if field.kind is Kind.URL:
+        schema["format"] = "uri"
+    return schema
+
+
+def _input_schema(field: Field) -> dict[str, Any]:
+    """A field as a pipeline sends it, with the limits validation enforces."""
+    schema = _stored_schema(field)
+    if field.kind is Kind.PEOPLE:
+        schema["maxItems"] = field.max_length
+    elif field.kind is not Kind.YES_NO:
+        schema["maxLength"] = field.max_length
+    if field.required and field.kind is Kind.TEXT:
+        schema["minLength"] = 1
+    if field.kind is Kind.COMMIT:
+        schema["pattern"] = "^[0-9a-fA-F]*$"
+    if field.default:
+        schema["default"] = field.default
+    if field.api_description:
+        schema["description"] = field.api_description
+    return schema
+
+
 def document() -> dict[str, Any]:
     request_schema = {
         "type": "object",
@@ -31,15 +61,7 @@ def document() -> dict[str, Any]:
             "sign_off_required",
             "policy_reason",
             "requester",
-            "title",
-            "url",
-            "description",
-            "service",
-            "environment",
-            "ai_assisted",
-            "ai_tool",
-            "authors",
-            "commit",
+            *(f.name for f in FIELDS),
             "source",
             "pipeline",
             "reviewer",
@@ -59,15 +81,7 @@ def document() -> dict[str, Any]:
             "sign_off_required": {"type": "boolean"},
             "policy_reason": {"type": "string"},
             "requester": {"type": "string", "description": "Slack user ID"},
-            "title": {"type": "string", "maxLength": 150},
-            "url": {"type": "string", "format": "uri"},
-            "description": {"type": "string"},
-            "service": {"type": "string"},
-            "environment": {"type": "string"},
-            "ai_assisted": {"type": "boolean"},
-            "ai_tool": {"type": "string"},
-            "authors": {"type": "array", "items": {"type": "string"}},
-            "commit": {"type": "string"},
+            **{f.name: _stored_schema(f) for f in FIELDS},
             "source": {"type": "string", "enum": ["slack", "api"]},
             "pipeline": _STR_OR_NULL,
             "reviewer": {**_STR_OR_NULL, "description": "the current reviewer; null while unclaimed"},
@@ -83,19 +97,11 @@ def document() -> dict[str, Any]:
     }
     new_request = {
         "type": "object",
-        "required": ["requester", "title", "url", "ai_assisted"],
+        "required": ["requester", *(f.name for f in FIELDS if f.required)],
         "additionalProperties": False,
         "properties": {
             "requester": {"type": "string", "description": "Slack user ID (U…) or email"},
-            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
-            "url": {"type": "string", "format": "uri", "description": "http(s) link to the PR, MR or diff"},
-            "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
-            "service": {"type": "string", "maxLength": SHORT_MAX},
-            "environment": {"type": "string", "maxLength": SHORT_MAX, "default": "production"},
-            "ai_assisted": {"type": "boolean"},
-            "ai_tool": {"type": "string", "maxLength": SHORT_MAX},
-            "authors": {"type": "array", "items": {"type": "string"}, "maxItems": AUTHORS_MAX},
-            "commit": {"type": "string", "pattern": "^[0-9a-fA-F]*$", "maxLength": 80},
+            **{f.name: _input_schema(f) for f in FIELDS},
         },
     }
     error = {

@@ -28,9 +28,9 @@ from bot.domain.errors import MalformedPayload
 from bot.domain.json_input import parse_json_object
 from bot.domain.numbers import ascii_int
 from bot.metrics import Metrics
+from bot.slack.acks_first import AckPriority
 from bot.slack.listeners import ListenerContext, register_all
 from bot.slack.listeners.payloads import check_shape
-from bot.slack.priority import AckPriority
 
 log = logging.getLogger(__name__)
 BOLT_LOGGER = "bot.slack.bolt"

@@ -14,7 +14,7 @@ from bot.services.home import has_home, home_for
 from bot.services.policy_state import window
 from bot.services.report import policy_report
 from bot.services.summary import LAST_SUMMARY_KEY, pending_summary
-from bot.slack import blocks, timely
+from bot.slack import blocks, policy_messages, scheduled_messages
 from bot.slack.home_view import home_view
 from bot.slack.outbox import Sender, Undeliverable
 
@@ -77,11 +77,11 @@ class SlackRenderer:
             req = await self._request(row)
             assert row.recipient is not None
             waited = self.deps.clock.now() - (req.assigned_at or req.created_at)
-            await send.post(row.recipient, timely.reminder_message(req, waited))
+            await send.post(row.recipient, scheduled_messages.reminder_message(req, waited))
         elif kind == notices.CHANNEL_NOTE:
             req = await self._request(row)
             old, new = row.data.get("old"), row.data.get("new")
-            message = timely.channel_note(
+            message = scheduled_messages.channel_note(
                 req,
                 str(row.data.get("event")),
                 str(old) if old else None,
@@ -92,16 +92,20 @@ class SlackRenderer:
         elif kind == notices.POLICY_NOTICE:
             event = str(row.data.get("event", ""))
             report = await policy_report(self.deps) if event == "ended" else None
-            message = timely.policy_notice(event, row.data, await window(store), self.deps.clock.now(), tz, report)
+            message = policy_messages.policy_notice(
+                event, row.data, await window(store), self.deps.clock.now(), tz, report
+            )
             await send.post(row.recipient or self.deps.summary_channel, message)
         elif kind == notices.SUMMARY_POST:
             summary = await pending_summary(self.deps, self.overdue_after)
             await send.post(
-                row.recipient or self.deps.summary_channel, timely.summary_message(summary, tz), key=LAST_SUMMARY_KEY
+                row.recipient or self.deps.summary_channel,
+                scheduled_messages.summary_message(summary, tz),
+                key=LAST_SUMMARY_KEY,
             )
         elif kind == notices.AUDIT_ANCHOR:
             data = row.data
-            message = timely.anchor_message(str(data["day"]), int(str(data["seq"])), str(data["hash"]))
+            message = scheduled_messages.anchor_message(str(data["day"]), int(str(data["seq"])), str(data["hash"]))
             await send.post(row.recipient or self.deps.summary_channel, message)
         elif kind == notices.WORKFLOW_COMPLETE:
             req = await self._request(row)
@@ -112,7 +116,7 @@ class SlackRenderer:
                 await send.call(method, function_execution_id=execution, **fields)
         elif kind == notices.AVAILABILITY_DM:
             assert row.recipient is not None
-            await send.post(row.recipient, timely.availability_message(str(row.data.get("event", ""))))
+            await send.post(row.recipient, scheduled_messages.availability_message(str(row.data.get("event", ""))))
         elif kind == notices.HOME_REFRESH:
             assert row.recipient is not None
             if await has_home(self.deps, row.recipient):

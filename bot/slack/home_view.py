@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from bot.domain.models import ChangeRequest
 from bot.services.home import Home
 from bot.slack.blocks import Block, context, decision_buttons, section
+from bot.slack.policy_messages import policy_line
 from bot.slack.text import link, mention, safe, when
-from bot.slack.timely import policy_line
 
 MODAL_MAX_BLOCKS = 100
 

@@ -1,5 +1,7 @@
 """Action and callback ids shared by the Block Kit builders and the listeners."""
 
+from bot.domain import request_fields
+
 APPROVE = "signoff_approve"
 DENY = "signoff_deny"
 CLAIM = "signoff_claim"
@@ -8,4 +10,4 @@ DENY_FORM = "signoff_deny_reason"
 WORKFLOW_STEP = "request_signoff"  # the Workflow Builder function's callback_id (manifest.yml)
 
 # Block ids of the request form double as field names, so field errors map 1:1.
-FORM_FIELDS = ("title", "url", "description", "service", "environment", "ai_assisted", "ai_tool")
+FORM_FIELDS = request_fields.FORM_FIELDS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.models import ChangeRequest
-from bot.domain.validation import DESCRIPTION_MAX, REASON_MAX, SHORT_MAX, TITLE_MAX, URL_MAX
+from bot.domain.request_fields import FIELDS, REASON_MAX, Field, Kind
 from bot.slack import ids
 from bot.slack.text import clip, safe
 
@@ -36,38 +36,39 @@ def _input(
     return {"type": "input", "block_id": block_id, "label": _plain(label), "optional": optional, "element": element}
 
 
+YES_NO = [
+    {"text": _plain("Yes, an AI tool helped write it"), "value": "yes"},
+    {"text": _plain("No"), "value": "no"},
+]
+
+
+def _form_input(field: Field) -> Block:
+    if field.kind is Kind.YES_NO:
+        return {
+            "type": "input",
+            "block_id": field.name,
+            "label": _plain(field.label),
+            "element": {"type": "radio_buttons", "action_id": "value", "options": YES_NO},
+        }
+    return _input(
+        field.name,
+        field.label,
+        field.max_length,
+        optional=not field.required and not field.default,
+        multiline=field.multiline,
+        placeholder=field.placeholder or None,
+        initial=field.default or None,
+    )
+
+
 def request_form() -> dict[str, Any]:
-    yes_no = [
-        {"text": _plain("Yes, an AI tool helped write it"), "value": "yes"},
-        {"text": _plain("No"), "value": "no"},
-    ]
     return {
         "type": "modal",
         "callback_id": ids.REQUEST_FORM,
         "title": _plain("Request sign-off"),
         "submit": _plain("Request"),
         "close": _plain("Cancel"),
-        "blocks": [
-            _input("title", "Title", TITLE_MAX, placeholder="What is changing, in one line"),
-            _input("url", "Link to the change", URL_MAX, placeholder="https://github.com/org/repo/pull/123"),
-            _input(
-                "description",
-                "Description",
-                DESCRIPTION_MAX,
-                optional=True,
-                multiline=True,
-                placeholder="What and why; how it was tested",
-            ),
-            _input("service", "Service", SHORT_MAX, optional=True),
-            _input("environment", "Environment", SHORT_MAX, initial="production"),
-            {
-                "type": "input",
-                "block_id": "ai_assisted",
-                "label": _plain("Did AI assist with this change?"),
-                "element": {"type": "radio_buttons", "action_id": "value", "options": yes_no},
-            },
-            _input("ai_tool", "Which AI tool?", SHORT_MAX, optional=True, placeholder="e.g. Copilot, Claude Code"),
-        ],
+        "blocks": [_form_input(f) for f in FIELDS if f.in_form],
     }
 
 

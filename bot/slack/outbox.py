@@ -26,9 +26,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock
 from bot.domain.numbers import ascii_int
 from bot.domain.outbox import AMBIGUOUS, SLACK_DOWN, OutboxRow, Outcome
+from bot.slack.acks_first import AckPriority
 from bot.slack.blocks import Message
 from bot.slack.client import slack_error
-from bot.slack.priority import AckPriority
 from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)

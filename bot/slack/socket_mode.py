@@ -14,9 +14,9 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.domain.errors import MalformedPayload
 from bot.metrics import Metrics
+from bot.slack.acks_first import AckPriority
 from bot.slack.bolt_app import interaction_kind
 from bot.slack.listeners.payloads import check_shape
-from bot.slack.priority import AckPriority
 
 log = logging.getLogger(__name__)
 _KINDS = {"slash_commands": "command", "events_api": "event", "interactive": "interactive"}

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from bot.domain.errors import InvalidInput, MalformedPayload
 from bot.domain.models import parse_ref
-from bot.domain.validation import REQUEST_FIELDS, validate_draft
+from bot.domain.request_fields import API_FIELDS as REQUEST_FIELDS
+from bot.domain.validation import validate_draft
 from bot.slack.listeners.payloads import check_shape, form_values
 from tests.fakes.signing import sign
 from tests.harness import CI_TOKEN, Harness, running

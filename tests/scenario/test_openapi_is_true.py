@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from bot.domain.validation import REQUEST_FIELDS
+from bot.domain.request_fields import API_FIELDS as REQUEST_FIELDS
 from bot.slack import ids
 from tests.harness import Harness
 

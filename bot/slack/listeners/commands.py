@@ -24,7 +24,7 @@ from bot.services.report import policy_report
 from bot.services.roster_view import by_level, roster_for_admin
 from bot.services.set_availability import set_availability
 from bot.services.summary import post_summary
-from bot.slack import blocks, modals, timely
+from bot.slack import blocks, modals, policy_messages
 from bot.slack.client import slack_error
 from bot.slack.listeners.context import ListenerContext
 from bot.slack.listeners.repeats import delivery_of
@@ -111,7 +111,7 @@ async def _policy(ctx: ListenerContext, user: str, arg: str, delivery: str | Non
     action, _, rest = arg.partition(" ")
     action = action.lower()
     if action == "":
-        return timely.policy_status(await window(ctx.deps.store), ctx.deps.clock.now(), ctx.tz)
+        return policy_messages.policy_status(await window(ctx.deps.store), ctx.deps.clock.now(), ctx.tz)
     if action == "extend":
         extended = await extend_policy(ctx.deps, user, rest.strip(), delivery)
         return f"The policy now ends {when(extended.end, ctx.tz)}. The summary channel was told.", None
@@ -147,7 +147,7 @@ async def _roster(ctx: ListenerContext, user: str, arg: str, delivery: str | Non
 
 
 async def _report(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    return timely.report_message(await policy_report(ctx.deps), ctx.tz)
+    return policy_messages.report_message(await policy_report(ctx.deps), ctx.tz)
 
 
 SUBCOMMANDS: dict[str, Handler] = {

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError
 from bot.domain.models import ChangeRequest, Status
+from bot.domain.request_fields import FIELDS
 from bot.domain.validation import validate_draft
 from bot.errors_map import slack_text
 from bot.services import decide_request
@@ -18,15 +19,7 @@ from bot.slack.listeners.payloads import form_values, request_id_from
 from bot.slack.listeners.repeats import delivery_of
 from bot.slack.text import safe
 
-LABELS = {
-    "title": "Title",
-    "url": "The link",
-    "description": "The description",
-    "service": "Service",
-    "environment": "Environment",
-    "ai_assisted": "This answer",
-    "ai_tool": "The AI tool",
-}
+LABELS = {f.name: f.error_label for f in FIELDS}
 
 
 def _field_errors(err: InvalidInput) -> dict[str, str]:

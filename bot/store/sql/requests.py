@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from bot.domain.models import ChangeRequest, Draft, Status
+from bot.domain.request_fields import FIELDS, Field, Kind
 from bot.domain.timestamps import from_utc_text, opt_from_utc_text, utc_text
 from bot.store.executor import ChangeLog, Executor, Row
 
@@ -17,9 +19,9 @@ _LATEST = (
     "SELECT a.{col} FROM assignments a WHERE a.request_id = r.id AND a.moved = 0"
     " ORDER BY a.assigned_at DESC, a.reviewer LIMIT 1"
 )
+_DRAFT = ", ".join(f"r.{f.stored_as}" for f in FIELDS)
 _COLUMNS = (
-    "SELECT r.id, r.requester, r.title, r.url, r.description, r.service, r.environment, r.ai_assisted, r.ai_tool,"
-    " r.authors, r.commit_sha, r.source, r.pipeline, r.status, r.sign_off_required, r.policy_reason,"
+    f"SELECT r.id, r.requester, {_DRAFT}, r.source, r.pipeline, r.status, r.sign_off_required, r.policy_reason,"
     " r.approvals_needed, r.decided_by, r.decided_at, r.reason, r.created_at, r.updated_at,"
     f" ({_LATEST.format(col='reviewer')}) AS reviewer, ({_LATEST.format(col='assigned_at')}) AS assigned_at"
 )
@@ -27,21 +29,29 @@ _SELECT = f"{_COLUMNS} FROM requests r"
 # Changes to one request take this shared; what moves many requests at once (sweeps, reviews
 # following the roster) takes it alone, so the two never wait on each other's rows in a cycle.
 ROUTING_LOCK = "routing"
+_INSERT_DRAFT = ", ".join(f.stored_as for f in FIELDS)
+_INSERT_MARKS = ", ".join("?" for _ in FIELDS)
 _QUEUE = "r.status = 'pending' AND r.id IN (SELECT request_id FROM assignments WHERE reviewer = ? AND active = 1)"
 
 
+def _to_column(field: Field, value: Any) -> Any:
+    if field.kind is Kind.YES_NO:
+        return int(value)
+    if field.kind is Kind.PEOPLE:
+        return json.dumps(list(value))
+    return value
+
+
+def _from_column(field: Field, value: Any) -> Any:
+    if field.kind is Kind.YES_NO:
+        return bool(value)
+    if field.kind is Kind.PEOPLE:
+        return tuple(json.loads(value))
+    return value
+
+
 def request_from_row(r: Row) -> ChangeRequest:
-    draft = Draft(
-        title=r["title"],
-        url=r["url"],
-        ai_assisted=bool(r["ai_assisted"]),
-        description=r["description"],
-        service=r["service"],
-        environment=r["environment"],
-        ai_tool=r["ai_tool"],
-        authors=tuple(json.loads(r["authors"])),
-        commit=r["commit_sha"],
-    )
+    draft = Draft(**{f.name: _from_column(f, r[f.stored_as]) for f in FIELDS})
     return ChangeRequest(
         id=int(r["id"]),
         requester=r["requester"],
@@ -85,21 +95,12 @@ class Requests:
         await self._ex.lock(ROUTING_LOCK, shared=True)
         stamp = utc_text(now)
         row = await self._ex.one(
-            "INSERT INTO requests (requester, title, url, description, service, environment, ai_assisted,"
-            " ai_tool, authors, commit_sha, source, pipeline, status, sign_off_required, policy_reason,"
-            " approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            f"INSERT INTO requests (requester, {_INSERT_DRAFT}, source, pipeline, status, sign_off_required,"
+            " policy_reason, approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash)"
+            f" VALUES (?, {_INSERT_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester,
-                draft.title,
-                draft.url,
-                draft.description,
-                draft.service,
-                draft.environment,
-                int(draft.ai_assisted),
-                draft.ai_tool,
-                json.dumps(list(draft.authors)),
-                draft.commit,
+                *(_to_column(f, getattr(draft, f.name)) for f in FIELDS),
                 source,
                 pipeline,
                 status.value,

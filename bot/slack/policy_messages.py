@@ -1,5 +1,5 @@
-"""Pure Block Kit builders for what time brings: reminders, escalation notes, policy notices,
-the pending summary and the policy report."""
+"""Pure Block Kit builders for the policy: `/signoff policy`, its notices (warnings, extension,
+the end) and the report."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.durations import format_duration
-from bot.domain.models import ChangeRequest
 from bot.domain.policy import PolicyWindow
 from bot.domain.report import Report
-from bot.services.summary import Summary
-from bot.slack.blocks import MAX_BLOCKS, SECTION_MAX, Block, Message, context, section
-from bot.slack.text import link, mention, safe, when
+from bot.slack.blocks import Block, Message, section
+from bot.slack.text import mention, safe, when
 
 
 def policy_line(window: PolicyWindow, now: datetime, tz: ZoneInfo) -> str:
@@ -33,32 +31,6 @@ def policy_status(window: PolicyWindow, now: datetime, tz: ZoneInfo) -> Message:
         f"*Days left:* {window.days_left(now)}",
     ]
     return f"Sign-off policy: {state}", [section("\n".join(lines))]
-
-
-def availability_message(event: str) -> Message:
-    if event == "back":
-        text = ":wave: Your away time is over: new reviews can be routed to you again. `/signoff away` pauses them."
-    else:
-        text = f"Your availability changed ({event})."
-    return text, [section(text)]
-
-
-def reminder_message(req: ChangeRequest, waited: timedelta) -> Message:
-    text = (
-        f":alarm_clock: Reminder: *{req.ref}* has waited {format_duration(waited)} for your sign-off: "
-        f"{link(req.draft.url, req.draft.title)}. Approve or deny it on the message above, "
-        f"or see it with `/signoff status {req.ref}`."
-    )
-    return f"Reminder: {req.ref} is waiting for your sign-off", [section(text)]
-
-
-def channel_note(req: ChangeRequest, event: str, old: str | None, new: str | None, waited: timedelta) -> Message:
-    title = safe(req.draft.title, 200)
-    line = (
-        f":arrow_right: *{req.ref}* ({title}) waited {format_duration(waited)} for {mention(old)}; "
-        f"it is now with {mention(new)}."
-    )
-    return f"{req.ref} reassigned to {mention(new)}", [section(line)]
 
 
 def policy_notice(
@@ -119,43 +91,3 @@ def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
 
 def report_message(report: Report, tz: ZoneInfo) -> Message:
     return f"Sign-off report: {report.total} requests", report_blocks(report, tz)
-
-
-def summary_message(summary: Summary, tz: ZoneInfo) -> Message:
-    total = summary.total
-    header = f"*Pending sign-offs: {total}*\n{policy_line(summary.window, summary.now, tz)}"
-    blocks: list[Block] = [section(header)]
-    lines: list[str] = []
-    for req in summary.oldest:
-        age = format_duration(summary.now - req.created_at)
-        flag = " :warning: *overdue*" if req.id in summary.overdue else ""
-        reviewer = mention(req.reviewer) if req.reviewer else "_unclaimed_"
-        lines.append(
-            f"• *{req.ref}* {link(req.draft.url, req.draft.title[:100])} · from {mention(req.requester)}"
-            f" · reviewer {reviewer} · waiting {age}{flag}"
-        )
-    shown = 0
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_MAX - 100:
-            if len(blocks) >= MAX_BLOCKS - 2:
-                break
-            blocks.append(section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-        shown += 1
-    if chunk:
-        blocks.append(section("\n".join(chunk)))
-    if total > shown:
-        blocks.append(context(f"…and {total - shown} more. `/signoff pending` lists your own."))
-    if total == 0:
-        blocks.append(context("Nothing is waiting for sign-off."))
-    return f"Pending sign-offs: {total}", blocks
-
-
-def anchor_message(day: str, seq: int, digest: str) -> Message:
-    line = (
-        f":lock: Audit anchor for {day}: row {seq}, sha256 `{digest}`. "
-        "`signoff audit verify` on the database must reproduce this hash at this row."
-    )
-    return f"Audit anchor for {day}: row {seq}", [section(line)]

@@ -1,0 +1,68 @@
+"""The one list of what a request is made of: every field a person or a pipeline gives.
+
+Validation, the Slack form, its error labels, the OpenAPI description, the API's JSON and the
+store's columns are all built from ``FIELDS``, so a field is added or changed in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    TEXT = "text"
+    URL = "url"
+    YES_NO = "yes_no"
+    PEOPLE = "people"  # Slack user IDs or emails
+    COMMIT = "commit"  # a hexadecimal SHA
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the API's key, the form's block id, and the Draft attribute
+    kind: Kind
+    label: str  # the form's label
+    error_label: str  # how an error message starts: "The link must be ..."
+    api_description: str = ""
+    max_length: int = 80
+    required: bool = False
+    default: str = ""
+    in_form: bool = True
+    multiline: bool = False
+    placeholder: str = ""
+    column: str = ""  # the store's column, when it is not ``name``
+
+    @property
+    def stored_as(self) -> str:
+        return self.column or self.name
+
+
+TITLE_MAX = 150
+URL_MAX = 2000
+DESCRIPTION_MAX = 3000
+SHORT_MAX = 80
+AUTHORS_MAX = 50
+COMMIT_MAX = 80
+REASON_MAX = 1000
+
+FIELDS: tuple[Field, ...] = (
+    Field("title", Kind.TEXT, "Title", "Title", max_length=TITLE_MAX, required=True,
+          placeholder="What is changing, in one line"),
+    Field("url", Kind.URL, "Link to the change", "The link", "http(s) link to the PR, MR or diff",
+          max_length=URL_MAX, required=True, placeholder="https://github.com/org/repo/pull/123"),
+    Field("description", Kind.TEXT, "Description", "The description", max_length=DESCRIPTION_MAX, multiline=True,
+          placeholder="What and why; how it was tested"),
+    Field("service", Kind.TEXT, "Service", "Service"),
+    Field("environment", Kind.TEXT, "Environment", "Environment", default="production"),
+    Field("ai_assisted", Kind.YES_NO, "Did AI assist with this change?", "This answer", required=True),
+    Field("ai_tool", Kind.TEXT, "Which AI tool?", "The AI tool", placeholder="e.g. Copilot, Claude Code"),
+    Field("authors", Kind.PEOPLE, "Authors", "Authors", "Slack user IDs or emails of everyone who wrote the change",
+          max_length=AUTHORS_MAX, in_form=False),
+    Field("commit", Kind.COMMIT, "Commit", "The commit", max_length=COMMIT_MAX, in_form=False, column="commit_sha"),
+)  # fmt: skip
+
+BY_NAME = {f.name: f for f in FIELDS}
+FORM_FIELDS = tuple(f.name for f in FIELDS if f.in_form)
+# What a pipeline may send: the requester, then every field.
+API_FIELDS = ("requester", *BY_NAME)
