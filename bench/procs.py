@@ -110,7 +110,8 @@ def standin(work: Path, delay: float = 0.0) -> Proc:
     return Proc("standin", args, _env(), work, port, "/api/auth.test").start()
 
 
-def bot(work: Path, api_url: str, db: Path, **settings: str) -> Proc:
+def bot(work: Path, api_url: str, db: str, **settings: str) -> Proc:
+    """A bot process on ``db`` (a DATABASE_URL)."""
     port = free_port()
     roster = work / "roster.yml"
     if not roster.exists():
@@ -121,7 +122,7 @@ def bot(work: Path, api_url: str, db: Path, **settings: str) -> Proc:
         SLACK_API_URL=api_url,
         HOST="127.0.0.1",
         PORT=str(port),
-        DATABASE_URL=f"sqlite:///{db}",
+        DATABASE_URL=db,
         ROSTER_FILE=str(roster),
         SUMMARY_CHANNEL=SUMMARY,
         API_TOKENS=f"bench:{API_TOKEN}",

@@ -15,7 +15,6 @@ import asyncio
 import json
 import platform
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 
 from bench import procs
+from bench.databases import Databases, pending_outbox
 from bench.load import SlackTraffic, Stats, open_loop
 from bench.seed import seed_audit, seed_requests
 
@@ -77,17 +77,12 @@ async def create_requests(url: str, n: int, concurrency: int = 16) -> list[tuple
     return out
 
 
-async def wait_outbox_idle(db: Path, limit: float = 120) -> float:
+async def wait_outbox_idle(db: str, limit: float = 120) -> float:
     """Seconds until the bot has delivered every queued message."""
 
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            left = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
-        finally:
-            conn.close()
-        if left == 0:
+        if await asyncio.to_thread(pending_outbox, db) == 0:
             break
         await asyncio.sleep(0.2)
     return time.monotonic() - t0
@@ -99,7 +94,7 @@ async def ack_rates(
     decisions: list[tuple[str, str]],
     rates: list[int],
     seconds: float,
-    db: Path | None = None,
+    db: str | None = None,
 ) -> dict[int, Stats]:
     """Each rate starts from a settled app: the messages of the previous step are delivered first."""
     out = {}
@@ -118,7 +113,7 @@ async def saturation(
     decisions: list[tuple[str, str]],
     rates: list[int],
     seconds: float,
-    db: Path | None = None,
+    db: str | None = None,
 ) -> int:
     best = 0
     for rate in rates:
@@ -130,11 +125,12 @@ async def saturation(
     return best
 
 
-async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
+async def bench_ack(work: Path, dbs: Databases, smoke: bool, results: dict[str, Any]) -> None:
     rates = [10] if smoke else [10, 100, 300]
     seconds = 2 if smoke else 20
     stand = procs.standin(work)
-    bot = procs.bot(work, stand.url + "/api/", work / "ack.db").start()
+    ack_db = dbs.fresh("ack")
+    bot = procs.bot(work, stand.url + "/api/", ack_db).start()
     floor = procs.floor(work, stand.url + "/api/").start()
     try:
         decisions = await create_requests(bot.url, 40 if smoke else 4000)
@@ -142,7 +138,7 @@ async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
         per_rate: dict[int, dict[str, Any]] = {}
         for rate in rates:  # the same load on both apps, one after the other, at each rate
             f = (await ack_rates(floor.url, stand.url, decisions, [rate], seconds))[rate]
-            b = (await ack_rates(bot.url, stand.url, decisions, [rate], seconds, work / "ack.db"))[rate]
+            b = (await ack_rates(bot.url, stand.url, decisions, [rate], seconds, ack_db))[rate]
             ratio50, ratio99 = b.pct(50) / f.pct(50), b.pct(99) / f.pct(99)
             per_rate[rate] = {
                 "floor": f.row(),
@@ -158,7 +154,7 @@ async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
         if not smoke:
             sat_rates = [200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000]
             sat_floor = await saturation(floor.url, stand.url, decisions, sat_rates, 5)
-            sat_bot = await saturation(bot.url, stand.url, decisions, [100, 150, *sat_rates], 5, work / "ack.db")
+            sat_bot = await saturation(bot.url, stand.url, decisions, [100, 150, *sat_rates], 5, ack_db)
             results["saturation"] = {"floor": sat_floor, "bot": sat_bot}
             table(
                 "Saturation: highest rate with p99 < 500 ms and no errors",
@@ -180,7 +176,7 @@ async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
         stand.stop()
     # Slow Slack: every Web API answer takes 500 ms; nothing before the ack waits on Slack.
     slow = procs.standin(work, delay=0.5)
-    bot = procs.bot(work, slow.url + "/api/", work / "slow.db").start()
+    bot = procs.bot(work, slow.url + "/api/", dbs.fresh("slow")).start()
     try:
         decisions = await create_requests(bot.url, 40 if smoke else 1500)
         rate = 10 if smoke else 100
@@ -204,9 +200,9 @@ async def bench_ack(work: Path, smoke: bool, results: dict[str, Any]) -> None:
         slow.stop()
 
 
-async def bench_api(work: Path, smoke: bool, results: dict[str, Any]) -> None:
+async def bench_api(work: Path, dbs: Databases, smoke: bool, results: dict[str, Any]) -> None:
     stored = 1_000 if smoke else 100_000
-    db = work / "api.db"
+    db = dbs.fresh("api")
     stand = procs.standin(work)
     bot = procs.bot(work, stand.url + "/api/", db).start()  # creates the schema
     bot.stop()
@@ -215,29 +211,8 @@ async def bench_api(work: Path, smoke: bool, results: dict[str, Any]) -> None:
     try:
         rss_before = procs.rss_mb(bot.pid)
         seconds = 2 if smoke else 10
-        created = 0
+        rate = await create_load([bot.url], seconds)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + seconds
-
-            async def creator(k: int) -> None:
-                nonlocal created
-                i = 0
-                while loop.time() < deadline:
-                    i += 1
-                    body = {
-                        "requester": procs.JUNIORS[(k + i) % 40],
-                        "title": f"load {k}-{i}",
-                        "url": "https://git.example.com/pr/9",
-                        "ai_assisted": True,
-                    }
-                    async with session.post(f"{bot.url}/api/v1/requests", json=body, headers=API_HEADERS) as r:
-                        await r.read()
-                        created += r.status == 201
-
-            t0 = loop.time()
-            await asyncio.gather(*(creator(k) for k in range(32)))
-            rate = created / (loop.time() - t0)
             backlog_s = await wait_outbox_idle(db)  # GETs are measured on their own, after the messages went out
             rng = random.Random(3)
             latencies: list[float] = []
@@ -287,14 +262,65 @@ async def bench_api(work: Path, smoke: bool, results: dict[str, Any]) -> None:
         stand.stop()
 
 
-def bench_memory_flat(work: Path, smoke: bool, results: dict[str, Any]) -> None:
+async def create_load(urls: list[str], seconds: float, clients: int = 32) -> float:
+    """Creates per second from ``clients`` concurrent pipelines, spread over ``urls`` (replicas)."""
+    created = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+
+        async def creator(k: int) -> None:
+            nonlocal created
+            i = 0
+            while loop.time() < deadline:
+                i += 1
+                body = {
+                    "requester": procs.JUNIORS[(k + i) % 40],
+                    "title": f"load {k}-{i}",
+                    "url": "https://git.example.com/pr/9",
+                    "ai_assisted": True,
+                }
+                url = urls[(k + i) % len(urls)]
+                async with session.post(f"{url}/api/v1/requests", json=body, headers=API_HEADERS) as r:
+                    await r.read()
+                    created += r.status == 201
+
+        t0 = loop.time()
+        await asyncio.gather(*(creator(k) for k in range(clients)))
+        return created / (loop.time() - t0)
+
+
+async def bench_replicas(work: Path, dbs: Databases, smoke: bool, results: dict[str, Any]) -> None:
+    """API creates/s with one and with three replicas on one PostgreSQL database."""
+    if dbs.kind != "postgresql":
+        print("\n## Replicas\n\n(PostgreSQL only: run with --database postgresql://...)")
+        return
+    stand = procs.standin(work)
+    rows = []
+    try:
+        for n in (1, 3):
+            db = dbs.fresh(f"replicas-{n}")
+            bots = [procs.bot(work, stand.url + "/api/", db).start() for _ in range(n)]
+            try:
+                rate = await create_load([b.url for b in bots], 2 if smoke else 10)
+            finally:
+                for b in bots:
+                    b.stop()
+            rows.append({"replicas": n, "creates/s (32 clients)": round(rate)})
+    finally:
+        stand.stop()
+    results["replicas"] = rows
+    table("Replicas on one PostgreSQL database", rows)
+
+
+def bench_memory_flat(work: Path, dbs: Databases, smoke: bool, results: dict[str, Any]) -> None:
     """RSS with a small and a large database, after the same work: flat means it does not grow with the data."""
     sizes = [500, 2_000] if smoke else [10_000, 100_000]
     stand = procs.standin(work)
     rows = []
     try:
         for n in sizes:
-            db = work / f"mem-{n}.db"
+            db = dbs.fresh(f"mem-{n}")
             bot = procs.bot(work, stand.url + "/api/", db).start()
             bot.stop()
             seed_requests(db, n)
@@ -309,7 +335,7 @@ def bench_memory_flat(work: Path, smoke: bool, results: dict[str, Any]) -> None:
     table("Memory against data size", [*rows, {"stored": "growth", "rss_mb": f"{growth:.1f} ({verdict(growth < 20)})"}])
 
 
-async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> None:
+async def bench_summary(work: Path, dbs: Databases, smoke: bool, results: dict[str, Any]) -> None:
     from zoneinfo import ZoneInfo
 
     from bot.clock import SystemClock
@@ -319,19 +345,19 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     from bot.services.deps import Deps
     from bot.services.summary import pending_summary
     from bot.slack.scheduled_messages import summary_message
-    from bot.store.sqlite import SqliteStore as Database
+    from bot.store import store_for
 
     pending = 500 if smoke else 10_000
     audit_rows = 10_000 if smoke else 1_000_000
-    db_path = work / "summary.db"
-    db = Database(str(db_path))
+    db_url = dbs.fresh("summary")
+    db = store_for(db_url)
     await db.open()
     await policy_state.initialise(db, None, 90, datetime.now(UTC))
     await db.close()
-    seed_requests(db_path, pending, pending_share=1.0)
-    seed_audit(db_path, audit_rows)
+    seed_requests(db_url, pending, pending_share=1.0)
+    seed_audit(db_url, audit_rows)
     (work / "roster.yml").write_text(procs.roster_yaml())
-    db = Database(str(db_path))
+    db = store_for(db_url)
     await db.open()
     deps = Deps(
         store=db, roster=RosterSource(work / "roster.yml").current, clock=SystemClock(), summary_channel=procs.SUMMARY
@@ -358,13 +384,13 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
         async with db.read() as r:
             await r.assignments.everyone(request_id)
 
-    verify_db = work / "verify.db"
-    vdb = Database(str(verify_db))
+    verify_db = dbs.fresh("verify")
+    vdb = store_for(verify_db)
     await vdb.open()
     await vdb.close()
     seed_audit(verify_db, 10_000)
     t = time.perf_counter()
-    vdb = Database(str(verify_db), tool=True)
+    vdb = store_for(verify_db, tool=True)
     await vdb.open()
     async with vdb.read(snapshot=True) as r:
         checked, _, broken = verify_rows([row async for row in r.audit.rows()])
@@ -373,8 +399,9 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
     assert checked == 10_000 and broken is None
     summary_ms = await timed(build_summary, 20)
     status_ms = await timed(status_lookup, 200)
-    plan = await db.fetchall(
-        "EXPLAIN QUERY PLAN SELECT * FROM requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 25"
+    explain = "EXPLAIN QUERY PLAN" if dbs.kind == "sqlite" else "EXPLAIN"
+    plan = await db.fetchall(  # type: ignore[attr-defined]
+        f"{explain} SELECT * FROM requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 25"
     )
     await db.close()
     results["summary"] = {
@@ -383,7 +410,7 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
         "audit_rows": audit_rows,
         "status_ms": round(status_ms, 3),
         "verify_10k_ms": round(verify_ms, 1),
-        "plan": [str(r[3]) for r in plan],
+        "plan": [str(r[3] if dbs.kind == "sqlite" else r[0]) for r in plan],
     }
     table(
         "At scale",
@@ -414,7 +441,7 @@ async def bench_summary(work: Path, smoke: bool, results: dict[str, Any]) -> Non
 async def bench_soak(work: Path, results: dict[str, Any], minutes: float, chunk_s: float = 30) -> None:
     stand = procs.standin(work)
     db = work / "soak.db"
-    bot = procs.bot(work, stand.url + "/api/", db).start()
+    bot = procs.bot(work, stand.url + "/api/", f"sqlite:///{db}").start()
     try:
         decisions = await create_requests(bot.url, int(chunk_s * 100))
         rss0 = procs.rss_mb(bot.pid)
@@ -479,7 +506,14 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="a few seconds, to prove the scripts work")
     parser.add_argument("--soak", action="store_true", help="add the soak (10 minutes of mixed load)")
     parser.add_argument("--soak-minutes", type=float, default=10.0)
-    parser.add_argument("--only", default="ack,api,memory,summary", help="comma-separated sections")
+    parser.add_argument(
+        "--only", default="ack,api,replicas,memory,summary", help="comma-separated sections (replicas: PostgreSQL)"
+    )
+    parser.add_argument(
+        "--database",
+        help="postgresql://user@host:5432/postgres to run on PostgreSQL (a database per section is created there);"
+        " default: SQLite files",
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # tables appear as they finish
     sections = set(args.only.split(","))
@@ -488,25 +522,36 @@ def main() -> int:
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
         f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}",
         "smoke": args.smoke,
+        "database": "postgresql" if args.database else "sqlite",
     }
-    print(f"signoff benchmarks — {results['date']} — {results['machine']}" + (" — SMOKE" if args.smoke else ""))
+    print(
+        f"signoff benchmarks — {results['date']} — {results['machine']} — {results['database']}"
+        + (" — SMOKE" if args.smoke else "")
+    )
     with tempfile.TemporaryDirectory(prefix="signoff-bench-") as tmp:
         work = Path(tmp)
-        if "ack" in sections:
-            asyncio.run(bench_ack(work, args.smoke, results))
-        if "api" in sections:
-            asyncio.run(bench_api(work, args.smoke, results))
-        if "memory" in sections:
-            bench_memory_flat(work, args.smoke, results)
-        if "summary" in sections:
-            asyncio.run(bench_summary(work, args.smoke, results))
+        dbs = Databases(work, args.database)
+        try:
+            if "ack" in sections:
+                asyncio.run(bench_ack(work, dbs, args.smoke, results))
+            if "api" in sections:
+                asyncio.run(bench_api(work, dbs, args.smoke, results))
+            if "replicas" in sections:
+                asyncio.run(bench_replicas(work, dbs, args.smoke, results))
+            if "memory" in sections:
+                bench_memory_flat(work, dbs, args.smoke, results)
+            if "summary" in sections:
+                asyncio.run(bench_summary(work, dbs, args.smoke, results))
+        finally:
+            dbs.drop_all()
         if args.soak:
             if args.smoke:
                 asyncio.run(bench_soak(work, results, 0.05, chunk_s=3))
             else:
                 asyncio.run(bench_soak(work, results, args.soak_minutes))
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("smoke.json" if args.smoke else "latest.json")
+    suffix = "" if results["database"] == "sqlite" else "-postgresql"
+    out = RESULTS / (f"smoke{suffix}.json" if args.smoke else f"latest{suffix}.json")
     out.write_text(json.dumps(results, indent=2, default=str))
     print(f"\nwrote {out}")
     return 0

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import Any
 
+from bench.databases import after_seeding, connect
 from bench.procs import JUNIORS, SENIORS
 from bot.domain.audit import GENESIS, canonical, chain_hash
 from bot.domain.timestamps import utc_text as to_db
 
 
-def seed_requests(db: Path, n: int, pending_share: float = 0.1, seed: int = 1) -> None:
+def seed_requests(url: str, n: int, pending_share: float = 0.1, seed: int = 1) -> None:
+    with connect(url) as conn:
+        _seed_requests(conn, n, pending_share, seed)
+    after_seeding(url)
+
+
+def _seed_requests(conn: Any, n: int, pending_share: float, seed: int) -> None:
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA journal_mode = WAL")
     requests, assignments = [], []
     start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM requests").fetchone()[0]
     for i in range(start + 1, start + n + 1):
@@ -66,13 +70,15 @@ def seed_requests(db: Path, n: int, pending_share: float = 0.1, seed: int = 1) -
         "INSERT INTO assignments (request_id, reviewer, assigned_at, how, active) VALUES (?, ?, ?, ?, ?)", assignments
     )
     conn.commit()
-    conn.close()
 
 
-def seed_audit(db: Path, n: int) -> None:
+def seed_audit(url: str, n: int) -> None:
     """n audit rows that extend the chain correctly (the append-only trigger checks)."""
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA journal_mode = WAL")
+    with connect(url) as conn:
+        _seed_audit(conn, n)
+
+
+def _seed_audit(conn: Any, n: int) -> None:
     last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     at = to_db(datetime.now(UTC))
@@ -88,4 +94,3 @@ def seed_audit(db: Path, n: int) -> None:
             batch = []
     conn.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
     conn.commit()
-    conn.close()

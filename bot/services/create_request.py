@@ -60,8 +60,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         reviewer = None
         if outcome.required:
             load, last = await tx.assignments.load(roster.seniors())
-            away = await tx.availability.unavailable()
-            delegates = await tx.availability.delegates()
+            away, delegates = await tx.availability.unavailable()
             reviewer = choose_reviewer(roster, sub.requester, sub.draft.authors, away, load, last, delegates=delegates)
         request_id = await tx.requests.insert(
             requester=sub.requester,
@@ -76,7 +75,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             idempotency_hash=fingerprint,
         )
         if reviewer is not None:
-            await tx.assignments.assign(request_id, reviewer, now, "routed")
+            await tx.assignments.assign(request_id, reviewer, now, "routed", new=True)
         entries = [
             AuditEntry(
                 actor=sub.requester,

@@ -53,7 +53,8 @@ class Routing:
     async def read(cls, tx: Tx, deps: Deps) -> Routing:
         roster = deps.roster()
         load, last = await tx.assignments.load(roster.seniors())
-        return cls(roster, await tx.availability.unavailable(), await tx.availability.delegates(), load, last)
+        away, delegates = await tx.availability.unavailable()
+        return cls(roster, away, delegates, load, last)
 
 
 async def move_reviews_of_unavailable(tx: Tx, deps: Deps, now: datetime, routing: Routing | None = None) -> int:

@@ -200,6 +200,7 @@ class PostgresStore:
                     yield tx
                 except Refused as exc:
                     refused = exc  # the refusal's audit row commits
+                await tx.audit.flush()
                 if tx.log.requests:
                     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self._me, tx.log.requests)))
         except psycopg.Error as exc:

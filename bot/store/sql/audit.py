@@ -17,27 +17,40 @@ _ROWS = "SELECT seq, at, actor, action, request_id, reason, details, prev_hash, 
 class AuditTrail:
     def __init__(self, ex: Executor) -> None:
         self._ex = ex
+        self._queued: list[tuple[datetime, AuditEntry]] = []
 
-    async def append(self, at: datetime, entry: AuditEntry) -> int:
-        """Append one row inside the caller's transaction; returns its seq.
+    async def append(self, at: datetime, entry: AuditEntry) -> None:
+        """Add a row to the chain as part of the caller's transaction, in the order appended.
 
-        Appends are serialised across writers (every replica) by a lock held to commit, so two
-        transactions never chain from the same head."""
+        The rows are written by ``flush``, which the store calls just before it commits: the
+        chain's lock (which serialises appends across writers and replicas, so two transactions
+        never chain from the same head) is then held only for the insert and the commit, and is
+        always the last lock a transaction takes."""
+        self._queued.append((at, entry))
+
+    async def flush(self) -> None:
+        if not self._queued:
+            return
         await self._ex.lock(CHAIN_LOCK)
         last = await self._ex.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        seq = (int(last["seq"]) if last else 0) + 1
+        seq = int(last["seq"]) if last else 0
         prev = str(last["hash"]) if last else GENESIS
-        at_s = utc_text(at)
-        details = details_text(entry.details)
-        digest = chain_hash(
-            prev, canonical(seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details)
-        )
-        await self._ex.run(
+        rows = []
+        for at, entry in self._queued:
+            seq += 1
+            at_s = utc_text(at)
+            details = details_text(entry.details)
+            digest = chain_hash(
+                prev, canonical(seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details)
+            )
+            rows.append((seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details, prev, digest))
+            prev = digest
+        self._queued = []
+        await self._ex.run_many(
             "INSERT INTO audit (seq, at, actor, action, request_id, reason, details, prev_hash, hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details, prev, digest),
+            rows,
         )
-        return seq
 
     async def head(self) -> tuple[int, str] | None:
         """(seq, hash) of the last row."""

@@ -12,15 +12,14 @@ class Availability:
     def __init__(self, ex: Executor) -> None:
         self._ex = ex
 
-    async def unavailable(self) -> set[str]:
-        """Who may not be asked to review now: away, or deactivated in Slack."""
-        rows = await self._ex.many('SELECT "user" FROM availability WHERE away = 1 OR deactivated = 1')
-        return {str(r["user"]) for r in rows}
-
-    async def delegates(self) -> dict[str, str]:
-        """Away reviewer -> the senior they asked to take their new reviews."""
-        rows = await self._ex.many('SELECT "user", delegate FROM availability WHERE away = 1 AND delegate IS NOT NULL')
-        return {str(r["user"]): str(r["delegate"]) for r in rows}
+    async def unavailable(self) -> tuple[set[str], dict[str, str]]:
+        """Who may not be asked to review now (away, or deactivated in Slack), and each away
+        reviewer's delegate: the senior they asked to take their new reviews."""
+        rows = await self._ex.many('SELECT "user", away, delegate FROM availability WHERE away = 1 OR deactivated = 1')
+        return (
+            {str(r["user"]) for r in rows},
+            {str(r["user"]): str(r["delegate"]) for r in rows if r["away"] and r["delegate"] is not None},
+        )
 
     async def set_away(
         self, user: str, away: bool, now: datetime, until: datetime | None = None, delegate: str | None = None

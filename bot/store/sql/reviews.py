@@ -20,8 +20,9 @@ class Assignments:
         self._ex = ex
         self._log = log
 
-    async def assign(self, request_id: int, reviewer: str, now: datetime, how: str) -> None:
-        """``reviewer`` may decide ``request_id`` from now (routed | claimed | escalated | reassigned)."""
+    async def assign(self, request_id: int, reviewer: str, now: datetime, how: str, new: bool = False) -> None:
+        """``reviewer`` may decide ``request_id`` from now (routed | claimed | escalated | reassigned).
+        ``new``: the request was inserted in this transaction (nothing else to update)."""
         stamp = utc_text(now)
         await self._ex.run(
             "INSERT INTO assignments (request_id, reviewer, assigned_at, how, active, moved) VALUES (?, ?, ?, ?, 1, 0)"
@@ -29,7 +30,8 @@ class Assignments:
             " assigned_at = excluded.assigned_at, how = excluded.how, reminded_at = NULL",
             (request_id, reviewer, stamp, how),
         )
-        await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (stamp, request_id))
+        if not new:
+            await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (stamp, request_id))
         self._log.requests.add(request_id)
 
     async def move_away(self, request_id: int, reviewer: str, now: datetime) -> None:

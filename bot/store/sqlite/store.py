@@ -220,6 +220,7 @@ class SqliteStore:
                     yield tx
                 except Refused as exc:
                     refused = exc  # the refusal's audit row commits
+                await tx.audit.flush()
                 if durable:
                     await asyncio.to_thread(conn.execute, "COMMIT")
                 else:
