@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
@@ -118,20 +119,26 @@ async def _export(url: str, args: argparse.Namespace, out: TextIO) -> int:
     return OK
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_tool(work: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run a database tool; what is wrong with its input or the database is one line and exit 3."""
     from bot.domain.errors import ConfigurationError, StorageFailure
 
     try:
-        url = database_url(args.database)
-        if args.audit_command == "verify":
-            return asyncio.run(_verify(url))
-        return asyncio.run(_export(url, args, out))
+        return asyncio.run(work())
     except ConfigurationError as err:
         print(f"signoff: {err.message}", file=sys.stderr)
         return ERROR
     except (ValueError, StorageFailure) as exc:
         print(f"signoff: {exc}", file=sys.stderr)
         return ERROR
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    async def work() -> int:
+        url = database_url(args.database)
+        return await (_verify(url) if args.audit_command == "verify" else _export(url, args, out))
+
+    return run_tool(work)
 
 
 def add_parser(sub: Any) -> None:

@@ -8,11 +8,10 @@ for example from SQLite to PostgreSQL, and verifies the audit chain on the targe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Any
 
-from bot.audit_cli import database_url
+from bot.audit_cli import database_url, run_tool
 
 OK, FAILED, ERROR = 0, 1, 3
 
@@ -53,14 +52,14 @@ async def _copy(source_url: str, target_url: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.domain.errors import ConfigurationError, StorageFailure
+    from bot.domain.errors import ConfigurationError
     from bot.store.urls import check_url
 
-    try:
+    async def work() -> int:
         if args.db_command == "migrate":
             url = database_url(args.database)
             check_url(url)
-            return asyncio.run(_migrate(url))
+            return await _migrate(url)
         source, target = database_url(args.source), database_url(args.target)
         for flag, url in (("--from", source), ("--to", target)):
             try:
@@ -69,13 +68,9 @@ def run(args: argparse.Namespace) -> int:
                 raise ConfigurationError(flag, str(exc)) from None
         if source == target:
             raise ConfigurationError("--to", "is the same database as --from")
-        return asyncio.run(_copy(source, target))
-    except ConfigurationError as err:
-        print(f"signoff: {err.message}", file=sys.stderr)
-        return ERROR
-    except (ValueError, StorageFailure) as exc:
-        print(f"signoff: {exc}", file=sys.stderr)
-        return ERROR
+        return await _copy(source, target)
+
+    return run_tool(work)
 
 
 def add_parser(sub: Any) -> None:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.domain.audit import AuditEntry
-from bot.domain.errors import SignoffError
+from bot.domain.errors import SignoffError, StorageFailure
 from bot.store.executor import ChangeLog, Changes, Executor
 from bot.store.sql import repositories
 
@@ -70,6 +70,42 @@ class Tx(Repos):
 
 
 Subscriber = Callable[[Changes], None]
+
+
+class Backend:
+    """What every backend does the same way on top of its own ``read`` and ``write``."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def _tell(self, changes: Changes) -> None:
+        if changes:
+            for subscriber in self._subscribers:
+                subscriber(changes)
+
+    def read(self, snapshot: bool = False) -> AbstractAsyncContextManager[Repos]:
+        raise NotImplementedError
+
+    def write(self, delivery: str | None = None, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
+        raise NotImplementedError
+
+    async def seen(self, delivery: str) -> bool:
+        try:
+            async with self.read() as r:
+                return await r.deliveries.seen(delivery)
+        except StorageFailure:
+            return False  # the work's own transaction still refuses a repeat, and reports the failure
+
+    async def writable(self) -> str | None:
+        try:
+            async with self.write(durable=False) as tx:
+                await tx.facts.put("ready_probe", datetime.now(UTC).isoformat())
+        except StorageFailure as err:
+            return err.detail
+        return None
 
 
 class Store(Protocol):

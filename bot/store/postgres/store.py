@@ -30,7 +30,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from bot.domain.errors import ConfigurationError, StorageFailure
 from bot.store.executor import ChangeLog, Changes, Row
 from bot.store.postgres.migrations import migrate
-from bot.store.unit_of_work import Refused, Repos, Subscriber, Tx
+from bot.store.unit_of_work import Backend, Refused, Repos, Tx
 
 log = logging.getLogger(__name__)
 
@@ -112,16 +112,16 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
 
-class PostgresStore:
+class PostgresStore(Backend):
     kind = "postgresql"
 
     def __init__(self, url: str, pool_max: int = POOL_MAX, tool: bool = False) -> None:
+        super().__init__()
         self._url = url
         self._tool = tool  # opened by a command-line tool: no migrations, no listening
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._pool_max = pool_max
         self._listener: asyncio.Task[None] | None = None
-        self._subscribers: list[Subscriber] = []
         self._me = uuid.uuid4().hex[:12]  # this store's own notifications are not news to it
 
     def __repr__(self) -> str:
@@ -170,13 +170,6 @@ class PostgresStore:
             await self._pool.close()
             self._pool = None
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
-
-    def _tell(self, changes: Changes) -> None:
-        for subscriber in self._subscribers:
-            subscriber(changes)
-
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
         assert self._pool is not None, "PostgresStore.open() was not called"
@@ -205,9 +198,7 @@ class PostgresStore:
                     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self._me, tx.log.requests)))
         except psycopg.Error as exc:
             raise StorageFailure(describe(exc)) from exc
-        changes = tx.log.frozen()
-        if changes:
-            self._tell(changes)
+        self._tell(tx.log.frozen())
         if refused is not None:
             raise refused.error
 
@@ -224,21 +215,6 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise StorageFailure(describe(exc)) from exc
 
-    async def seen(self, delivery: str) -> bool:
-        try:
-            async with self.read() as r:
-                return await r.deliveries.seen(delivery)
-        except StorageFailure:
-            return False
-
-    async def writable(self) -> str | None:
-        try:
-            async with self.write(durable=False) as tx:
-                await tx.facts.put("ready_probe", datetime.now(UTC).isoformat())
-        except StorageFailure as err:
-            return err.detail
-        return None
-
     async def maintain(self) -> None:
         return None  # autovacuum keeps PostgreSQL tidy
 
@@ -251,9 +227,7 @@ class PostgresStore:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     delay = 1.0
                     async for note in conn.notifies():
-                        changes = _parse(self._me, note.payload)
-                        if changes:
-                            self._tell(changes)
+                        self._tell(_parse(self._me, note.payload))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # waiters fall back on their poll until this reconnects

@@ -26,7 +26,7 @@ from typing import Any
 from bot.domain.errors import ConfigurationError, StorageFailure
 from bot.store.executor import ChangeLog, Row
 from bot.store.sqlite.migrations import migrate
-from bot.store.unit_of_work import Refused, Repos, Subscriber, Tx
+from bot.store.unit_of_work import Backend, Refused, Repos, Tx
 
 log = logging.getLogger(__name__)
 
@@ -135,17 +135,17 @@ def _open_read_only(path: str) -> sqlite3.Connection:
         raise ConfigurationError("DATABASE_URL", _open_problem(Path(path), exc)) from None
 
 
-class SqliteStore:
+class SqliteStore(Backend):
     kind = "sqlite"
 
     def __init__(self, path: str, tool: bool = False) -> None:
+        super().__init__()
         self.path = path
         self._tool = tool  # opened by a command-line tool: read-only, no migrations
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         self._durable = True  # the writer's synchronous setting: FULL (True) or NORMAL
-        self._subscribers: list[Subscriber] = []
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
@@ -176,9 +176,6 @@ class SqliteStore:
             if conn is not None:
                 conn.close()
         self._reader = self._writer = None
-
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
 
     async def _begin(self, conn: sqlite3.Connection) -> None:
         try:
@@ -230,10 +227,7 @@ class SqliteStore:
                 if isinstance(exc, sqlite3.Error):
                     raise StorageFailure(describe(exc)) from exc
                 raise
-        changes = tx.log.frozen()
-        if changes:
-            for subscriber in self._subscribers:
-                subscriber(changes)
+        self._tell(tx.log.frozen())
         if refused is not None:
             raise refused.error
 
@@ -258,21 +252,6 @@ class SqliteStore:
                     conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StorageFailure(describe(exc)) from exc
-
-    async def seen(self, delivery: str) -> bool:
-        try:
-            async with self.read() as r:
-                return await r.deliveries.seen(delivery)
-        except StorageFailure:
-            return False
-
-    async def writable(self) -> str | None:
-        try:
-            async with self.write(durable=False) as tx:
-                await tx.facts.put("ready_probe", datetime.now(UTC).isoformat())
-        except StorageFailure as err:
-            return err.detail
-        return None
 
     async def maintain(self) -> None:
         """Fold the WAL back into the database file so it does not grow without bound."""
