@@ -56,6 +56,25 @@ def signed(body: str) -> dict[str, str]:
     }
 
 
+def approve_body(request_id: str, reviewer: str, response_url: str) -> str:
+    """A signed-to-be Approve click on ``request_id`` by ``reviewer``."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": reviewer},
+        "team": {"id": "T0TEAM"},
+        "trigger_id": mint_trigger(),
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": "signoff_approve",
+                "value": request_id,
+                "action_ts": f"{time.time():.6f}{uuid.uuid4().hex[:6]}",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 class SlackTraffic:
     """Signed /signoff commands, Approve clicks and request-form submissions, in turn."""
 
@@ -83,23 +102,10 @@ class SlackTraffic:
             )
         if kind == "click" and self.decisions is not None:
             request_id, reviewer = next(self.decisions)
-            payload: dict[str, Any] = {
-                "type": "block_actions",
-                "user": {"id": reviewer},
-                "team": {"id": "T0TEAM"},
-                "trigger_id": mint_trigger(),
-                "response_url": response_url,
-                "actions": [
-                    {
-                        "action_id": "signoff_approve",
-                        "value": request_id,
-                        "action_ts": f"{time.time():.6f}{uuid.uuid4().hex[:6]}",
-                    }
-                ],
-            }
+            return approve_body(request_id, reviewer, response_url)
         else:
             text = lambda v: {"value": {"type": "plain_text_input", "value": v}}  # noqa: E731
-            payload = {
+            payload: dict[str, Any] = {
                 "type": "view_submission",
                 "user": {"id": user},
                 "team": {"id": "T0TEAM"},

@@ -30,7 +30,7 @@ import aiohttp
 
 from bench import procs
 from bench.databases import Databases, pending_outbox
-from bench.load import SlackTraffic, Stats, open_loop
+from bench.load import SlackTraffic, Stats, approve_body, open_loop, signed
 from bench.seed import seed_audit, seed_requests
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -313,6 +313,95 @@ async def bench_replicas(work: Path, dbs: Databases, smoke: bool, results: dict[
     table("Replicas on one PostgreSQL database", rows)
 
 
+async def bench_waiters(work: Path, dbs: Databases, smoke: bool, results: dict[str, Any]) -> None:
+    """Many pipelines long-polling one process: its memory, Slack acks beside them, and how soon
+    each waiter hears of its decision."""
+    import resource
+
+    waiters = 200 if smoke else 5000
+    decided = 50 if smoke else 500
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # the load generator holds a socket per waiter
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, waiters + 2048)), hard))
+    rate, seconds = (10, 2) if smoke else (100, 10)
+    db = dbs.fresh("waiters")
+    stand = procs.standin(work)
+    bot = procs.bot(work, stand.url + "/api/", db).start()
+    try:
+        created = await create_requests(bot.url, waiters + 300)
+        waited, clicks = created[:waiters], created[waiters:]
+        quiet = (await ack_rates(bot.url, stand.url, clicks, [rate], seconds, db))[rate]
+        answered: dict[str, float] = {}
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=None)
+        ) as session:
+
+            async def wait(request_id: str) -> None:
+                url = f"{bot.url}/api/v1/requests/CR-{request_id}?wait=60"  # as a pipeline does, again and again
+                while True:
+                    async with session.get(url, headers=API_HEADERS) as r:
+                        body = await r.json()
+                    if body.get("status") == "approved":
+                        answered[request_id] = time.monotonic()
+                        return
+
+            tasks = [asyncio.create_task(wait(rid)) for rid, _ in waited]
+            await until_waiting(session, bot.url, waiters)
+            rss = procs.rss_mb(bot.pid)
+            busy = (await ack_rates(bot.url, stand.url, clicks[::-1], [rate], seconds, db))[rate]
+            delays = []
+            for rid, reviewer in waited[:decided]:
+                body = approve_body(rid, reviewer, f"{stand.url}/respond/{rid}")
+                async with session.post(f"{bot.url}/slack/events", data=body, headers=signed(body)) as r:
+                    await r.read()
+                decided_at = time.monotonic()
+                for _ in range(200):
+                    if rid in answered:
+                        break
+                    await asyncio.sleep(0.01)
+                delays.append(answered.get(rid, float("inf")) - decided_at)
+                await asyncio.sleep(1 / 50)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        bot.stop()
+        stand.stop()
+    delays.sort()
+    ratio = busy.pct(99) / quiet.pct(99)
+    worst = delays[-1]
+    results["waiters"] = {
+        "waiters": waiters,
+        "rss_mb": round(rss, 1),
+        "ack_p99_quiet_ms": quiet.pct(99),
+        "ack_p99_waiting_ms": busy.pct(99),
+        "answer_p99_s": round(delays[int(len(delays) * 0.99) - 1], 3),
+        "answer_max_s": round(worst, 3),
+    }
+    table(
+        f"{waiters:,} pipelines long-polling one process",
+        [
+            {"measure": "RSS MB with every waiter connected", "value": round(rss, 1), "target": "<= 200",
+             "": verdict(rss <= 200)},
+            {"measure": f"ack p99 at {rate}/s beside them vs without, ms",
+             "value": f"{busy.pct(99):.1f} vs {quiet.pct(99):.1f}", "target": "<= 1.25x", "": verdict(ratio <= 1.25)},
+            {"measure": f"waiter answered after its decision, max of {decided} (s)", "value": round(worst, 3),
+             "target": "<= 1", "": verdict(worst <= 1)},
+        ],
+    )  # fmt: skip
+
+
+async def until_waiting(session: aiohttp.ClientSession, url: str, waiters: int, limit: float = 120) -> None:
+    """Until the bot's /metrics says ``waiters`` long-polls are waiting."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        async with session.get(f"{url}/metrics") as r:
+            lines = [ln for ln in (await r.text()).splitlines() if ln.startswith("signoff_api_long_polls ")]
+        if lines and float(lines[0].split()[1]) >= waiters:
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"fewer than {waiters} long-polls were waiting after {limit:.0f} s")
+
+
 def bench_memory_flat(work: Path, dbs: Databases, smoke: bool, results: dict[str, Any]) -> None:
     """RSS with a small and a large database, after the same work: flat means it does not grow with the data."""
     sizes = [500, 2_000] if smoke else [10_000, 100_000]
@@ -507,7 +596,9 @@ def main() -> int:
     parser.add_argument("--soak", action="store_true", help="add the soak (10 minutes of mixed load)")
     parser.add_argument("--soak-minutes", type=float, default=10.0)
     parser.add_argument(
-        "--only", default="ack,api,replicas,memory,summary", help="comma-separated sections (replicas: PostgreSQL)"
+        "--only",
+        default="ack,api,waiters,replicas,memory,summary",
+        help="comma-separated sections (replicas: PostgreSQL)",
     )
     parser.add_argument(
         "--database",
@@ -536,6 +627,8 @@ def main() -> int:
                 asyncio.run(bench_ack(work, dbs, args.smoke, results))
             if "api" in sections:
                 asyncio.run(bench_api(work, dbs, args.smoke, results))
+            if "waiters" in sections:
+                asyncio.run(bench_waiters(work, dbs, args.smoke, results))
             if "replicas" in sections:
                 asyncio.run(bench_replicas(work, dbs, args.smoke, results))
             if "memory" in sections:

@@ -68,6 +68,7 @@ class Signoff:
     groups: GroupMembership
     feed: ChangeFeed
     _groups_task: asyncio.Task[None] | None = None
+    _watch_task: asyncio.Task[None] | None = None
     _runner: web.AppRunner | None = None
     _socket: CheckedSocketModeHandler | None = None
     _socket_task: asyncio.Task[None] | None = None
@@ -97,6 +98,7 @@ class Signoff:
         await self._check_token()
         await self.groups.refresh()
         self._groups_task = asyncio.create_task(self._refresh_groups(), name="roster groups")
+        self._watch_task = asyncio.create_task(self.feed.watch(self.store), name="long-poll watch")
         if self.settings.slack_app_token is not None:
             await self._check_app_token(self.settings.slack_app_token.get_secret_value())
         await self.outbox.start()
@@ -185,6 +187,7 @@ class Signoff:
         """/metrics: the shared state (backlog, days left) is read now, so every replica reports it."""
         now = self.clock.now()
         metrics = self.deps.metrics
+        metrics.long_polls.set(self.feed.waiting)
         try:
             async with self.store.read() as r:
                 backlog, oldest = await r.outbox.backlog()
@@ -199,6 +202,11 @@ class Signoff:
 
     async def stop(self) -> None:
         """Release everything; safe after a partial start and safe to call twice."""
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watch_task
+            self._watch_task = None
         if self._groups_task is not None:
             self._groups_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

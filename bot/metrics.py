@@ -45,6 +45,9 @@ class Metrics:
         self.outbox_oldest = Gauge(
             "signoff_outbox_oldest_age_seconds", "Age of the oldest message waiting to go to Slack", registry=r
         )
+        self.long_polls = Gauge(
+            "signoff_api_long_polls", "Pipelines waiting on GET /api/v1/requests/{id}?wait= now", registry=r
+        )
         self.policy_days_left = Gauge(
             "signoff_policy_days_left", "Days until the sign-off policy ends (0 once it has)", registry=r
         )

@@ -88,6 +88,14 @@ class AuditTrail:
                 return
             after = int(found[-1]["seq"])
 
+    async def requests_changed_since(self, seq: int, limit: int = 10_000) -> tuple[int, set[int]]:
+        """(the last seq read, the requests of audit rows after ``seq``): every change of a request
+        writes a row, so this says which requests changed since then."""
+        rows = await self._ex.many("SELECT seq, request_id FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+        if not rows:
+            return seq, set()
+        return int(rows[-1]["seq"]), {int(r["request_id"]) for r in rows if r["request_id"] is not None}
+
     async def actions_of(self, request_id: int) -> list[str]:
         rows = await self._ex.many("SELECT action FROM audit WHERE request_id = ? ORDER BY seq", (request_id,))
         return [str(r["action"]) for r in rows]
