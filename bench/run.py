@@ -327,9 +327,10 @@ async def bench_waiters(work: Path, dbs: Databases, smoke: bool, results: dict[s
     stand = procs.standin(work)
     bot = procs.bot(work, stand.url + "/api/", db).start()
     try:
-        created = await create_requests(bot.url, waiters + 300)
-        waited, clicks = created[:waiters], created[waiters:]
-        quiet = (await ack_rates(bot.url, stand.url, clicks, [rate], seconds, db))[rate]
+        clicks_each = rate * seconds  # a third are clicks; each phase approves requests of its own
+        created = await create_requests(bot.url, waiters + 2 * clicks_each)
+        waited, first, second = created[:waiters], created[waiters::2], created[waiters + 1 :: 2]
+        quiet = (await ack_rates(bot.url, stand.url, first, [rate], seconds, db))[rate]
         answered: dict[str, float] = {}
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=None)
@@ -347,7 +348,7 @@ async def bench_waiters(work: Path, dbs: Databases, smoke: bool, results: dict[s
             tasks = [asyncio.create_task(wait(rid)) for rid, _ in waited]
             await until_waiting(session, bot.url, waiters)
             rss = procs.rss_mb(bot.pid)
-            busy = (await ack_rates(bot.url, stand.url, clicks[::-1], [rate], seconds, db))[rate]
+            busy = (await ack_rates(bot.url, stand.url, second, [rate], seconds, db))[rate]
             delays = []
             for rid, reviewer in waited[:decided]:
                 body = approve_body(rid, reviewer, f"{stand.url}/respond/{rid}")

@@ -40,6 +40,10 @@ def trigger_issued_at(trigger: str) -> float | None:
     return int(millis) / 1000
 
 
+# Read methods whose arguments Slack takes only as a query string or a form, not as JSON.
+FORM_ONLY = frozenset({"conversations.history"})
+
+
 @dataclass
 class Call:
     method: str
@@ -184,6 +188,9 @@ class FakeSlack:
         method = request.match_info["method"]
         args: dict[str, Any] = dict(request.query)  # Slack reads arguments from the query string too
         if request.method == "POST" and request.content_type == "application/json":
+            if method in FORM_ONLY:  # Slack reads these methods' arguments form-encoded, never from JSON
+                self.calls.append(Call(method, {}, False, "invalid_arguments"))
+                return web.json_response({"ok": False, "error": "invalid_arguments"})
             args.update(await request.json())
         elif request.method == "POST":
             args.update(await request.post())
@@ -375,7 +382,7 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         found = sorted((m for (ch, _), m in self.messages.items() if ch == channel), key=lambda m: m.ts, reverse=True)
         limit = int(args.get("limit", 100))
-        with_meta = bool(args.get("include_all_metadata"))
+        with_meta = str(args.get("include_all_metadata", "")).lower() in ("true", "1")
         out = [
             {"ts": m.ts, "text": m.text, **({"metadata": m.metadata} if with_meta and m.metadata else {})}
             for m in found[:limit]

@@ -1,8 +1,8 @@
 """Slack Web API clients.
 
 The interactive client (modals, ephemeral replies) retries 429s, 5xx and connection
-errors in-process. The outbox client retries nothing itself: the outbox owns retries,
-durably, so a post is never sent twice by a hidden retry.
+errors in-process. The outbox client (``web_api.SlackWebApi``) retries nothing itself: the
+outbox owns retries, durably, so a post is never sent twice by a hidden retry.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.slack.web_api import SlackWebApi
 
 TIMEOUT_SECONDS = 10
 
@@ -60,15 +61,8 @@ def interactive_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
     )
 
 
-def outbox_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
-    return MeteredWebClient(
-        metrics,
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        timeout=TIMEOUT_SECONDS,
-        logger=logging.getLogger("bot.slack.client"),
-        retry_handlers=[],
-    )
+def outbox_client(settings: Settings, metrics: Metrics) -> SlackWebApi:
+    return SlackWebApi(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, metrics, TIMEOUT_SECONDS)
 
 
 def slack_error(err: SlackApiError, default: str = "") -> str:

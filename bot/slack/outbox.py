@@ -20,15 +20,13 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.domain.numbers import ascii_int
 from bot.domain.outbox import AMBIGUOUS, SLACK_DOWN, OutboxRow, Outcome
 from bot.slack.acks_first import AckPriority
 from bot.slack.blocks import Message
-from bot.slack.client import slack_error
+from bot.slack.web_api import SlackWebApi, WebApiError
 from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
@@ -78,19 +76,16 @@ class Sender:
     async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         row = self._row
         try:
-            resp = await self._worker.client.api_call(method, json=kwargs)
-            return dict(resp.data) if isinstance(resp.data, dict) else {}
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            error = slack_error(exc)
+            return await self._worker.client.call(method, kwargs)
+        except WebApiError as exc:
+            status, error = exc.status, exc.error
             if status == 429 or error == "ratelimited":
-                retry_after = exc.response.headers.get("retry-after") or exc.response.headers.get("Retry-After")
-                seconds = ascii_int(str(retry_after or ""), max_digits=5)
+                seconds = ascii_int(str(exc.retry_after or ""), max_digits=5)
                 delay = float(seconds) if seconds is not None else RATE_LIMIT_DEFAULT_SECONDS
                 raise Retry(delay, f"{method}: rate limited", counts=False) from None
             if status >= 500 or error in TRANSIENT_ERRORS:
-                raise Retry(backoff(row.attempts), f"{SLACK_DOWN}: {method}: {error or f'HTTP {status}'}") from None
-            raise Undeliverable(f"{method}: {error or f'HTTP {status}'}") from None
+                raise Retry(backoff(row.attempts), f"{SLACK_DOWN}: {method}: {error}") from None
+            raise Undeliverable(f"{method}: {error}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # The call may have reached Slack; the next attempt checks before posting again.
             raise Retry(backoff(row.attempts), f"{AMBIGUOUS}: {method}: {type(exc).__name__}: {exc}") from None
@@ -175,7 +170,7 @@ class Renderer(Protocol):
 
 class OutboxWorker:
     def __init__(
-        self, store: Store, client: AsyncWebClient, clock: Clock, renderer: Renderer, priority: AckPriority
+        self, store: Store, client: SlackWebApi, clock: Clock, renderer: Renderer, priority: AckPriority
     ) -> None:
         self.store = store
         self.client = client

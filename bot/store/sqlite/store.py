@@ -239,17 +239,20 @@ class SqliteStore(Backend):
 
     @asynccontextmanager
     async def read(self, snapshot: bool = False) -> AsyncIterator[Repos]:
-        """Reads on the reader connection; ``snapshot`` keeps one consistent view throughout."""
+        """Reads on the shared reader connection; ``snapshot`` reads on a connection of its own
+        inside one read transaction, so it sees one consistent state throughout."""
         assert self._reader is not None, "SqliteStore.open() was not called"
-        conn = self._reader
         try:
-            if snapshot:
-                conn.execute("BEGIN")
+            if not snapshot:
+                yield Repos(SqliteExecutor(self._reader))
+                return
+            conn = await asyncio.to_thread(connect, f"file:{self.path}?mode=ro", True)
             try:
+                conn.execute("BEGIN")
                 yield Repos(SqliteExecutor(conn))
+                conn.execute("COMMIT")
             finally:
-                if snapshot:
-                    conn.execute("COMMIT")
+                conn.close()
         except sqlite3.Error as exc:
             raise StorageFailure(describe(exc)) from exc
 
@@ -257,7 +260,15 @@ class SqliteStore(Backend):
         """Fold the WAL back into the database file so it does not grow without bound."""
         assert self._writer is not None
         async with self._lock:
-            await asyncio.to_thread(self._writer.execute, "PRAGMA wal_checkpoint(TRUNCATE)")
+            await asyncio.to_thread(self._checkpoint, self._writer)
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # readers of other processes may be mid-read
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.execute("PRAGMA busy_timeout = 0")
 
     # For tests and operator tools, never services: a raw read on the reader connection.
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
