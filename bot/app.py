@@ -65,6 +65,7 @@ class Signoff:
     http_app: web.Application
     identity: dict[str, str | None]
     refusals: RefusalLog
+    api: PipelineApi
     groups: GroupMembership
     feed: ChangeFeed
     _groups_task: asyncio.Task[None] | None = None
@@ -301,6 +302,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         http_app=web_app,
         identity=identity,
         refusals=refusals,
+        api=api,
         groups=groups,
         feed=feed,
     )

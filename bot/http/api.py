@@ -34,6 +34,7 @@ from bot.services.deps import Deps
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 MAX_WAIT_SECONDS = 60
+MAX_WAITERS = 20_000  # long-polls held at once; beyond it a GET answers at once instead of holding a socket
 BODY_READ_SECONDS = 10.0  # a slow client cannot hold a handler longer
 IDEMPOTENCY_KEY_MAX = 200
 ACCEPTED = frozenset(API_FIELDS)
@@ -77,6 +78,7 @@ class PipelineApi:
     directory: Directory
     feed: ChangeFeed
     refusals: RefusalLog
+    max_waiters: int = MAX_WAITERS
 
     def register(self, app: web.Application) -> None:
         app.router.add_post("/api/v1/requests", self.create)
@@ -152,6 +154,8 @@ class PipelineApi:
             log_context.request_id.set(format_ref(request_id))
             req = await queries.get_request(self.deps, request_id)
             loop_time = asyncio.get_running_loop().time
+            if self.feed.waiting >= self.max_waiters:
+                wait = 0.0  # so many already wait that this one is answered now; the pipeline asks again
             deadline = loop_time() + wait
             while req.status is Status.PENDING and loop_time() < deadline and not self.feed.closed:
                 await self.feed.wait(request_id, deadline - loop_time())

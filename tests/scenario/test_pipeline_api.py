@@ -151,3 +151,19 @@ async def test_long_poll_wakes_on_the_decision(h: Harness) -> None:
 
 def _reason(text: str) -> dict[str, Any]:
     return {"reason": {"value": {"type": "plain_text_input", "value": text}}}
+
+
+async def test_long_polls_beyond_the_limit_are_answered_at_once(h: Harness) -> None:
+    """However many pipelines wait, the process holds at most max_waiters sockets; the next is answered now."""
+    h.bot.api.max_waiters = 1
+    status, created = await h.api("POST", "/api/v1/requests", BODY)
+    assert status == 201 and created["status"] == "pending"
+    first = asyncio.create_task(h.api("GET", f"/api/v1/requests/{created['id']}?wait=30"))
+    await asyncio.sleep(0.3)
+    assert not first.done()
+    status, second = await asyncio.wait_for(h.api("GET", f"/api/v1/requests/{created['id']}?wait=30"), 10)
+    assert status == 200 and second["status"] == "pending"
+    assert not first.done()  # still holding: only the one beyond the limit was answered at once
+    await h.driver.click(created["reviewer"], ids.APPROVE, created["id"][3:])
+    status, answer = await asyncio.wait_for(first, 10)
+    assert answer["status"] == "approved"
