@@ -35,7 +35,7 @@ from bot.store.unit_of_work import Backend, Refused, Repos, Tx
 log = logging.getLogger(__name__)
 
 CHANNEL = "signoff_changes"
-POOL_MAX = 10
+POOL_MAX = 16
 CONNECT_TIMEOUT_SECONDS = 10.0
 MAX_NOTIFIED_IDS = 200  # a larger change wakes every waiter instead (NOTIFY payloads are small)
 _INDEXED_BY = re.compile(r"\s+INDEXED BY \w+")
@@ -144,7 +144,7 @@ class PostgresStore(Backend):
             ) from None
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
             self._url,
-            min_size=1,
+            min_size=2,
             max_size=self._pool_max,
             kwargs={"autocommit": True, "row_factory": dict_row},
             open=False,
