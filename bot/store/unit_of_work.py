@@ -4,7 +4,7 @@
 async with store.write(delivery) as tx:        # one transaction
     req = await tx.requests.get(request_id)     # domain types in and out
     if not allowed:
-        await tx.refuse(err, actor, request_id, "approve")   # audited, committed, then raised
+        await tx.refuse(err, actor, request_id, "approve", now)   # audited, committed, raised
     await tx.decisions.record(...)
     await tx.outbox.enqueue_many(now, notices)   # delivered after commit
 ```
