@@ -36,7 +36,14 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "signoff_changes"
 POOL_MAX = 16
-CONNECT_TIMEOUT_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 10.0  # at start
+WORK_CONNECT_SECONDS = 2  # a new pooled connection while serving
+CHECKOUT_SECONDS = 2.5  # waiting for a free pooled connection: an answer must leave within Slack's 3 s
+STATEMENT_TIMEOUT_MS = 5_000
+IDLE_IN_TRANSACTION_MS = 30_000
+SERVING_OPTIONS = (
+    f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+)
 MAX_NOTIFIED_IDS = 200  # a larger change wakes every waiter instead (NOTIFY payloads are small)
 _INDEXED_BY = re.compile(r"\s+INDEXED BY \w+")
 
@@ -146,9 +153,19 @@ class PostgresStore(Backend):
             self._url,
             min_size=2,
             max_size=self._pool_max,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "connect_timeout": WORK_CONNECT_SECONDS,
+                # Nothing waits on the database longer than Slack waits for an answer; a transaction left
+                # open by a process that vanished (a network partition) gives its locks back.
+                **({} if self._tool else {"options": SERVING_OPTIONS}),
+            },
             open=False,
-            timeout=CONNECT_TIMEOUT_SECONDS,
+            timeout=CHECKOUT_SECONDS,
+            # A connection the server dropped (a restart, a failover) is replaced before use, not
+            # handed to a request that would then fail.
+            check=AsyncConnectionPool.check_connection,
             name="signoff",
         )
         try:
