@@ -1,4 +1,5 @@
-"""Three `signoff serve` replicas on one PostgreSQL database, under mixed load, survive a kill -9
+"""Three `signoff serve` replicas on one PostgreSQL database, under mixed load (API creates with
+waiting pipelines, request forms, slash commands, Approve clicks), survive a kill -9
 and a rolling restart: nothing acknowledged is lost, nothing is decided or sent twice, every
 waiting pipeline gets its answer, and the audit chain verifies.
 
@@ -123,6 +124,19 @@ async def test_three_replicas_survive_a_kill_and_a_rolling_restart(
             assert row is not None, request_id
             return str(row[0])
 
+    commands_answered = 0
+
+    async def command(ref: str) -> None:
+        """`/signoff status CR-n`: a slash command, answered by whichever replica gets it."""
+
+        async def attempt(replica: BotProcess) -> None:
+            nonlocal commands_answered
+            reply = await SlackDriver(replica.url, slack, session).command("U0JUNIOR1", f"status {ref}")
+            assert reply.status == 200
+            commands_answered += 1
+
+        await cluster.send(attempt)
+
     async def approve(ref: str) -> None:
         reviewer = await asyncio.to_thread(reviewer_of, int(ref.removeprefix("CR-")))
         payload: dict[str, Any] | None = None
@@ -147,6 +161,7 @@ async def test_three_replicas_survive_a_kill_and_a_rolling_restart(
             *(api_create(i) for i in range(API_CREATES // 2, API_CREATES)),
             *(form_create(i) for i in range(FORM_CREATES // 2, FORM_CREATES)),
             *(approve(ref) for ref in sorted(first)[:6]),
+            *(command(ref) for ref in sorted(first)),
         )
         await mid_load.wait()
         cluster.replicas[0].kill()
@@ -156,7 +171,7 @@ async def test_three_replicas_survive_a_kill_and_a_rolling_restart(
         # Phase 3: a rolling restart (SIGTERM, one at a time) while the rest is approved.
         refs = await asyncio.to_thread(_all_refs, postgres_url)
         assert len(refs) == TOTAL
-        approvals = asyncio.gather(*(approve(ref) for ref in refs))
+        approvals = asyncio.gather(*(approve(ref) for ref in refs), *(command(ref) for ref in refs))
         for replica in cluster.replicas[1:]:
             assert replica.stop() == 0, replica.log.read_text()[-2000:]
             await replica.start()
@@ -168,6 +183,7 @@ async def test_three_replicas_survive_a_kill_and_a_rolling_restart(
         codes = [r.stop() for r in cluster.replicas if r.proc is not None]
     assert all(code == 0 for code in codes)
     assert cluster.failovers > 0  # the kill and the restarts did interrupt clients
+    assert commands_answered == len(first) + TOTAL
 
     # Nothing acknowledged is lost.
     assert len(acked_api) == API_CREATES and len(set(acked_forms)) == FORM_CREATES
