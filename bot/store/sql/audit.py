@@ -95,7 +95,3 @@ class AuditTrail:
         if not rows:
             return seq, set()
         return int(rows[-1]["seq"]), {int(r["request_id"]) for r in rows if r["request_id"] is not None}
-
-    async def actions_of(self, request_id: int) -> list[str]:
-        rows = await self._ex.many("SELECT action FROM audit WHERE request_id = ? ORDER BY seq", (request_id,))
-        return [str(r["action"]) for r in rows]

@@ -38,11 +38,6 @@ class Facts:
         """Wait until no other transaction (of any replica) holds ``name``; hold it to commit."""
         await self._ex.lock(f"job:{name}")
 
-    async def hold(self, job: str) -> bool:
-        """Take the right to run ``job`` in this transaction: False when another replica is running it now,
-        which then does the work. Sweeps that check and then act take it first, so they act once."""
-        return await self._ex.try_lock(f"job:{job}")
-
 
 class Deliveries:
     def __init__(self, ex: Executor) -> None:

@@ -157,10 +157,6 @@ class Outbox:
         )
         return changed == 1
 
-    async def status_of(self, kind: str) -> list[tuple[str, str | None]]:
-        rows = await self._ex.many("SELECT status, last_error FROM outbox WHERE kind = ? ORDER BY id", (kind,))
-        return [(str(r["status"]), r["last_error"]) for r in rows]
-
 
 class SlackMessages:
     def __init__(self, ex: Executor) -> None:

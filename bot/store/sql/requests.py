@@ -202,7 +202,3 @@ class Requests:
     async def require_approvals(self, request_id: int, approvals: int) -> None:
         await self._ex.run("UPDATE requests SET approvals_needed = ? WHERE id = ?", (approvals, request_id))
         self._log.requests.add(request_id)
-
-    async def touch(self, request_id: int, now: datetime) -> None:
-        await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (utc_text(now), request_id))
-        self._log.requests.add(request_id)
