@@ -15,8 +15,8 @@ Repositories run SQL through an ``Executor``; each backend provides one (see ``b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -58,6 +58,8 @@ class Repos:
 class Tx(Repos):
     """One write transaction."""
 
+    refused: Refused | None = None  # set when the body refused: the audit row commits, then this is raised
+
     async def refuse(self, error: SignoffError, actor: str, request_id: int | None, attempt: str, at: datetime) -> None:
         """Record a refusal in the audit trail and end the transaction: it commits, then ``error`` is raised."""
         code = getattr(error, "code", "refused")
@@ -85,6 +87,26 @@ class Backend:
         if changes:
             for subscriber in self._subscribers:
                 subscriber(changes)
+
+    @asynccontextmanager
+    async def _unit(self, ex: Executor, delivery: str | None) -> AsyncIterator[Tx]:
+        """What every backend's write transaction does inside its BEGIN and COMMIT: remember the Slack
+        delivery first, run the body, keep a refusal's audit row (the refusal is raised by ``_done``),
+        and chain the audit rows last, so the chain's lock is the last a transaction takes."""
+        tx = Tx(ex, ChangeLog())
+        if delivery is not None:
+            await tx.deliveries.remember(delivery, datetime.now(UTC))
+        try:
+            yield tx
+        except Refused as exc:
+            tx.refused = exc
+        await tx.audit.flush()
+
+    def _done(self, tx: Tx) -> None:
+        """After the commit: tell subscribers, then raise the refusal the body made, if any."""
+        self._tell(tx.log.frozen())
+        if tx.refused is not None:
+            raise tx.refused.error
 
     def read(self, snapshot: bool = False) -> AbstractAsyncContextManager[Repos]:
         raise NotImplementedError

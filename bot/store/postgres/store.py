@@ -18,7 +18,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,9 +27,9 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from bot.domain.errors import ConfigurationError, StorageFailure
-from bot.store.executor import ChangeLog, Changes, Row
+from bot.store.executor import Changes, Row
 from bot.store.postgres.migrations import migrate
-from bot.store.unit_of_work import Backend, Refused, Repos, Tx
+from bot.store.unit_of_work import Backend, Repos, Tx
 
 log = logging.getLogger(__name__)
 
@@ -198,26 +197,17 @@ class PostgresStore(Backend):
 
     @asynccontextmanager
     async def write(self, delivery: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
-        refused: Refused | None = None
         try:
             async with self._connection() as conn, conn.transaction():
                 if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack
                     await conn.execute("SET LOCAL synchronous_commit = off")
-                tx = Tx(PgExecutor(conn), ChangeLog())
-                if delivery is not None:
-                    await tx.deliveries.remember(delivery, datetime.now(UTC))
-                try:
+                async with self._unit(PgExecutor(conn), delivery) as tx:
                     yield tx
-                except Refused as exc:
-                    refused = exc  # the refusal's audit row commits
-                await tx.audit.flush()
                 if tx.log.requests:
                     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self._me, tx.log.requests)))
         except psycopg.Error as exc:
             raise StorageFailure(describe(exc)) from exc
-        self._tell(tx.log.frozen())
-        if refused is not None:
-            raise refused.error
+        self._done(tx)
 
     @asynccontextmanager
     async def read(self, snapshot: bool = False) -> AsyncIterator[Repos]:

@@ -18,15 +18,14 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from bot.domain.errors import ConfigurationError, StorageFailure
-from bot.store.executor import ChangeLog, Row
+from bot.store.executor import Row
 from bot.store.sqlite.migrations import migrate
-from bot.store.unit_of_work import Backend, Refused, Repos, Tx
+from bot.store.unit_of_work import Backend, Repos, Tx
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +198,6 @@ class SqliteStore(Backend):
         """See ``Store.write``. ``durable`` commits with ``synchronous = FULL`` (on disk before anyone
         is answered); bookkeeping commits with NORMAL, and the next durable commit flushes it too."""
         assert self._writer is not None, "SqliteStore.open() was not called"
-        refused: Refused | None = None
         async with self._lock:
             conn = self._writer
             try:
@@ -209,15 +207,9 @@ class SqliteStore(Backend):
                 await self._begin(conn)
             except sqlite3.Error as exc:
                 raise StorageFailure(describe(exc)) from exc
-            tx = Tx(SqliteExecutor(conn), ChangeLog())
             try:
-                if delivery is not None:
-                    await tx.deliveries.remember(delivery, datetime.now(UTC))
-                try:
+                async with self._unit(SqliteExecutor(conn), delivery) as tx:
                     yield tx
-                except Refused as exc:
-                    refused = exc  # the refusal's audit row commits
-                await tx.audit.flush()
                 if durable:
                     await asyncio.to_thread(conn.execute, "COMMIT")
                 else:
@@ -227,9 +219,7 @@ class SqliteStore(Backend):
                 if isinstance(exc, sqlite3.Error):
                     raise StorageFailure(describe(exc)) from exc
                 raise
-        self._tell(tx.log.frozen())
-        if refused is not None:
-            raise refused.error
+        self._done(tx)
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:
