@@ -45,22 +45,20 @@ def _dotenv(key: str) -> str | None:
 
 
 async def _verify(url: str) -> int:
-    from bot.domain.audit import verify_rows
     from bot.store import store_for
 
     store = store_for(url, tool=True)
     await store.open()
     try:
         async with store.read(snapshot=True) as r:
-            rows = [row async for row in r.audit.rows()]
+            check = await r.audit.check()
     finally:
         await store.close()
-    count, last, broken = verify_rows(rows)
-    if broken is not None:
-        print(f"audit chain BROKEN at row {broken.seq}: {broken}", file=sys.stderr)
-        print(f"{count} row(s) before it verify", file=sys.stderr)
+    if check.broken is not None:
+        print(f"audit chain BROKEN at row {check.broken.seq}: {check.broken}", file=sys.stderr)
+        print(f"{check.count} row(s) before it verify", file=sys.stderr)
         return BROKEN
-    print(f"audit chain intact: {count} row(s), last hash {last}")
+    print(f"audit chain intact: {check.count} row(s), last hash {check.last}")
     return OK
 
 

@@ -58,15 +58,34 @@ class ChainBreak:
         return f"audit row {self.seq}: {self.problem}"
 
 
+class ChainCheck:
+    """Walks the chain one row at a time, in seq order, so a trail of any length is checked in
+    constant memory: ``add`` each row until it returns False (the first break, in ``broken``)."""
+
+    def __init__(self) -> None:
+        self.count = 0  # rows that verified
+        self.last = GENESIS  # the hash of the last row that verified
+        self.broken: ChainBreak | None = None
+        self._seq = 0
+
+    def add(self, row: Sequence[Any]) -> bool:
+        seq, at, actor, action, request_id, reason, details, row_prev, digest = row
+        if seq != self._seq + 1:
+            self.broken = ChainBreak(self._seq + 1, f"missing: the next row found is {seq}")
+        elif row_prev != self.last:
+            self.broken = ChainBreak(seq, "prev_hash does not match the row before it")
+        elif chain_hash(self.last, canonical(seq, at, actor, action, request_id, reason, details)) != digest:
+            self.broken = ChainBreak(seq, "its contents do not match its hash (the row was changed)")
+        else:
+            self.last, self._seq, self.count = digest, seq, self.count + 1
+            return True
+        return False
+
+
 def verify_rows(rows: Iterable[Sequence[Any]]) -> tuple[int, str, ChainBreak | None]:
     """Walk the chain in seq order: (rows checked, last hash, the first break or None)."""
-    prev_hash, prev_seq, count = GENESIS, 0, 0
-    for seq, at, actor, action, request_id, reason, details, row_prev, digest in rows:
-        if seq != prev_seq + 1:
-            return count, prev_hash, ChainBreak(prev_seq + 1, f"missing: the next row found is {seq}")
-        if row_prev != prev_hash:
-            return count, prev_hash, ChainBreak(seq, "prev_hash does not match the row before it")
-        if chain_hash(prev_hash, canonical(seq, at, actor, action, request_id, reason, details)) != digest:
-            return count, prev_hash, ChainBreak(seq, "its contents do not match its hash (the row was changed)")
-        prev_hash, prev_seq, count = digest, seq, count + 1
-    return count, prev_hash, None
+    check = ChainCheck()
+    for row in rows:
+        if not check.add(row):
+            break
+    return check.count, check.last, check.broken

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from bot.domain.audit import ChainBreak, verify_rows
+from bot.domain.audit import ChainBreak
 from bot.domain.errors import ConfigurationError
 from bot.store.unit_of_work import Store
 
-# Parents before children; each with its columns and the key that orders it.
+# Parents before children; each with its columns and the unique key that orders it (read in key order,
+# a page at a time after the last key read, so a large table costs no more per page than a small one).
 # fmt: off
-TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("meta", ("key", "value"), "key"),
+TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("meta", ("key", "value"), ("key",)),
     (
         "requests",
         (
@@ -48,12 +50,13 @@ TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
             "idempotency_key",
             "idempotency_hash",
         ),
-        "id",
+        ("id",),
     ),
-    ("assignments", ("request_id", "reviewer", "assigned_at", "how", "active", "reminded_at", "moved"), "request_id"),
-    ("decisions", ("request_id", "reviewer", "decision", "reason", "at"), "request_id"),
-    ("availability", ('"user"', "away", "updated_at", "away_until", "delegate", "deactivated"), '"user"'),
-    ("audit", ("seq", "at", "actor", "action", "request_id", "reason", "details", "prev_hash", "hash"), "seq"),
+    ("assignments", ("request_id", "reviewer", "assigned_at", "how", "active", "reminded_at", "moved"),
+     ("request_id", "reviewer")),
+    ("decisions", ("request_id", "reviewer", "decision", "reason", "at"), ("request_id", "reviewer")),
+    ("availability", ('"user"', "away", "updated_at", "away_until", "delegate", "deactivated"), ('"user"',)),
+    ("audit", ("seq", "at", "actor", "action", "request_id", "reason", "details", "prev_hash", "hash"), ("seq",)),
     (
         "outbox",
         (
@@ -69,12 +72,12 @@ TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
             "created_at",
             "sent_at",
         ),
-        "id",
+        ("id",),
     ),
-    ("slack_messages", ("key", "channel", "ts"), "key"),
-    ("deliveries", ("key", "seen_at"), "key"),
-    ("home_viewers", ('"user"', "opened_at"), '"user"'),
-    ("workflow_steps", ("request_id", "execution_id"), "request_id"),
+    ("slack_messages", ("key", "channel", "ts"), ("key",)),
+    ("deliveries", ("key", "seen_at"), ("key",)),
+    ("home_viewers", ('"user"', "opened_at"), ('"user"',)),
+    ("workflow_steps", ("request_id", "execution_id"), ("request_id",)),
 )
 # fmt: on
 BATCH = 2000
@@ -99,14 +102,15 @@ async def copy_database(source: Store, target: Store, progress: Callable[[str, i
     async with source.read(snapshot=True) as s, target.write() as tx:
         for table, columns, key in TABLES:
             counts[table] = 0
-            offset = 0
+            after: tuple[Any, ...] | None = None
+            at_key = [columns.index(k) for k in key]
             while True:
-                rows = await s.copying.page(table, columns, key, offset, BATCH)
+                rows = await s.copying.page(table, columns, key, after, BATCH)
                 if not rows:
                     break
                 await tx.copying.insert(table, columns, rows)
-                offset += len(rows)
-                counts[table] = offset
+                counts[table] += len(rows)
+                after = tuple(rows[-1][i] for i in at_key)
             progress(table, counts[table])
         await tx.copying.after_copy()
     async with target.read(snapshot=True) as t:
@@ -114,6 +118,5 @@ async def copy_database(source: Store, target: Store, progress: Callable[[str, i
             found = await t.copying.count(table)
             if found != counts[table]:
                 raise RuntimeError(f"{table}: copied {counts[table]} rows but the target holds {found}")
-        audit = [row async for row in t.audit.rows()]
-    checked, _last, broken = verify_rows(audit)
-    return Copied(counts, checked, broken)
+        check = await t.audit.check()
+    return Copied(counts, check.count, check.broken)

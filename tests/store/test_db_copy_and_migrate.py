@@ -74,3 +74,45 @@ async def test_migrate_brings_a_new_database_up_to_date_and_is_idempotent(postgr
             assert await r.requests.count_pending() == 0
     finally:
         await store.close()
+
+
+async def test_tables_larger_than_a_page_are_copied_whole(tmp_path: Path, postgres_url: str) -> None:
+    """Every table is read a page at a time by key; nothing is skipped or read twice across pages."""
+    from datetime import UTC, datetime
+
+    from bot.domain.audit import AuditEntry
+    from bot.domain.models import Draft, Status
+    from bot.store.copy import BATCH
+
+    sqlite_url = f"sqlite:///{tmp_path / 'big.db'}"
+    store = store_for(sqlite_url)
+    await store.open()
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    n = BATCH + 123
+    async with store.write() as tx:
+        for i in range(n):
+            rid = await tx.requests.insert(
+                requester="U0JUNIOR1",
+                draft=Draft(title=f"change {i}", url="https://x.example/1", ai_assisted=True),
+                status=Status.PENDING,
+                required=True,
+                policy_reason="r",
+                now=now,
+                source="api",
+                pipeline="ci",
+                idempotency_key=None,
+                idempotency_hash=None,
+            )
+            for reviewer in ("U0SENIOR1", "U0SENIOR2"):  # two rows per request: the composite key pages too
+                await tx.assignments.assign(rid, reviewer, now, "routed", new=True)
+            await tx.audit.append(now, AuditEntry("U0JUNIOR1", "requested", rid))
+    await store.close()
+    code, out, err = await signoff("db", "copy", "--from", sqlite_url, "--to", postgres_url)
+    assert code == 0, err
+    assert f"audit chain intact on the target ({n} rows)" in out
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT title) FROM requests").fetchone() == (n, n)
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT (request_id, reviewer)) FROM assignments").fetchone() == (
+            2 * n,
+            2 * n,
+        )

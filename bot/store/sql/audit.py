@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from bot.domain.audit import GENESIS, AuditEntry, canonical, chain_hash, details_text
+from bot.domain.audit import GENESIS, AuditEntry, ChainCheck, canonical, chain_hash, details_text
 from bot.domain.timestamps import utc_text
 from bot.store.executor import Executor
 
@@ -87,6 +87,14 @@ class AuditTrail:
             if len(found) < batch:
                 return
             after = int(found[-1]["seq"])
+
+    async def check(self) -> ChainCheck:
+        """Verify the whole chain, read in batches (constant memory, however long the trail)."""
+        check = ChainCheck()
+        async for row in self.rows():
+            if not check.add(row):
+                break
+        return check
 
     async def requests_changed_since(self, seq: int, limit: int = 10_000) -> tuple[int, set[int]]:
         """(the last seq read, the requests of audit rows after ``seq``): every change of a request

@@ -17,11 +17,14 @@ class Copying:
         return int(row["n"]) if row else 0
 
     async def page(
-        self, table: str, columns: tuple[str, ...], key: str, offset: int, limit: int
+        self, table: str, columns: tuple[str, ...], key: tuple[str, ...], after: tuple[Any, ...] | None, limit: int
     ) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows in ``key`` order, after the row whose key is ``after`` (from the start: None)."""
         names = [c.strip('"') for c in columns]
+        order = ", ".join(key)
+        where = f" WHERE ({order}) > ({', '.join('?' * len(key))})" if after is not None else ""
         rows = await self._ex.many(
-            f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}, {columns[1]} LIMIT ? OFFSET ?", (limit, offset)
+            f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {order} LIMIT ?", (*(after or ()), limit)
         )
         return [tuple(r[n] for n in names) for r in rows]
 
