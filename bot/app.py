@@ -254,6 +254,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         summary_channel=settings.summary_channel,
         policy_changed=policy_moved.fire,
         metrics=metrics,
+        destructive_approvals=settings.destructive_approvals,
     )
     scheduler = Scheduler(
         deps, settings.summary_cron, settings.timezone, settings.reminder_after, settings.escalate_after

@@ -39,6 +39,7 @@ HINTS: dict[str, str] = {
     "SUMMARY_CRON": "set it to five crontab fields, e.g. '0 9 * * 1-5' (minute hour day month weekday)",
     "REMINDER_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d",
     "ESCALATE_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d, longer than REMINDER_AFTER",
+    "DESTRUCTIVE_APPROVALS": "set it to how many seniors must approve an AI-assisted destructive change, 1 to 5",
     "API_TOKENS": "set it to comma-separated name:token pairs, each token at least 24 characters",
 }
 
@@ -82,6 +83,7 @@ class Settings(BaseSettings):
     summary_cron: str = Field(default="0 9 * * 1-5", alias="SUMMARY_CRON")
     reminder_after: timedelta = Field(default=timedelta(hours=4), alias="REMINDER_AFTER")
     escalate_after: timedelta = Field(default=timedelta(hours=24), alias="ESCALATE_AFTER")
+    destructive_approvals: int = Field(default=2, ge=1, le=5, alias="DESTRUCTIVE_APPROVALS")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "summary_channel", mode="before")
     @classmethod

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.blast_radius import BlastRadius
+
 REF_PREFIX = "CR-"
 _REF_RE = re.compile(r"^\s*(?:CR-?)?([0-9]{1,12})\s*$", re.IGNORECASE | re.ASCII)
 
@@ -109,8 +111,39 @@ class Draft:
     service: str = ""
     environment: str = "production"
     ai_tool: str = ""
+    destructive: bool | None = None  # as the person or pipeline said; None: not said
     authors: tuple[str, ...] = ()
     commit: str = ""
+    plan: BlastRadius | None = None
+
+    @property
+    def destroys(self) -> bool | None:
+        """True when the plan deletes or replaces something or the requester says so; None when
+        nobody knows (no plan, no answer)."""
+        if self.destructive or (self.plan is not None and self.plan.destroys):
+            return True
+        if self.destructive is False or self.plan is not None:
+            return False
+        return None
+
+
+class Verdict(StrEnum):
+    """The review after the fact of a break-glass change."""
+
+    PENDING = "pending"
+    JUSTIFIED = "justified"
+    NOT_JUSTIFIED = "not_justified"
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """A change approved at once in an emergency, reviewed by a senior afterwards."""
+
+    reason: str
+    verdict: Verdict = Verdict.PENDING
+    reviewed_by: str | None = None
+    note: str | None = None
+    reviewed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -131,10 +164,30 @@ class ChangeRequest:
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
+    approvals: int = 0  # distinct seniors who approved so far
+    break_glass: BreakGlass | None = None
 
     @property
     def ref(self) -> str:
         return format_ref(self.id)
+
+    @property
+    def progress(self) -> str:
+        """``1 of 2 approvals``: how far a request that needs sign-off has come."""
+        return f"{self.approvals} of {self.approvals_needed} approval{'s' if self.approvals_needed != 1 else ''}"
+
+    def seats_open(self, active_reviewers: int) -> int:
+        """How many more reviewers it needs: approvals still missing beyond those asked, or the
+        review after the fact of a break-glass change while nobody has it."""
+        if self.status is Status.PENDING:
+            return max(0, self.approvals_needed - self.approvals - active_reviewers)
+        if self.awaiting_hindsight:
+            return max(0, 1 - active_reviewers)
+        return 0
+
+    @property
+    def awaiting_hindsight(self) -> bool:
+        return self.break_glass is not None and self.break_glass.verdict is Verdict.PENDING
 
     def is_party(self, user: str) -> bool:
         """True for the requester and the change's authors: they may never review it."""

@@ -67,16 +67,31 @@ class PolicyTimeline:
 class PolicyOutcome:
     required: bool
     reason: str
+    approvals: int = 0  # distinct senior approvals needed; 0 when sign-off is not required
+
+
+DESTRUCTIVE_APPROVALS = 2  # the default of the DESTRUCTIVE_APPROVALS setting
 
 
 def evaluate(
-    window: PolicyWindow, now: datetime, ai_assisted: bool, parties: Mapping[str, Level | None]
+    window: PolicyWindow,
+    now: datetime,
+    ai_assisted: bool,
+    parties: Mapping[str, Level | None],
+    *,
+    destroys: bool | None,
+    destructive_approvals: int = DESTRUCTIVE_APPROVALS,
 ) -> PolicyOutcome:
-    """The strictest person decides the bar.
+    """The strictest rule decides the bar.
 
     ``parties`` are everyone known to have written the change (the requester and every author)
     with their roster level, None when not on the roster. If any of them would need sign-off,
     the change needs it, so naming a senior as the requester cannot skip it.
+
+    ``destroys``: the change deletes or replaces existing resources (True), does not (False), or
+    nobody said (None), which counts as destructive for an AI-assisted change: fail closed. An
+    AI-assisted destructive change needs ``destructive_approvals`` seniors whoever asks; one by a
+    junior, mid-level or unknown engineer needs at least one.
     """
     if now < window.start:
         return PolicyOutcome(False, "policy not started yet")
@@ -84,16 +99,31 @@ def evaluate(
         return PolicyOutcome(False, "policy ended")
     if not ai_assisted:
         return PolicyOutcome(False, "not AI-assisted")
-    unknown = sorted(who for who, level in parties.items() if level is None)
-    if unknown or not parties:
-        return PolicyOutcome(True, f"AI-assisted change by an engineer not on the roster ({_names(unknown)})")
-    for rank in (Level.JUNIOR, Level.MID):
-        below = sorted(who for who, level in parties.items() if level is rank)
-        if below:
-            return PolicyOutcome(True, f"AI-assisted change by a {rank.value} engineer ({_names(below)})")
+    below = _below_senior(parties)
+    if destroys is not False:
+        what = "deletes or replaces existing resources" if destroys else "may destroy resources (not said)"
+        approvals = max(destructive_approvals, 1)
+        seniors = f"{approvals} senior approval{'s' if approvals != 1 else ''}"
+        return PolicyOutcome(
+            True, f"AI-assisted change that {what}: {seniors}" + (f"; {below}" if below else ""), approvals
+        )
+    if below:
+        return PolicyOutcome(True, f"AI-assisted change by {below}", 1)
     if len(parties) == 1:
         return PolicyOutcome(False, f"requester is {next(iter(parties.values()))}")
     return PolicyOutcome(False, "requester and every author are senior")
+
+
+def _below_senior(parties: Mapping[str, Level | None]) -> str:
+    """Who makes a change need a senior on their own, described; empty when nobody does."""
+    unknown = sorted(who for who, level in parties.items() if level is None)
+    if unknown or not parties:
+        return f"an engineer not on the roster ({_names(unknown)})"
+    for rank in (Level.JUNIOR, Level.MID):
+        below = sorted(who for who, level in parties.items() if level is rank)
+        if below:
+            return f"a {rank.value} engineer ({_names(below)})"
+    return ""
 
 
 def _names(people: list[str]) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 TOP = 5
@@ -19,6 +19,19 @@ class ReportRow:
     decided_at: datetime | None
     team: str
     reason: str | None
+    person: str = ""
+    approvals_needed: int = 1
+    break_glass: str | None = None  # the review after the fact: pending | justified | not_justified
+
+
+@dataclass(frozen=True)
+class BreakGlassUse:
+    """Break-glass uses of one person or team, and how their reviews after the fact came out."""
+
+    who: str
+    uses: int
+    reviewed: int
+    not_justified: int
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,10 @@ class Report:
     per_team: list[tuple[str, int]]
     reviewer_load: list[ReviewerLoad]
     top_denial_reasons: list[tuple[str, int]]
+    several_seniors: int = 0  # requests that needed more than one senior (destructive tier)
+    break_glass: BreakGlassUse = BreakGlassUse("everyone", 0, 0, 0)
+    break_glass_by_person: list[BreakGlassUse] = field(default_factory=list)
+    break_glass_by_team: list[BreakGlassUse] = field(default_factory=list)
 
 
 def percentile(values: list[timedelta], p: float) -> timedelta | None:
@@ -80,4 +97,26 @@ def build_report(start: datetime, end: datetime, rows: Iterable[ReportRow], load
         per_team=sorted(teams.items(), key=lambda kv: (-kv[1], kv[0])),
         reviewer_load=sorted(loads, key=lambda x: (-x.assigned, x.user)),
         top_denial_reasons=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP],
+        several_seniors=sum(1 for r in rows if r.required and r.approvals_needed > 1 and r.break_glass is None),
+        break_glass=_uses("everyone", [r for r in rows if r.break_glass is not None]),
+        break_glass_by_person=_grouped(rows, lambda r: r.person),
+        break_glass_by_team=_grouped(rows, lambda r: r.team),
     )
+
+
+def _uses(who: str, rows: list[ReportRow]) -> BreakGlassUse:
+    return BreakGlassUse(
+        who,
+        uses=len(rows),
+        reviewed=sum(1 for r in rows if r.break_glass in ("justified", "not_justified")),
+        not_justified=sum(1 for r in rows if r.break_glass == "not_justified"),
+    )
+
+
+def _grouped(rows: list[ReportRow], key: Callable[[ReportRow], str]) -> list[BreakGlassUse]:
+    groups: dict[str, list[ReportRow]] = {}
+    for r in rows:
+        if r.break_glass is not None:
+            groups.setdefault(key(r), []).append(r)
+    found = [_uses(who, members) for who, members in groups.items()]
+    return sorted(found, key=lambda u: (-u.uses, u.who))

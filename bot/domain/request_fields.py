@@ -16,6 +16,8 @@ class Kind(Enum):
     YES_NO = "yes_no"
     PEOPLE = "people"  # Slack user IDs or emails
     COMMIT = "commit"  # a hexadecimal SHA
+    MAYBE = "maybe"  # yes, no, or not known (absent or null)
+    PLAN = "plan"  # a plan summary (bot/domain/blast_radius.py) with the plans' SHA-256
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Field:
     api_description: str = ""
     max_length: int = 80
     required: bool = False
+    form_required: bool = False  # the form insists on an answer the API may leave out
     default: str = ""
     in_form: bool = True
     multiline: bool = False
@@ -57,9 +60,14 @@ FIELDS: tuple[Field, ...] = (
     Field("environment", Kind.TEXT, "Environment", "Environment", default="production"),
     Field("ai_assisted", Kind.YES_NO, "Did AI assist with this change?", "This answer", required=True),
     Field("ai_tool", Kind.TEXT, "Which AI tool?", "The AI tool", placeholder="e.g. Copilot, Claude Code"),
+    Field("destructive", Kind.MAYBE, "Does this change delete or replace existing resources?", "This answer",
+          "true when the change deletes or replaces existing resources; leave it out when not known (an AI-assisted"
+          " change then counts as destructive)", form_required=True),
     Field("authors", Kind.PEOPLE, "Authors", "Authors", "Slack user IDs or emails of everyone who wrote the change",
           max_length=AUTHORS_MAX, in_form=False),
     Field("commit", Kind.COMMIT, "Commit", "The commit", max_length=COMMIT_MAX, in_form=False, column="commit_sha"),
+    Field("plan", Kind.PLAN, "Plan", "The plan summary", "what the plan destroys and each plan file's SHA-256,"
+          " as `signoff request --plan` sends it", in_form=False, column="plan_summary"),
 )  # fmt: skip
 
 BY_NAME = {f.name: f for f in FIELDS}

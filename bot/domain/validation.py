@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from bot.domain.blast_radius import parse_blast_radius
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft
 from bot.domain.request_fields import FIELDS, REASON_MAX, Field, Kind
@@ -62,13 +63,16 @@ def _authors(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> tu
     return tuple(dict.fromkeys(a.strip() for a in value))
 
 
-def validate_draft(raw: Mapping[str, Any], found: Mapping[str, str] | None = None) -> Draft:
+def validate_draft(raw: Mapping[str, Any], found: Mapping[str, str] | None = None, form: bool = False) -> Draft:
     """Turn raw fields into a Draft, or raise InvalidInput naming every bad field, together with
-    the field errors the caller ``found`` in what surrounds the draft (the requester, unknown keys)."""
+    the field errors the caller ``found`` in what surrounds the draft (the requester, unknown keys).
+    ``form``: from the Slack form, which insists on the questions the API may leave unanswered."""
     errors: dict[str, str] = dict(found or {})
     values: dict[str, Any] = {}
     for field in FIELDS:
         values[field.name] = _CHECKS[field.kind](raw, field, errors)
+        if form and field.form_required and values[field.name] is None and field.name not in errors:
+            errors[field.name] = "is required: say yes or no"
     if errors:
         raise InvalidInput(errors)
     return Draft(**values)
@@ -89,21 +93,51 @@ def _checked_commit(raw: Mapping[str, Any], field: Field, errors: dict[str, str]
     return commit.lower()
 
 
+def _maybe(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> bool | None:
+    value = raw.get(field.name)
+    if value is None or isinstance(value, bool):
+        return value
+    errors[field.name] = "must be true, false, or left out when not known"
+    return None
+
+
+def _plan(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> Any:
+    radius, problem = parse_blast_radius(raw.get(field.name))
+    if problem:
+        errors[field.name] = problem
+    return radius
+
+
 _CHECKS: dict[Kind, Callable[[Mapping[str, Any], Field, dict[str, str]], Any]] = {
     Kind.TEXT: _checked_text,
     Kind.URL: _checked_url,
     Kind.YES_NO: lambda raw, field, errors: _bool(raw, field.name, errors),
     Kind.PEOPLE: lambda raw, field, errors: _authors(raw, field, errors),
     Kind.COMMIT: _checked_commit,
+    Kind.MAYBE: _maybe,
+    Kind.PLAN: _plan,
 }
 
 
 def validate_reason(value: str | None) -> str:
-    reason = (value or "").strip()
-    if not reason:
-        raise InvalidInput({"reason": "A denial needs a reason the requester can act on"})
-    if "\x00" in reason:
-        raise InvalidInput({"reason": "must not contain NUL characters"})
-    if len(reason) > REASON_MAX:
-        raise InvalidInput({"reason": f"must be at most {REASON_MAX} characters (got {len(reason)})"})
-    return reason
+    return validate_note(value, "reason", "A denial needs a reason the requester can act on")
+
+
+def validate_break_glass(value: Any) -> str:
+    return validate_note(
+        value, "break_glass", "needs the emergency's reason: what is broken and why it cannot wait for sign-off"
+    )
+
+
+def validate_note(value: Any, name: str, missing: str) -> str:
+    """A required free-text answer (a denial's reason, a break-glass reason, a review's note)."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput({name: "must be text"})
+    note = (value or "").strip()
+    if not note:
+        raise InvalidInput({name: missing})
+    if "\x00" in note:
+        raise InvalidInput({name: "must not contain NUL characters"})
+    if len(note) > REASON_MAX:
+        raise InvalidInput({name: f"must be at most {REASON_MAX} characters (got {len(note)})"})
+    return note

@@ -41,6 +41,9 @@ class ApiClient:
     def create(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         return self._request("POST", "/api/v1/requests", body, {"Idempotency-Key": idempotency_key})
 
+    def verify(self, ref: str, digests: list[str]) -> dict[str, Any]:
+        return self._request("POST", f"/api/v1/requests/{ref}/verify", {"sha256": digests}, {})
+
     def get(self, ref: str, wait: float = 0) -> dict[str, Any]:
         suffix = f"?wait={wait:.0f}" if wait >= 1 else ""
         return self._request("GET", f"/api/v1/requests/{ref}{suffix}", None, {}, timeout=wait + 15)

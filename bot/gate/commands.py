@@ -1,7 +1,9 @@
-"""`signoff request` and `signoff status`: ask, optionally wait, and exit with a code a pipeline can use.
+"""`signoff request`, `signoff status` and `signoff verify`: ask, optionally wait, check the plan,
+and exit with a code a pipeline can use.
 
-Exit codes: 0 approved or not required; 1 denied; 2 timed out, expired, cancelled, or still
-pending without --wait; 3 usage, configuration, auth or network error.
+Exit codes: 0 approved or not required; 1 denied (verify: the plan is not the approved one);
+2 timed out, expired, cancelled, or still pending without --wait (verify: not approved);
+3 usage, configuration, auth or network error, or a plan that cannot be read.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from bot.domain.blast_radius import MAX_PLANS, merge
 from bot.domain.durations import format_duration, parse_duration
 from bot.domain.numbers import ascii_int
 from bot.gate.client import ApiClient, GateError
 from bot.gate.git import GitError, read_change
+from bot.gate.plans import PlanError, digest_of, read_plan_file
 
 APPROVED, DENIED, UNDECIDED, ERROR = 0, 1, 2, 3
 POLL_SECONDS = 25
@@ -89,13 +93,19 @@ def idempotency_key(explicit: str | None, body: dict[str, Any]) -> str:
     if run is None:
         return f"cli-{uuid.uuid4().hex}"
     what = body.get("commit") or f"{body.get('title')}|{body.get('url')}"
-    material = f"{run}|{what}|{body.get('environment', '')}|{body.get('service', '')}"
+    plans = ",".join((body.get("plan") or {}).get("sha256", []))
+    material = f"{run}|{what}|{body.get('environment', '')}|{body.get('service', '')}|{plans}"
+    if body.get("break_glass"):
+        material += "|break-glass"
     return "cli-" + hashlib.sha256(material.encode()).hexdigest()[:40]
 
 
 def outcome(req: dict[str, Any]) -> int:
     status = req.get("status")
     ref = req.get("id")
+    if status == "approved" and req.get("break_glass"):
+        print(f"{ref} approved by BREAK-GLASS ({req.get('decided_by')}); a senior reviews it after the fact")
+        return APPROVED
     if status == "approved":
         print(f"{ref} approved by {req.get('decided_by')}")
         return APPROVED
@@ -121,6 +131,8 @@ def wait_for(
             return code
         waited = timedelta(seconds=now() - started)
         who = f"@{req['reviewer']}" if req.get("reviewer") else "a senior to claim it"
+        if int(req.get("approvals_needed") or 1) > 1:
+            who = f"{req['approvals_needed']} senior approvals ({req.get('approvals', 0)} so far)"
         _err(f"{req['id']}: waiting for {who} (waited {format_duration(waited)} of {format_duration(limit)})")
         left = (limit - waited).total_seconds()
         if left <= 0:
@@ -160,7 +172,33 @@ def _body(args: argparse.Namespace) -> dict[str, Any]:
         body["ai_assisted"] = bool(args.ai_assisted)
     if not body["title"]:
         raise GateError("--title is required (or use --from-git REV to take it from the commit)")
+    _blast_radius(args, body)
+    if args.break_glass is not None:
+        if not args.break_glass.strip():
+            raise GateError("--break-glass needs the emergency's reason: what is broken and why it cannot wait")
+        body["break_glass"] = args.break_glass
     return body
+
+
+def _blast_radius(args: argparse.Namespace, body: dict[str, Any]) -> None:
+    """--plan files read here, sent as a summary with their SHA-256; --destructive as said."""
+    if args.destructive is not None:
+        body["destructive"] = args.destructive
+    if not args.plan:
+        return
+    if len(args.plan) > MAX_PLANS:
+        raise GateError(f"--plan: at most {MAX_PLANS} plans per request")
+    try:
+        plans = [read_plan_file(path) for path in args.plan]
+    except PlanError as exc:
+        raise GateError(f"--plan {exc}") from None
+    radius = merge(plans)
+    body["plan"] = radius.to_json()
+    _err(f"plan: {radius.headline()} ({', '.join(radius.formats)}; sha256 {', '.join(radius.sha256)})")
+    for d in radius.resources[:20]:
+        _err(f"  {d.action}: {d.address}" + (f" ({d.reason})" if d.reason else ""))
+    if len(radius.resources) > 20:
+        _err(f"  ...and {len(radius.resources) - 20} more")
 
 
 def run_request(args: argparse.Namespace) -> int:
@@ -199,6 +237,36 @@ def run_status(args: argparse.Namespace) -> int:
         return ERROR
 
 
+def run_verify(args: argparse.Namespace) -> int:
+    """0: approved and every file is an approved plan; 1: a file differs; 2: not approved yet."""
+    try:
+        if len(args.plan) > MAX_PLANS:
+            raise GateError(f"--plan: at most {MAX_PLANS} plans")
+        try:
+            digests = [digest_of(path) for path in args.plan]
+        except PlanError as exc:
+            raise GateError(f"--plan {exc}") from None
+        client = _client(args)
+        answer = client.verify(args.id, digests)
+    except GateError as exc:
+        _err(str(exc))
+        return ERROR
+    ref, result = answer.get("id"), answer.get("result")
+    approved = [str(d) for d in answer.get("approved_sha256") or []]
+    if result == "not_approved":
+        print(f"{ref} is {answer.get('status')}, not approved: do not apply")
+        return UNDECIDED
+    if result == "match":
+        print(f"{ref} approved this plan (sha256 {', '.join(digests)}); apply exactly this file")
+        return APPROVED
+    print(f"{ref}: the plan differs from the approved one: do not apply")
+    for path, digest in zip(args.plan, digests, strict=True):
+        mark = "approved" if digest in approved else "NOT APPROVED"
+        print(f"  {path}: sha256 {digest} ({mark})")
+    print(f"  approved: sha256 {', '.join(approved) if approved else '(no plan was attached to the request)'}")
+    return DENIED
+
+
 def add_parsers(sub: Any) -> None:
     epilog = (
         "exit codes: 0 approved or not required; 1 denied (the reason is printed); "
@@ -224,6 +292,25 @@ def add_parsers(sub: Any) -> None:
     req.add_argument("--environment", default="production")
     req.add_argument("--description")
     req.add_argument("--author", action="append", help="an author's email or Slack ID (repeatable)")
+    req.add_argument(
+        "--plan",
+        action="append",
+        metavar="FILE",
+        help="the plan to apply, as JSON (terraform/tofu show -json, pulumi preview --json, "
+        "aws cloudformation describe-change-set); read here, its summary and SHA-256 sent (repeatable)",
+    )
+    destroys = req.add_mutually_exclusive_group()
+    destroys.add_argument(
+        "--destructive", action="store_true", default=None, help="the change deletes or replaces resources"
+    )
+    destroys.add_argument(
+        "--not-destructive", dest="destructive", action="store_false", help="it deletes and replaces nothing"
+    )
+    req.add_argument(
+        "--break-glass",
+        metavar="REASON",
+        help="emergency: approve at once, announce it, and have a senior review it afterwards",
+    )
     req.add_argument("--wait", action="store_true", help="block until a decision, printing progress")
     req.add_argument("--timeout", default="30m", help="how long --wait waits: 90s, 30m, 4h, 2d (default 30m)")
     req.add_argument("--idempotency-key", help="default: derived from the commit and the CI run")
@@ -234,3 +321,14 @@ def add_parsers(sub: Any) -> None:
     st.add_argument("--wait", action="store_true", help="block until a decision, printing progress")
     st.add_argument("--timeout", default="10m", help="how long --wait waits (default 10m)")
     st.set_defaults(run=run_status)
+
+    ver = sub.add_parser(
+        "verify",
+        parents=[conn],
+        help="check that the plan about to be applied is the one approved",
+        epilog="exit codes: 0 approved and the plan is the approved one; 1 the plan differs (both digests are "
+        "printed); 2 not approved (yet); 3 usage, configuration, auth or network error",
+    )
+    ver.add_argument("id", help="the request id, e.g. CR-42")
+    ver.add_argument("--plan", action="append", required=True, metavar="FILE", help="the plan file (repeatable)")
+    ver.set_defaults(run=run_verify)

@@ -15,12 +15,13 @@ from typing import Any
 from aiohttp import web
 
 from bot import log_context
+from bot.domain.blast_radius import MAX_PLANS
 from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
 from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
 from bot.domain.request_fields import API_FIELDS, FIELDS, Kind
 from bot.domain.timestamps import utc_text
-from bot.domain.validation import validate_draft
+from bot.domain.validation import validate_break_glass, validate_draft
 from bot.errors_map import http_body, http_status
 from bot.http.auth import ApiTokens
 from bot.http.long_poll import ChangeFeed
@@ -30,34 +31,56 @@ from bot.services import queries
 from bot.services.audit_refusal import RefusalLog
 from bot.services.create_request import Submission, create_request
 from bot.services.deps import Deps
+from bot.services.verify_plan import verify_plan
 
 log = logging.getLogger(__name__)
-MAX_BODY = 64 * 1024
+MAX_BODY = 512 * 1024  # a plan summary lists up to 300 resources by address
 MAX_WAIT_SECONDS = 60
 MAX_WAITERS = 20_000  # long-polls held at once; beyond it a GET answers at once instead of holding a socket
 BODY_READ_SECONDS = 10.0  # a slow client cannot hold a handler longer
 IDEMPOTENCY_KEY_MAX = 200
-ACCEPTED = frozenset(API_FIELDS)
+ACCEPTED = frozenset((*API_FIELDS, "break_glass"))
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _iso(value: Any) -> str | None:
     return utc_text(value) if value is not None else None
 
 
+def _field_json(req: ChangeRequest, kind: Kind, value: Any) -> Any:
+    if kind is Kind.PEOPLE:
+        return list(value)
+    if kind is Kind.PLAN:
+        return value.to_json() if value is not None else None
+    return value
+
+
 def request_json(req: ChangeRequest, reviewers: list[str]) -> dict[str, Any]:
     d = req.draft
+    glass = req.break_glass
     return {
         "id": req.ref,
         "status": req.status.value,
         "sign_off_required": req.sign_off_required,
         "policy_reason": req.policy_reason,
         "requester": req.requester,
-        **{f.name: list(getattr(d, f.name)) if f.kind is Kind.PEOPLE else getattr(d, f.name) for f in FIELDS},
+        **{f.name: _field_json(req, f.kind, getattr(d, f.name)) for f in FIELDS},
+        "destroys": d.destroys,
         "source": req.source,
         "pipeline": req.pipeline,
         "reviewer": req.reviewer,
         "reviewers": reviewers,
         "approvals_needed": req.approvals_needed,
+        "approvals": req.approvals,
+        "break_glass": None
+        if glass is None
+        else {
+            "reason": glass.reason,
+            "review": glass.verdict.value,
+            "reviewed_by": glass.reviewed_by,
+            "note": glass.note,
+            "reviewed_at": _iso(glass.reviewed_at),
+        },
         "decided_by": req.decided_by,
         "reason": req.reason,
         "created_at": _iso(req.created_at),
@@ -83,6 +106,7 @@ class PipelineApi:
     def register(self, app: web.Application) -> None:
         app.router.add_post("/api/v1/requests", self.create)
         app.router.add_get("/api/v1/requests/{ref}", self.get)
+        app.router.add_post("/api/v1/requests/{ref}/verify", self.verify)
         app.router.add_get("/api/v1/openapi.json", self.openapi)
 
     async def _pipeline(self, request: web.Request) -> str:
@@ -118,6 +142,12 @@ class PipelineApi:
             requester_raw = body.get("requester")
             if not isinstance(requester_raw, str) or not requester_raw.strip():
                 errors["requester"] = "is required: a Slack user ID or an email"
+            glass = body.get("break_glass")
+            if glass is not None:
+                try:
+                    glass = validate_break_glass(glass)
+                except InvalidInput as err:
+                    errors.update(err.fields)
             draft = validate_draft(body, errors)
             roster = self.deps.roster()
             requester = await resolve_requester(self.directory, roster, str(requester_raw))
@@ -128,6 +158,7 @@ class PipelineApi:
                 source="api",
                 pipeline=pipeline,
                 idempotency_key=f"api:{pipeline}:{key}" if key else None,
+                break_glass=glass,
             )
             created = await create_request(self.deps, sub)
         except _TooLarge:
@@ -163,6 +194,46 @@ class PipelineApi:
         except SignoffError as err:
             return _error(err)
         return web.json_response(request_json(req, await self._reviewers(req.id)))
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """Is this plan (by SHA-256) the approved one? Audited whatever the answer."""
+        try:
+            pipeline = await self._pipeline(request)
+            ref = request.match_info["ref"]
+            request_id = parse_ref(ref)
+            body = await self._body(request)
+            digests = body.get("sha256")
+            errors = {name: "is not a field of a verification" for name in sorted(set(body) - {"sha256"})}
+            if request_id is None:
+                errors["id"] = f"{str(ref)[:40]!r} is not a request id like CR-42"
+            if (
+                not isinstance(digests, list)
+                or not 0 < len(digests) <= MAX_PLANS
+                or not all(isinstance(d, str) and _SHA256.match(d) for d in digests)
+            ):
+                errors["sha256"] = f"must list 1 to {MAX_PLANS} SHA-256 digests (64 lowercase hex characters each)"
+            if errors or request_id is None or not isinstance(digests, list):
+                raise InvalidInput(errors)
+            log_context.request_id.set(format_ref(request_id))
+            checked = await verify_plan(self.deps, request_id, tuple(digests), pipeline)
+        except _TooLarge:
+            return web.json_response(
+                {"error": "body_too_large", "message": f"The body is larger than {MAX_BODY} bytes."}, status=413
+            )
+        except SignoffError as err:
+            return _error(err)
+        req = checked.request
+        return web.json_response(
+            {
+                "id": req.ref,
+                "result": checked.result.value,
+                "status": req.status.value,
+                "approved_sha256": list(checked.approved),
+                "unknown_sha256": list(checked.unknown),
+                "decided_by": req.decided_by,
+                "break_glass": req.break_glass is not None,
+            }
+        )
 
     async def _reviewers(self, request_id: int) -> list[str]:
         async with self.deps.store.read() as r:

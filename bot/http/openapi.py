@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import __version__
+from bot.domain.blast_radius import ADDRESS_MAX, FORMAT_NAMES, MAX_PLANS, MAX_RESOURCES, REASON_MAX
 from bot.domain.request_fields import FIELDS, Field, Kind
 
 STATUSES = ["pending", "approved", "denied", "cancelled", "not_required", "expired"]
@@ -22,10 +23,45 @@ def _error_response(description: str) -> dict[str, Any]:
     }
 
 
+_PLAN = {
+    "type": ["object", "null"],
+    "required": ["sha256"],
+    "additionalProperties": False,
+    "properties": {
+        "sha256": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_PLANS,
+            "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        },
+        "formats": {"type": "array", "items": {"type": "string", "enum": list(FORMAT_NAMES)}},
+        **{n: {"type": "integer", "minimum": 0} for n in ("creates", "updates", "deletes", "replaces")},
+        "resources": {
+            "type": "array",
+            "maxItems": MAX_RESOURCES,
+            "items": {
+                "type": "object",
+                "required": ["address", "action"],
+                "additionalProperties": False,
+                "properties": {
+                    "address": {"type": "string", "minLength": 1, "maxLength": ADDRESS_MAX},
+                    "action": {"type": "string", "enum": ["delete", "replace"]},
+                    "reason": {"type": "string", "maxLength": REASON_MAX},
+                },
+            },
+        },
+    },
+}
+
+
 def _stored_schema(field: Field) -> dict[str, Any]:
     """A field as a request carries it in responses."""
     if field.kind is Kind.YES_NO:
         return {"type": "boolean"}
+    if field.kind is Kind.MAYBE:
+        return {"type": ["boolean", "null"]}
+    if field.kind is Kind.PLAN:
+        return dict(_PLAN)
     if field.kind is Kind.PEOPLE:
         return {"type": "array", "items": {"type": "string"}}
     schema: dict[str, Any] = {"type": "string"}
@@ -39,7 +75,7 @@ def _input_schema(field: Field) -> dict[str, Any]:
     schema = _stored_schema(field)
     if field.kind is Kind.PEOPLE:
         schema["maxItems"] = field.max_length
-    elif field.kind is not Kind.YES_NO:
+    elif field.kind not in (Kind.YES_NO, Kind.MAYBE, Kind.PLAN):
         schema["maxLength"] = field.max_length
     if field.required and field.kind is Kind.TEXT:
         schema["minLength"] = 1
@@ -66,7 +102,10 @@ def document() -> dict[str, Any]:
             "pipeline",
             "reviewer",
             "reviewers",
+            "destroys",
             "approvals_needed",
+            "approvals",
+            "break_glass",
             "decided_by",
             "reason",
             "created_at",
@@ -86,7 +125,24 @@ def document() -> dict[str, Any]:
             "pipeline": _STR_OR_NULL,
             "reviewer": {**_STR_OR_NULL, "description": "the current reviewer; null while unclaimed"},
             "reviewers": {"type": "array", "items": {"type": "string"}, "description": "everyone ever assigned"},
+            "destroys": {
+                "type": ["boolean", "null"],
+                "description": "the plan deletes or replaces something, or the requester said so; null: not known",
+            },
             "approvals_needed": {"type": "integer", "minimum": 1},
+            "approvals": {"type": "integer", "minimum": 0, "description": "distinct seniors who approved so far"},
+            "break_glass": {
+                "type": ["object", "null"],
+                "required": ["reason", "review", "reviewed_by", "note", "reviewed_at"],
+                "additionalProperties": False,
+                "properties": {
+                    "reason": {"type": "string"},
+                    "review": {"type": "string", "enum": ["pending", "justified", "not_justified"]},
+                    "reviewed_by": _STR_OR_NULL,
+                    "note": _STR_OR_NULL,
+                    "reviewed_at": _TS,
+                },
+            },
             "decided_by": _STR_OR_NULL,
             "reason": {**_STR_OR_NULL, "description": "the reason given with a denial"},
             "created_at": {"type": "string", "format": "date-time"},
@@ -102,6 +158,26 @@ def document() -> dict[str, Any]:
         "properties": {
             "requester": {"type": "string", "description": "Slack user ID (U…) or email"},
             **{f.name: _input_schema(f) for f in FIELDS},
+            "break_glass": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 1000,
+                "description": "the emergency's reason: approve at once and review after the fact (roster only)",
+            },
+        },
+    }
+    verification = {
+        "type": "object",
+        "required": ["id", "result", "status", "approved_sha256", "unknown_sha256", "decided_by", "break_glass"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": "^CR-[0-9]+$"},
+            "result": {"type": "string", "enum": ["match", "mismatch", "not_approved"]},
+            "status": {"type": "string", "enum": STATUSES},
+            "approved_sha256": {"type": "array", "items": {"type": "string"}},
+            "unknown_sha256": {"type": "array", "items": {"type": "string"}},
+            "decided_by": _STR_OR_NULL,
+            "break_glass": {"type": "boolean"},
         },
     }
     error = {
@@ -124,7 +200,12 @@ def document() -> dict[str, Any]:
         "info": {"title": "signoff pipeline API", "version": __version__},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Request": request_schema, "NewRequest": new_request, "Error": error},
+            "schemas": {
+                "Request": request_schema,
+                "NewRequest": new_request,
+                "Verification": verification,
+                "Error": error,
+            },
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -148,7 +229,7 @@ def document() -> dict[str, Any]:
                         "201": {"description": "Created", **request_response},
                         "200": {"description": "An idempotent repeat", **request_response},
                         "400": _error_response("Malformed JSON"),
-                        "413": _error_response("Body over 64 KiB"),
+                        "413": _error_response("Body over 512 KiB"),
                         "422": _error_response("Field errors, naming each field"),
                         "503": _error_response("Slack could not resolve an email; retry"),
                         **common_errors,
@@ -172,6 +253,35 @@ def document() -> dict[str, Any]:
                         "200": {"description": "The request", **request_response},
                         "404": _error_response("Unknown id"),
                         "422": _error_response("Bad id or wait"),
+                        **common_errors,
+                    },
+                }
+            },
+            "/api/v1/requests/{id}/verify": {
+                "post": {
+                    "summary": "Is this plan (by SHA-256) the one that was approved? Audited.",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["sha256"],
+                                    "additionalProperties": False,
+                                    "properties": {"sha256": _PLAN["properties"]["sha256"]},  # type: ignore[index]
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The answer: match, mismatch or not_approved",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}},
+                        },
+                        "400": _error_response("Malformed JSON"),
+                        "404": _error_response("Unknown id"),
+                        "422": _error_response("Bad id or digests"),
                         **common_errors,
                     },
                 }

@@ -1,4 +1,4 @@
-"""An eligible senior claims a request that routing could not assign."""
+"""An eligible senior claims a request (or a break-glass review) that routing could not fully assign."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ async def claim_request(deps: Deps, request_id: int, actor: str, delivery: str |
     now = deps.clock.now()
     async with deps.store.write(delivery) as tx:
         req = await who_may_decide.load(tx, request_id)  # locked: two claims at once, one wins
-        refusal: SignoffError | None = who_may_decide.not_pending(req)
-        if refusal is None and req.reviewer is not None:
-            refusal = AlreadyClaimed(f"{req.ref} is already being reviewed by <@{req.reviewer}>.")
+        active = await tx.assignments.active(request_id)
+        refusal: SignoffError | None = None if req.awaiting_hindsight else who_may_decide.not_pending(req)
+        if refusal is None and (actor in active or await tx.decisions.decided(request_id, actor)):
+            refusal = AlreadyClaimed(f"You are already a reviewer of {req.ref}.")
+        if refusal is None and req.seats_open(len(active)) == 0:
+            names = ", ".join(f"<@{r}>" for r in active) or "its reviewers"
+            refusal = AlreadyClaimed(f"{req.ref} is already being reviewed by {names}.")
         if refusal is None and req.is_party(actor):
             refusal = SelfReview(f"You are a party to {req.ref}, so you cannot review it.")
         if refusal is None and not deps.roster().is_senior(actor):
@@ -24,16 +28,11 @@ async def claim_request(deps: Deps, request_id: int, actor: str, delivery: str |
             await tx.refuse(refusal, actor, request_id, "claim", now)
         await tx.assignments.assign(request_id, actor, now, "claimed")
         await tx.audit.append(now, AuditEntry(actor, "claimed", request_id))
-        await tx.outbox.enqueue_many(
-            now,
-            [
-                notices.review_dm(request_id, actor),
-                notices.claim_refresh(request_id),
-                notices.tell_requester(request_id, req.requester, notices.WAITING),
-                notices.home_refresh(actor),
-                notices.home_refresh(req.requester),
-            ],
-        )
+        queued = [notices.review_dm(request_id, actor), notices.claim_refresh(request_id)]
+        if not req.awaiting_hindsight:
+            queued.append(notices.tell_requester(request_id, req.requester, notices.WAITING))
+        queued += [notices.home_refresh(actor), notices.home_refresh(req.requester)]
+        await tx.outbox.enqueue_many(now, queued)
         claimed = await tx.requests.peek(request_id)
     assert claimed is not None
     return claimed

@@ -7,10 +7,10 @@ import json
 from dataclasses import asdict, dataclass
 
 from bot.domain.audit import AuditEntry
-from bot.domain.errors import IdempotencyMismatch
+from bot.domain.errors import IdempotencyMismatch, NotOnRoster
 from bot.domain.models import ChangeRequest, Draft, Status
 from bot.domain.policy import evaluate
-from bot.domain.routing import choose_reviewer
+from bot.domain.routing import choose_reviewers
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
@@ -25,9 +25,15 @@ class Submission:
     idempotency_key: str | None = None
     delivery: str | None = None  # the Slack delivery this answers; remembered with the work
     workflow_execution: str | None = None  # the Workflow Builder step that asked, completed when final
+    break_glass: str | None = None  # the emergency's reason: approved now, reviewed after the fact
 
     def fingerprint(self) -> str:
-        body = {"requester": self.requester, "draft": asdict(self.draft), "source": self.source}
+        body = {
+            "requester": self.requester,
+            "draft": asdict(self.draft),
+            "source": self.source,
+            "break_glass": self.break_glass,
+        }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -54,14 +60,31 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
                 return Created(earlier, created=False)
 
         roster = deps.roster()
+        if sub.break_glass is not None and roster.get(sub.requester) is None:
+            refusal = NotOnRoster("Only engineers on signoff's roster can break glass; ask a senior to request it.")
+            await tx.refuse(refusal, sub.requester, None, "break_glass", now)
         parties = {who: roster.level_of(who) for who in (sub.requester, *sub.draft.authors)}
-        outcome = evaluate(await window_in(tx), now, sub.draft.ai_assisted, parties)
-        status = Status.PENDING if outcome.required else Status.NOT_REQUIRED
-        reviewer = None
-        if outcome.required:
+        outcome = evaluate(
+            await window_in(tx),
+            now,
+            sub.draft.ai_assisted,
+            parties,
+            destroys=sub.draft.destroys,
+            destructive_approvals=deps.destructive_approvals,
+        )
+        if sub.break_glass is not None:
+            status, wanted = Status.APPROVED, 1  # one senior reviews it after the fact
+        elif outcome.required:
+            status, wanted = Status.PENDING, outcome.approvals
+        else:
+            status, wanted = Status.NOT_REQUIRED, 0
+        reviewers: list[str] = []
+        if wanted:
             load, last = await tx.assignments.load(roster.seniors())
             away, delegates = await tx.availability.unavailable()
-            reviewer = choose_reviewer(roster, sub.requester, sub.draft.authors, away, load, last, delegates=delegates)
+            reviewers = choose_reviewers(
+                roster, sub.requester, sub.draft.authors, away, load, last, wanted, delegates=delegates
+            )
         request_id = await tx.requests.insert(
             requester=sub.requester,
             draft=sub.draft,
@@ -73,55 +96,42 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             pipeline=sub.pipeline,
             idempotency_key=sub.idempotency_key,
             idempotency_hash=fingerprint,
+            approvals_needed=max(outcome.approvals, 1),
+            break_glass=sub.break_glass,
+            decided_by=sub.requester if sub.break_glass is not None else None,
         )
-        if reviewer is not None:
+        for reviewer in reviewers:
             await tx.assignments.assign(request_id, reviewer, now, "routed", new=True)
-        entries = [
-            AuditEntry(
-                actor=sub.requester,
-                action="requested",
-                request_id=request_id,
-                reason=outcome.reason,
-                details={"status": status.value, "source": sub.source, "pipeline": sub.pipeline},
-            )
-        ]
-        if not outcome.required:
-            queued = [notices.tell_requester(request_id, sub.requester, notices.NOT_REQUIRED)]
-        elif reviewer is not None:
-            entries.append(AuditEntry("signoff", "assigned", request_id, details={"to": reviewer}))
-            queued = [
-                notices.review_dm(request_id, reviewer),
-                notices.tell_requester(request_id, sub.requester, notices.WAITING),
-                notices.home_refresh(reviewer),
-            ]
+        details: dict[str, object] = {"status": status.value, "source": sub.source, "pipeline": sub.pipeline}
+        if outcome.required:
+            details["approvals_needed"] = max(outcome.approvals, 1)
+        if sub.draft.plan is not None:
+            details["plan_sha256"] = list(sub.draft.plan.sha256)
+        entries = [AuditEntry(sub.requester, "requested", request_id, outcome.reason, details)]
+        queued = [notices.review_dm(request_id, r) for r in reviewers]  # before anyone is told to wait
+        if wanted:
+            entries += [AuditEntry("signoff", "assigned", request_id, details={"to": r}) for r in reviewers]
+            if len(reviewers) < wanted:
+                entries.append(AuditEntry("signoff", "unassigned", request_id, "no_eligible_reviewer"))
+                queued.append(notices.claim_post(request_id, deps.summary_channel))
+        if sub.break_glass is not None:
+            entries.append(AuditEntry(sub.requester, "break_glass", request_id, sub.break_glass))
+            queued += notices.break_glass_alarm(request_id, deps.summary_channel, sorted(roster.admins))
+        elif not outcome.required:
+            queued.append(notices.tell_requester(request_id, sub.requester, notices.NOT_REQUIRED))
         else:
-            entries.append(AuditEntry("signoff", "unassigned", request_id, "no_eligible_reviewer"))
-            queued = [
-                notices.claim_post(request_id, deps.summary_channel),
-                notices.tell_requester(request_id, sub.requester, notices.UNASSIGNED),
-            ]
+            event = notices.WAITING if reviewers else notices.UNASSIGNED
+            queued.append(notices.tell_requester(request_id, sub.requester, event))
+        queued += [notices.home_refresh(r) for r in reviewers]
         queued.append(notices.home_refresh(sub.requester))
         if sub.workflow_execution is not None:
             await tx.workflow.link(request_id, sub.workflow_execution)
-            if not outcome.required:
+            if status is not Status.PENDING:
                 queued.append(notices.workflow_complete(request_id))
         for entry in entries:
             await tx.audit.append(now, entry)
         await tx.outbox.enqueue_many(now, queued)
-    deps.metrics.requested(sub.source, status.value)
-    created = ChangeRequest(
-        id=request_id,
-        requester=sub.requester,
-        draft=sub.draft,
-        status=status,
-        sign_off_required=outcome.required,
-        policy_reason=outcome.reason,
-        approvals_needed=1,
-        created_at=now,
-        updated_at=now,
-        source=sub.source,
-        pipeline=sub.pipeline,
-        reviewer=reviewer,
-        assigned_at=now if reviewer else None,
-    )
+        created = await tx.requests.peek(request_id)
+    assert created is not None
+    deps.metrics.requested(sub.source, "break_glass" if sub.break_glass is not None else status.value)
     return Created(created, created=True)

@@ -1,7 +1,7 @@
 """Approve or deny. First decision wins; one denial ends the request.
 
-Approvals are counted per distinct person, so a policy that needs two seniors only
-has to raise ``approvals_needed``.
+Approvals are counted per distinct senior: a request that needs two stays pending after the
+first, whose review is then done (no reminders, gone from their queue), until the second.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.domain.audit import AuditEntry
-from bot.domain.errors import AlreadyVoted
+from bot.domain.errors import AlreadyVoted, SignoffError
 from bot.domain.models import ChangeRequest, Status
 from bot.domain.validation import validate_reason
 from bot.services import notices, who_may_decide
@@ -49,16 +49,21 @@ async def _decide(
     async with deps.store.write(delivery) as tx:
         req = await who_may_decide.load(tx, request_id)  # locked: concurrent approvals count one by one
         reviewers = await tx.assignments.active(request_id)  # read before the outcome closes them
-        refusal = who_may_decide.decide_refusal(req, reviewers, actor, deps.roster())
-        if refusal is None and not await tx.decisions.record(request_id, actor, decision, reason, now):
-            refusal = AlreadyVoted(f"You already approved {req.ref}; it still needs another senior's approval.")
+        refusal: SignoffError | None = who_may_decide.not_pending(req)
+        if refusal is None and await tx.decisions.decided(request_id, actor) is not None:
+            refusal = AlreadyVoted(
+                f"You already approved {req.ref} ({req.progress}); it still needs another senior's approval."
+            )
+        refusal = refusal or who_may_decide.decide_refusal(req, reviewers, actor, deps.roster())
         if refusal is not None:
             await tx.refuse(refusal, actor, request_id, decision, now)
+        await tx.decisions.record(request_id, actor, decision, reason, now)
         queued = []
         if decision == "deny":
             final, status = True, Status.DENIED
         else:
-            final = req.approvals_needed == 1 or await tx.decisions.approvals(request_id) >= req.approvals_needed
+            req = replace(req, approvals=req.approvals + 1)  # read with the row locked, so exact
+            final = req.approvals >= req.approvals_needed
             status = Status.APPROVED
         if final:
             won = await tx.requests.set_outcome(request_id, status=status, now=now, decided_by=actor, reason=reason)
@@ -67,6 +72,7 @@ async def _decide(
             queued += await completion(tx, request_id)
             req = replace(req, status=status, decided_by=actor, decided_at=now, reason=reason, updated_at=now)
         else:
+            await tx.assignments.finish(request_id, actor)  # their part is done: no reminders, not in their queue
             tx.changed(request_id)
         await tx.audit.append(
             now,
@@ -75,7 +81,7 @@ async def _decide(
                 action="decided" if final else "approval_recorded",
                 request_id=request_id,
                 reason=reason,
-                details={"decision": decision},
+                details={"decision": decision, "approvals": req.approvals, "approvals_needed": req.approvals_needed},
             ),
         )
         queued.append(notices.review_refresh(request_id))

@@ -24,3 +24,4 @@ class Deps:
     # Called after an admin moved the policy end, so the end job can be rescheduled.
     policy_changed: Callable[[], None] = field(default=_nothing)
     metrics: Metrics = field(default_factory=Metrics)
+    destructive_approvals: int = 2  # DESTRUCTIVE_APPROVALS: seniors an AI-assisted destructive change needs

@@ -31,6 +31,9 @@ CANCELLED = "cancelled"
 ESCALATED = "escalated"
 EXPIRED = "expired"
 BACK = "back"  # an away time ended
+# data.event values for CHANNEL_NOTE (besides ESCALATED)
+BREAK_GLASS = "break_glass"  # somebody broke glass: who, what and why
+HINDSIGHT = "hindsight"  # a break-glass change was reviewed after the fact
 
 
 def review_dm(request_id: int, reviewer: str) -> Notice:
@@ -83,3 +86,10 @@ def home_refresh(user: str) -> Notice:
 
 def audit_anchor(channel: str, **data: object) -> Notice:
     return Notice(AUDIT_ANCHOR, None, channel, dict(data))
+
+
+def break_glass_alarm(request_id: int, channel: str, admins: list[str]) -> list[Notice]:
+    """Break-glass is loud: the summary channel and every admin hear of it at once."""
+    return [channel_note(request_id, channel, BREAK_GLASS)] + [
+        channel_note(request_id, admin, BREAK_GLASS) for admin in admins
+    ]

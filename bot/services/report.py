@@ -24,6 +24,9 @@ async def policy_report(deps: Deps) -> Report:
                 decided_at=p.decided_at,
                 team=(engineer.team if engineer and engineer.team else "no team"),
                 reason=p.reason if p.status == "denied" else None,
+                person=p.requester,
+                approvals_needed=p.approvals_needed,
+                break_glass=p.break_glass_verdict,
             )
         )
     loads = [ReviewerLoad(reviewer, assigned, decided) for reviewer, assigned, decided in shares]

@@ -132,9 +132,10 @@ async def reassign(
         routing.load[new] = routing.load.get(new, 0) + 1
         routing.last[new] = now
         await tx.audit.append(now, AuditEntry("signoff", action, request_id, reason, {"from": old, "to": new}))
+        queued.append(notices.review_dm(request_id, new))
+        if not req.awaiting_hindsight:
+            queued.append(notices.tell_requester(request_id, req.requester, notices.ESCALATED))
         queued += [
-            notices.review_dm(request_id, new),
-            notices.tell_requester(request_id, req.requester, notices.ESCALATED),
             notices.channel_note(request_id, deps.summary_channel, notices.ESCALATED, old=old, new=new),
             notices.home_refresh(new),
         ]
@@ -142,10 +143,9 @@ async def reassign(
         await tx.audit.append(
             now, AuditEntry("signoff", action, request_id, reason or "no_eligible_reviewer", {"from": old})
         )
-        queued += [
-            notices.claim_post(request_id, deps.summary_channel),
-            notices.tell_requester(request_id, req.requester, notices.UNASSIGNED),
-        ]
+        queued.append(notices.claim_post(request_id, deps.summary_channel))
+        if not req.awaiting_hindsight:
+            queued.append(notices.tell_requester(request_id, req.requester, notices.UNASSIGNED))
     queued.append(notices.home_refresh(old))
     await tx.outbox.enqueue_many(now, queued)
     return new is not None

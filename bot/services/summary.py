@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.errors import NotOnRoster, TooSoon
@@ -28,6 +28,8 @@ class Summary:
     overdue: frozenset[int]
     window: PolicyWindow
     now: datetime
+    break_glass: list[ChangeRequest] = field(default_factory=list)  # not yet reviewed after the fact
+    break_glass_total: int = 0
 
 
 async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHOWN) -> Summary:
@@ -36,8 +38,10 @@ async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHO
         rows = await r.requests.pending(shown)
         total = await r.requests.count_pending()
         policy = await window_in(r)
+        unreviewed = await r.requests.awaiting_hindsight(shown)
+        unreviewed_total = await r.requests.count_awaiting_hindsight()
     overdue = frozenset(req.id for req in rows if now - req.created_at >= overdue_after)
-    return Summary(total, rows, overdue, policy, now)
+    return Summary(total, rows, overdue, policy, now, unreviewed, unreviewed_total)
 
 
 async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> None:

@@ -43,7 +43,8 @@ def decide_refusal(req: ChangeRequest, reviewers: list[str], actor: str, roster:
     if actor not in reviewers:
         if reviewers:
             names = ", ".join(f"<@{r}>" for r in reviewers)
-            return NotReviewer(f"Only the assigned reviewer ({names}) can decide {req.ref}.")
+            who = "reviewer" if len(reviewers) == 1 else "reviewers"
+            return NotReviewer(f"Only the assigned {who} ({names}) can decide {req.ref}.")
         return NotReviewer(f"{req.ref} has no reviewer yet; claim it from the summary channel first.")
     if not roster.is_senior(actor):
         return NotEligible(

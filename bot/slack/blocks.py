@@ -22,6 +22,7 @@ HELP = """*signoff* records and routes senior sign-off on AI-assisted production
 • `/signoff status CR-42` shows where a request stands
 • `/signoff pending` lists your open requests and your reviews
 • `/signoff cancel CR-42` withdraws your pending request
+• `/signoff breakglass` approves an emergency change at once: announced, and reviewed by a senior afterwards
 • `/signoff away` (`until 2026-12-24`, `3d`, `delegate @colleague`) / `/signoff back` pause or resume reviews
 • `/signoff summary` posts the pending changes in the summary channel
 • `/signoff policy` shows the policy's dates; admins: `/signoff policy extend 30`, `/signoff policy end`
@@ -90,12 +91,12 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_MAX)}]}
 
 
-def _header(req: ChangeRequest) -> Block:
+def header(req: ChangeRequest) -> Block:
     # plain_text never pings or formats, so the raw title is safe here.
     return {"type": "header", "text": {"type": "plain_text", "text": clip(f"{req.ref}: {req.draft.title}", HEADER_MAX)}}
 
 
-def _facts(req: ChangeRequest) -> Block:
+def facts(req: ChangeRequest) -> Block:
     d = req.draft
     fields = [
         f"*Requester*\n{mention(req.requester)}",
@@ -109,7 +110,7 @@ def _facts(req: ChangeRequest) -> Block:
     return {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]}
 
 
-def _description(req: ChangeRequest) -> list[Block]:
+def description(req: ChangeRequest) -> list[Block]:
     if not req.draft.description:
         return []
     return [
@@ -120,10 +121,43 @@ def _description(req: ChangeRequest) -> list[Block]:
     ]
 
 
+def blast_radius(req: ChangeRequest) -> Block:
+    """What the change does to existing resources, first: ``Deletes 1, replaces 2``, then each by address."""
+    d = req.draft
+    plan = d.plan
+    if plan is None:
+        if d.destructive:
+            line = ":boom: *Deletes or replaces existing resources* (the requester says so; no plan attached)"
+        elif d.destructive is False:
+            line = "Deletes nothing, replaces nothing (the requester says so; no plan attached)"
+        else:
+            line = ":grey_question: *Not said whether it deletes or replaces resources*, so it counts as if it does"
+        return section(line)
+    lines = [(":boom: " if plan.destroys else "") + f"*{plan.headline()}*"]
+    used = len(lines[0])
+    for i, r in enumerate(plan.resources):
+        why = f" ({safe(r.reason, 200)})" if r.reason else ""
+        line = f"• {r.action}: `{safe(r.address, 300)}`{why}"
+        if used + len(line) > SECTION_MAX - 200:
+            lines.append(f"…and {len(plan.resources) - i} more")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    listed = plan.deletes + plan.replaces
+    if listed > len(plan.resources):
+        lines.append(f"_The plan summary lists {len(plan.resources)} of the {listed} destroyed or replaced._")
+    digests = ", ".join(f"`{s[:12]}`" for s in plan.sha256[:5])
+    lines.append(f"Plan SHA-256: {digests} (an approval is for this plan only)")
+    return section("\n".join(lines))
+
+
 def outcome_line(req: ChangeRequest, tz: ZoneInfo) -> str:
     at = clock_time(req.decided_at, tz) if req.decided_at else ""
+    progress = f" ({req.progress})" if req.approvals_needed > 1 and req.break_glass is None else ""
+    if req.break_glass is not None:
+        return f":rotating_light: Approved by break-glass: {mention(req.decided_by)} at {at}"
     if req.status is Status.APPROVED:
-        return f":white_check_mark: Approved by {mention(req.decided_by)} at {at}"
+        return f":white_check_mark: Approved by {mention(req.decided_by)} at {at}{progress}"
     if req.status is Status.DENIED:
         return f":x: Denied by {mention(req.decided_by)} at {at}"
     if req.status is Status.CANCELLED:
@@ -133,9 +167,9 @@ def outcome_line(req: ChangeRequest, tz: ZoneInfo) -> str:
     if req.status is Status.NOT_REQUIRED:
         return f"Sign-off not required ({safe(req.policy_reason, 300)})"
     return (
-        f":hourglass_flowing_sand: Waiting for {mention(req.reviewer)}"
+        f":hourglass_flowing_sand: Waiting for {mention(req.reviewer)}{progress}"
         if req.reviewer
-        else "Waiting for a reviewer to claim it"
+        else f"Waiting for a reviewer to claim it{progress}"
     )
 
 
@@ -161,56 +195,16 @@ def decision_buttons(request_id: int, block_id: str) -> Block:
     }
 
 
-def review_message(req: ChangeRequest, viewer: str, can_decide: bool, tz: ZoneInfo) -> Message:
-    """The reviewer's DM. Buttons only while the viewer may still decide; the content always stays."""
-    text = f"{req.ref} needs your sign-off: {safe(req.draft.title, 300)}"
-    blocks: list[Block] = [_header(req), _facts(req), *_description(req)]
-    if req.status is Status.PENDING and can_decide:
-        blocks.append(decision_buttons(req.id, f"decide:{req.id}"))
-    elif req.status is Status.PENDING and req.reviewer:
-        blocks.append(context(f"Reassigned to {mention(req.reviewer)}; this message no longer decides."))
-    elif req.status is Status.PENDING:
-        blocks.append(context("Moved to the summary channel for any senior to claim; this message no longer decides."))
-    else:
-        blocks.append(outcome(req, tz))
-    return text, blocks
-
-
-def claim_message(req: ChangeRequest, tz: ZoneInfo) -> Message:
-    text = f"{req.ref} needs a senior reviewer: {safe(req.draft.title, 300)}"
-    blocks: list[Block] = [
-        section(f":raising_hand: *{req.ref} needs a senior reviewer.* Nobody eligible was available to assign."),
-        _header(req),
-        _facts(req),
-        *_description(req),
-    ]
-    if req.status is Status.PENDING and req.reviewer is None:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"claim:{req.id}",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": ids.CLAIM,
-                        "style": "primary",
-                        "value": str(req.id),
-                        "text": {"type": "plain_text", "text": "Claim"},
-                    }
-                ],
-            }
-        )
-    elif req.status is Status.PENDING:
-        blocks.append(context(f"Claimed by {mention(req.reviewer)}"))
-    else:
-        blocks.append(outcome(req, tz))
-    return text, blocks
-
-
-def requester_message(req: ChangeRequest, event: str, summary_channel: str, tz: ZoneInfo) -> Message:
+def requester_message(
+    req: ChangeRequest, event: str, summary_channel: str, tz: ZoneInfo, reviewers: list[str] | None = None
+) -> Message:
     ref = req.ref
     title = safe(req.draft.title, 300)
-    if event == "waiting":
+    if event == "waiting" and req.approvals_needed > 1:
+        asked = " and ".join(mention(r) for r in reviewers or [])
+        line = f"{ref} needs {req.approvals_needed} senior approvals ({safe(req.policy_reason, 300)})."
+        line += f" Asked: {asked}." if asked else ""
+    elif event == "waiting":
         line = f"{ref} is waiting for {mention(req.reviewer)}'s sign-off."
     elif event == "unassigned":
         line = (
@@ -252,8 +246,14 @@ def _plain_context(text: str) -> Block:
 
 def status_message(req: ChangeRequest, reviewers: list[str], tz: ZoneInfo) -> Message:
     word = _STATUS_WORD[req.status]
-    blocks: list[Block] = [_header(req), _facts(req), *_description(req)]
+    blocks: list[Block] = [header(req), blast_radius(req), facts(req), *description(req)]
     lines = [f"*Status:* {word}. {outcome_line(req, tz)}", f"*Asked:* {when(req.created_at, tz)}"]
+    if req.sign_off_required:
+        lines.append(f"*Approvals:* {req.progress}")
+    glass = req.break_glass
+    if glass is not None:
+        review = glass.verdict.value.replace("_", " ")
+        lines.append(f"*Break-glass:* {safe(glass.reason, 500)} (review after the fact: {review})")
     if req.status is Status.DENIED and req.reason:
         lines.append("*Reason:* " + safe(req.reason, 1500))
     if reviewers:
@@ -273,7 +273,7 @@ def _listing(title: str, listing: Listing, tz: ZoneInfo, show_reviewer: bool) ->
             if show_reviewer
             else f"from {mention(req.requester)}"
         )
-        line = f"• *{req.ref}* {safe(req.draft.title, 120)} · {other} · {when(req.created_at, tz)}"
+        line = f"• *{req.ref}* {safe(req.draft.title, 120)} · {other} · {req.progress} · {when(req.created_at, tz)}"
         if used + len(line) > SECTION_MAX - 200:
             break
         lines.append(line)

@@ -14,9 +14,11 @@ from bot.services.home import has_home, home_for
 from bot.services.policy_state import window
 from bot.services.report import policy_report
 from bot.services.summary import LAST_SUMMARY_KEY, pending_summary
-from bot.slack import blocks, policy_messages, scheduled_messages
+from bot.slack import blocks, break_glass_messages, policy_messages, review_messages, scheduled_messages
+from bot.slack.blocks import Message
 from bot.slack.home_view import home_view
 from bot.slack.outbox import Sender, Undeliverable
+from bot.slack.review_messages import Approvals
 
 
 @dataclass
@@ -35,6 +37,11 @@ class SlackRenderer:
             raise Undeliverable(f"request {row.request_id} not found")
         return req
 
+    def _review(self, req: ChangeRequest, viewer: str, active: list[str], approvals: Approvals) -> Message:
+        if req.break_glass is not None:
+            return review_messages.hindsight_message(req, viewer in active, self.tz)
+        return review_messages.review_message(req, viewer, viewer in active, self.tz, approvals)
+
     async def deliver(self, row: OutboxRow, send: Sender) -> None:
         store, tz = self.deps.store, self.tz
         kind = row.kind
@@ -42,27 +49,28 @@ class SlackRenderer:
             req = await self._request(row)
             assert row.recipient is not None
             async with store.read() as r:
-                may_decide = row.recipient in await r.assignments.active(req.id)
-            message = blocks.review_message(req, row.recipient, may_decide, tz)
+                active = await r.assignments.active(req.id)
+                approvals = await r.decisions.approvals_at(req.id)
+            message = self._review(req, row.recipient, active, approvals)
             await send.post(row.recipient, message, f"review:{req.id}:{row.recipient}")
         elif kind == notices.REVIEW_REFRESH:
             req = await self._request(row)
             async with store.read() as r:
-                active = set(await r.assignments.active(req.id))
+                active = await r.assignments.active(req.id)
+                approvals = await r.decisions.approvals_at(req.id)
                 posted = await r.messages.with_prefix(f"review:{req.id}:")
             for key, channel, ts in posted:
-                viewer = key.rsplit(":", 1)[1]
-                await send.update(channel, ts, blocks.review_message(req, viewer, viewer in active, tz))
-        elif kind == notices.CLAIM_POST:
-            req = await self._request(row)
-            channel = row.recipient or self.deps.summary_channel
-            await send.post(channel, blocks.claim_message(req, tz), f"claim:{req.id}")
-        elif kind == notices.CLAIM_REFRESH:
+                await send.update(channel, ts, self._review(req, key.rsplit(":", 1)[1], active, approvals))
+        elif kind in (notices.CLAIM_POST, notices.CLAIM_REFRESH):
             req = await self._request(row)
             async with store.read() as r:
+                active = await r.assignments.active(req.id)
                 posted = await r.messages.with_prefix(f"claim:{req.id}")
-            for _key, channel, ts in posted:
-                await send.update(channel, ts, blocks.claim_message(req, tz))
+            message = review_messages.claim_message(req, tz, req.seats_open(len(active)), active)
+            if kind == notices.CLAIM_POST:
+                await send.post(row.recipient or self.deps.summary_channel, message, f"claim:{req.id}")
+            for _key, channel, ts in posted if kind == notices.CLAIM_REFRESH else []:
+                await send.update(channel, ts, message)
         elif kind == notices.REQUESTER_DM:
             req = await self._request(row)
             assert row.recipient is not None
@@ -71,13 +79,19 @@ class SlackRenderer:
             if event in (notices.DECIDED, notices.EXPIRED, notices.CANCELLED, notices.NOT_REQUIRED):
                 async with store.read() as r:
                     metadata = blocks.decision_metadata(req, await r.decisions.approvers(req.id))
-            message = blocks.requester_message(req, event, self.deps.summary_channel, tz)
+            async with store.read() as r:
+                reviewers = await r.assignments.active(req.id)
+            message = blocks.requester_message(req, event, self.deps.summary_channel, tz, reviewers)
             await send.post(row.recipient, message, metadata=metadata)
         elif kind == notices.REMINDER_DM:
             req = await self._request(row)
             assert row.recipient is not None
             waited = self.deps.clock.now() - (req.assigned_at or req.created_at)
             await send.post(row.recipient, scheduled_messages.reminder_message(req, waited))
+        elif kind == notices.CHANNEL_NOTE and row.data.get("event") in (notices.BREAK_GLASS, notices.HINDSIGHT):
+            req = await self._request(row)
+            note = break_glass_messages.break_glass_note(req, str(row.data["event"]), tz)
+            await send.post(row.recipient or self.deps.summary_channel, note)
         elif kind == notices.CHANNEL_NOTE:
             req = await self._request(row)
             old, new = row.data.get("old"), row.data.get("new")

@@ -19,7 +19,7 @@ def _queue_item(req: ChangeRequest, tz: ZoneInfo) -> list[Block]:
         section(
             f"*{req.ref}* {link(req.draft.url, req.draft.title[:120])}\nfrom {mention(req.requester)}"
             f" · {safe(req.draft.service, 60) or 'no service'} · {safe(req.draft.environment, 40)}"
-            f" · asked {when(req.created_at, tz)}"
+            f" · {req.progress} · asked {when(req.created_at, tz)}"
         ),
         decision_buttons(req.id, f"home:{req.id}"),
     ]
@@ -39,7 +39,7 @@ def home_view(home: Home, tz: ZoneInfo) -> dict[str, Any]:
     blocks += [{"type": "divider"}, section(f"*Your requests ({home.mine.total})*")]
     lines = [
         f"• *{r.ref}* {safe(r.draft.title, 100)} · {r.status.value.replace('_', ' ')}"
-        + (f" · {mention(r.reviewer)}" if r.reviewer and r.status.value == "pending" else "")
+        + (f" · {r.progress} · {mention(r.reviewer)}" if r.reviewer and r.status.value == "pending" else "")
         for r in home.mine.items
     ]
     blocks.append(section("\n".join(lines) if lines else "You have not asked for sign-off yet. Type `/signoff`."))

@@ -40,15 +40,20 @@ YES_NO = [
     {"text": _plain("Yes, an AI tool helped write it"), "value": "yes"},
     {"text": _plain("No"), "value": "no"},
 ]
+DESTROYS = [
+    {"text": _plain("Yes, it deletes or replaces resources"), "value": "yes"},
+    {"text": _plain("No"), "value": "no"},
+]
 
 
 def _form_input(field: Field) -> Block:
-    if field.kind is Kind.YES_NO:
+    if field.kind in (Kind.YES_NO, Kind.MAYBE):  # no default: people must choose
+        options = YES_NO if field.kind is Kind.YES_NO else DESTROYS
         return {
             "type": "input",
             "block_id": field.name,
             "label": _plain(field.label),
-            "element": {"type": "radio_buttons", "action_id": "value", "options": YES_NO},
+            "element": {"type": "radio_buttons", "action_id": "value", "options": options},
         }
     return _input(
         field.name,
@@ -69,6 +74,52 @@ def request_form() -> dict[str, Any]:
         "submit": _plain("Request"),
         "close": _plain("Cancel"),
         "blocks": [_form_input(f) for f in FIELDS if f.in_form],
+    }
+
+
+def break_glass_form() -> dict[str, Any]:
+    """The request form with the emergency's reason first: approved at once, reviewed afterwards."""
+    warning = (
+        ":rotating_light: *Break glass* approves this change now, without a senior's sign-off. "
+        "It is announced in the summary channel and to the admins, and a senior reviews it afterwards."
+    )
+    return {
+        "type": "modal",
+        "callback_id": ids.BREAK_GLASS_FORM,
+        "title": _plain("Break glass"),
+        "submit": _plain("Approve now"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": warning}},
+            _input(
+                "break_glass",
+                "Why can this not wait for sign-off?",
+                REASON_MAX,
+                multiline=True,
+                placeholder="The incident, and what this change fixes",
+            ),
+            *(_form_input(f) for f in FIELDS if f.in_form),
+        ],
+    }
+
+
+def hindsight_form(req: ChangeRequest, verdict: str) -> dict[str, Any]:
+    """The note with a review after the fact; ``verdict`` rides in private_metadata."""
+    word = "Justified" if verdict == "justified" else "Not justified"
+    return {
+        "type": "modal",
+        "callback_id": ids.HINDSIGHT_FORM,
+        "private_metadata": f"{req.id}:{verdict}",
+        "title": _plain(clip(f"Review {req.ref}", 24)),
+        "submit": _plain(word),
+        "close": _plain("Back"),
+        "blocks": [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"*{req.ref}*: {safe(req.draft.title, 500)}\nVerdict: *{word}*"},
+            },
+            _input("note", "Note", REASON_MAX, multiline=True, placeholder="Why; what should happen next time"),
+        ],
     }
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.durations import format_duration
 from bot.domain.policy import PolicyWindow
-from bot.domain.report import Report
+from bot.domain.report import BreakGlassUse, Report
 from bot.slack.blocks import Block, Message, section
 from bot.slack.text import mention, safe, when
 
@@ -70,7 +70,8 @@ def _td(value: timedelta | None) -> str:
 def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
     head = (
         f"*Sign-off report, {when(report.start, tz)} to {when(report.end, tz)}*\n"
-        f"Requests: *{report.total}* ({report.required} required, {report.not_required} not required)\n"
+        f"Requests: *{report.total}* ({report.required} required, {report.not_required} not required; "
+        f"{report.several_seniors} needed more than one senior as destructive)\n"
         f"Approved: *{report.approved}* · Denied: *{report.denied}* · Pending: {report.pending} · "
         f"Expired: {report.expired} · Cancelled: {report.cancelled}\n"
         f"Time to decision: median {_td(report.median_to_decision)}, 90th percentile {_td(report.p90_to_decision)}"
@@ -81,12 +82,24 @@ def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
         or "• none"
     )
     reasons = "\n".join(f"• {safe(reason, 120)} ({n})" for reason, n in report.top_denial_reasons) or "• none"
+    glass = report.break_glass
+    uses = [
+        f"*Break-glass:* {glass.uses} used, {glass.reviewed} reviewed after the fact, "
+        f"{glass.not_justified} judged not justified"
+    ]
+    uses += [f"• {mention(u.who)}: {_glass(u)}" for u in report.break_glass_by_person[:10]]
+    uses += [f"• team {safe(u.who, 60)}: {_glass(u)}" for u in report.break_glass_by_team[:10]]
     return [
         section(head),
         section(f"*Requests per team*\n{teams}"),
         section(f"*Reviewer load*\n{load}"),
         section(f"*Most common denial reasons*\n{reasons}"),
+        section("\n".join(uses)),
     ]
+
+
+def _glass(u: BreakGlassUse) -> str:
+    return f"{u.uses} used, {u.reviewed} reviewed, {u.not_justified} not justified"
 
 
 def report_message(report: Report, tz: ZoneInfo) -> Message:

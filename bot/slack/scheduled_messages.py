@@ -23,6 +23,13 @@ def availability_message(event: str) -> Message:
 
 
 def reminder_message(req: ChangeRequest, waited: timedelta) -> Message:
+    if req.break_glass is not None:
+        text = (
+            f":alarm_clock: Reminder: *{req.ref}* was approved by break-glass {format_duration(waited)} ago and "
+            f"waits for your review after the fact: {link(req.draft.url, req.draft.title)}. "
+            "Record Justified or Not justified on the message above."
+        )
+        return f"Reminder: {req.ref} waits for your review after the fact", [section(text)]
     text = (
         f":alarm_clock: Reminder: *{req.ref}* has waited {format_duration(waited)} for your sign-off: "
         f"{link(req.draft.url, req.draft.title)}. Approve or deny it on the message above, "
@@ -51,7 +58,7 @@ def summary_message(summary: Summary, tz: ZoneInfo) -> Message:
         reviewer = mention(req.reviewer) if req.reviewer else "_unclaimed_"
         lines.append(
             f"• *{req.ref}* {link(req.draft.url, req.draft.title[:100])} · from {mention(req.requester)}"
-            f" · reviewer {reviewer} · waiting {age}{flag}"
+            f" · reviewer {reviewer} · {req.progress} · waiting {age}{flag}"
         )
     shown = 0
     chunk: list[str] = []
@@ -69,7 +76,28 @@ def summary_message(summary: Summary, tz: ZoneInfo) -> Message:
         blocks.append(context(f"…and {total - shown} more. `/signoff pending` lists your own."))
     if total == 0:
         blocks.append(context("Nothing is waiting for sign-off."))
+    if summary.break_glass_total:
+        blocks.append(section(_unreviewed(summary)))
     return f"Pending sign-offs: {total}", blocks
+
+
+def _unreviewed(summary: Summary) -> str:
+    """Every break-glass change not yet reviewed after the fact, until a senior has judged it."""
+    lines = [f":rotating_light: *Break-glass changes awaiting review: {summary.break_glass_total}*"]
+    used = len(lines[0])
+    for req in summary.break_glass:
+        reviewer = mention(req.reviewer) if req.reviewer else "_unclaimed_"
+        line = (
+            f"• *{req.ref}* {link(req.draft.url, req.draft.title[:100])} · broken by {mention(req.requester)}"
+            f" · reviewer {reviewer} · {format_duration(summary.now - req.created_at)} ago"
+        )
+        if used + len(line) > SECTION_MAX - 100:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    if summary.break_glass_total > len(lines) - 1:
+        lines.append(f"…and {summary.break_glass_total - (len(lines) - 1)} more")
+    return "\n".join(lines)
 
 
 def anchor_message(day: str, seq: int, digest: str) -> Message:

@@ -98,6 +98,7 @@ async def test_ask_deny_and_the_end_in_a_browser(browser: Any, sandbox: str, scr
 
     await page.fill("#f-url", "https://github.com/acme/infra/pull/7")
     await page.check("[data-block=ai_assisted] input[value=yes]")
+    await page.check("[data-block=destructive] input[value=yes]")  # it recreates: two seniors are asked
     await page.click("#modal-submit")
     await page.wait_for_selector("#modal-form >> text=CR-1")
     await page.screenshot(path=str(screenshots / "02-submitted.png"))

@@ -29,24 +29,33 @@ def form_values(
     environment: str = "production",
     ai_assisted: bool | None = True,
     ai_tool: str = "Copilot",
+    destructive: bool | None = False,
+    break_glass: str | None = None,
 ) -> dict[str, Any]:
-    """view.state.values for the request form, as Slack sends them."""
+    """view.state.values for the request form (or, with ``break_glass``, the break-glass form),
+    as Slack sends them. ``None`` for a question: not answered."""
 
     def text(v: str) -> dict[str, Any]:
         return {"value": {"type": "plain_text_input", "value": v or None}}
 
-    radio: dict[str, Any] = {"type": "radio_buttons", "selected_option": None}
-    if ai_assisted is not None:
-        choice = "yes" if ai_assisted else "no"
-        radio["selected_option"] = {"value": choice, "text": {"type": "plain_text", "text": choice}}
+    def radio(answer: bool | None) -> dict[str, Any]:
+        chosen: dict[str, Any] = {"type": "radio_buttons", "selected_option": None}
+        if answer is not None:
+            choice = "yes" if answer else "no"
+            chosen["selected_option"] = {"value": choice, "text": {"type": "plain_text", "text": choice}}
+        return {"value": chosen}
+
+    glass = {"break_glass": text(break_glass)} if break_glass is not None else {}
     return {
+        **glass,
         "title": text(title),
         "url": text(url),
         "description": text(description),
         "service": text(service),
         "environment": text(environment),
-        "ai_assisted": {"value": radio},
+        "ai_assisted": radio(ai_assisted),
         "ai_tool": text(ai_tool),
+        "destructive": radio(destructive),
     }
 
 

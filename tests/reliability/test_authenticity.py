@@ -91,7 +91,13 @@ async def test_health_endpoint(h: Harness) -> None:
         assert await resp.json() == {"status": "ok", "database": "ok", "mode": "http"}
 
 
-API_BODY = {"requester": "U0JUNIOR1", "title": "t", "url": "https://e.example/pr/1", "ai_assisted": True}
+API_BODY = {
+    "requester": "U0JUNIOR1",
+    "title": "t",
+    "url": "https://e.example/pr/1",
+    "ai_assisted": True,
+    "destructive": False,
+}
 
 
 @pytest.mark.parametrize(

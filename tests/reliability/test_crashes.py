@@ -136,7 +136,13 @@ async def test_kill_9_at_random_moments_under_load(tmp_path: Path, slack: FakeSl
     headers = {"Authorization": f"Bearer {CI_TOKEN}"}
 
     async def create(session: aiohttp.ClientSession, key: str) -> None:
-        body = {"requester": "U0JUNIOR1", "title": f"change {key}", "url": "https://e.example/1", "ai_assisted": True}
+        body = {
+            "requester": "U0JUNIOR1",
+            "title": f"change {key}",
+            "url": "https://e.example/1",
+            "ai_assisted": True,
+            "destructive": False,
+        }
         async with session.post(
             f"{bot.url}/api/v1/requests", json=body, headers={**headers, "Idempotency-Key": key}
         ) as r:

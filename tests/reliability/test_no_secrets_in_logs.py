@@ -28,7 +28,13 @@ async def test_debug_logs_of_a_full_scenario_hold_no_secret(tmp_path: Path, slac
         await slack.wait_for(lambda: len(slack.dms("U0SENIOR1")) == 1)
         await driver.submit("U0SENIOR1", ids.DENY_FORM, reason_values("no"), private_metadata="1")
         headers = {"Authorization": f"Bearer {CI_TOKEN}"}
-        body = {"requester": "U0JUNIOR2", "title": "t", "url": "https://e.example/1", "ai_assisted": True}
+        body = {
+            "requester": "U0JUNIOR2",
+            "title": "t",
+            "url": "https://e.example/1",
+            "ai_assisted": True,
+            "destructive": False,
+        }
         async with session.post(f"{bot.url}/api/v1/requests", json=body, headers=headers) as resp:
             assert resp.status == 201
         async with session.get(

@@ -16,6 +16,7 @@ BODY: dict[str, Any] = {
     "title": "Recreate the staging environment",
     "url": "https://github.com/acme/infra/pull/9",
     "ai_assisted": True,
+    "destructive": False,
 }
 
 

@@ -11,7 +11,7 @@ import psycopg
 from tests.backends import ADMIN_URL
 from tests.harness import running
 
-BODY = {"requester": "U0JUNIOR1", "title": "t", "url": "https://x.example/1", "ai_assisted": True}
+BODY = {"requester": "U0JUNIOR1", "title": "t", "url": "https://x.example/1", "ai_assisted": True, "destructive": False}
 
 
 def _terminate_connections(url: str) -> int:

@@ -12,7 +12,13 @@ from bot.slack import ids
 from tests.fakes.driver import reason_values
 from tests.harness import Harness
 
-BODY: dict[str, Any] = {"requester": "U0JUNIOR1", "title": "t", "url": "https://e.example/pr/1", "ai_assisted": True}
+BODY: dict[str, Any] = {
+    "requester": "U0JUNIOR1",
+    "title": "t",
+    "url": "https://e.example/pr/1",
+    "ai_assisted": True,
+    "destructive": False,
+}
 
 
 async def count(h: Harness, sql: str, *params: object) -> int:

@@ -77,6 +77,7 @@ async def test_three_replicas_survive_a_kill_and_a_rolling_restart(
             "title": f"api change {i}",
             "url": f"https://x.example/{i}",
             "ai_assisted": True,
+            "destructive": False,
         }
 
         async def attempt(replica: BotProcess) -> None:

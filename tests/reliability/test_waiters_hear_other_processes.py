@@ -28,7 +28,13 @@ async def test_a_waiter_on_one_process_hears_a_click_on_another(
     await b.start()
     try:
         async with aiohttp.ClientSession() as session:
-            body = {"requester": "U0JUNIOR1", "title": "t", "url": "https://x.example/1", "ai_assisted": True}
+            body = {
+                "requester": "U0JUNIOR1",
+                "title": "t",
+                "url": "https://x.example/1",
+                "ai_assisted": True,
+                "destructive": False,
+            }
             async with session.post(f"{a.url}/api/v1/requests", json=body, headers=HEADERS) as resp:
                 created = await resp.json()
             assert created["status"] == "pending"

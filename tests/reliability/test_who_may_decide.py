@@ -43,6 +43,7 @@ async def create(h: Harness) -> str:
         "title": "Matrix",
         "url": "https://e.example/pr/1",
         "ai_assisted": True,
+        "destructive": False,
         "authors": ["U0STAFF1"],
     }
     status, created = await h.api("POST", "/api/v1/requests", body, token=CI_TOKEN)
@@ -125,7 +126,13 @@ async def test_a_revoked_api_token_is_refused_after_restart(tmp_path: Path) -> N
         status, _ = await h.api(
             "POST",
             "/api/v1/requests",
-            {"requester": "U0JUNIOR1", "title": "t", "url": "https://e.example/1", "ai_assisted": True},
+            {
+                "requester": "U0JUNIOR1",
+                "title": "t",
+                "url": "https://e.example/1",
+                "ai_assisted": True,
+                "destructive": False,
+            },
             token=old,
         )
         assert status == 201

@@ -50,7 +50,10 @@ async def run(h: Harness, *args: str, **kw: object) -> Run:
     return await finish(await start(h, *args, **kw))  # type: ignore[arg-type]
 
 
-ASK = ("request", "--title", "Deploy api", "--url", "https://git.example.com/mr/9", "--requester", "U0JUNIOR1")
+ASK = (
+    "request", "--title", "Deploy api", "--url", "https://git.example.com/mr/9", "--requester", "U0JUNIOR1",
+    "--not-destructive",
+)  # fmt: skip
 
 
 async def test_wait_then_approve_exits_0(h: Harness) -> None:
@@ -143,6 +146,7 @@ async def test_from_git_fills_the_request_and_says_why(h: Harness, tmp_path: Pat
         "U0SENIOR2",
         "--from-git",
         "HEAD",
+        "--not-destructive",
         cwd=repo,
     )
     assert "AI assistance detected in HEAD:" in result.err
@@ -150,4 +154,4 @@ async def test_from_git_fills_the_request_and_says_why(h: Harness, tmp_path: Pat
     req = await h.get("CR-1")
     assert req.draft.title == "Cache warmup" and req.draft.ai_assisted and req.draft.ai_tool == "Claude"
     assert req.draft.authors == ("U0SENIOR2",) and len(req.draft.commit) == 40
-    assert result.code == 0  # a senior's own change is recorded, not gated
+    assert result.code == 0  # a senior's own change that destroys nothing is recorded, not gated

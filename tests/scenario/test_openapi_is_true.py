@@ -11,7 +11,13 @@ from bot.domain.request_fields import API_FIELDS as REQUEST_FIELDS
 from bot.slack import ids
 from tests.harness import Harness
 
-BODY = {"requester": "U0JUNIOR1", "title": "t", "url": "https://e.example/pr/1", "ai_assisted": True}
+BODY = {
+    "requester": "U0JUNIOR1",
+    "title": "t",
+    "url": "https://e.example/pr/1",
+    "ai_assisted": True,
+    "destructive": False,
+}
 
 
 def check(doc: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:

@@ -16,6 +16,7 @@ BODY: dict[str, Any] = {
     "title": "Deploy payments 1.4.2",
     "url": "https://github.com/acme/payments/pull/77",
     "ai_assisted": True,
+    "destructive": False,
     "ai_tool": "Claude Code",
     "service": "payments",
     "commit": "0123456789abcdef0123456789abcdef01234567",
@@ -80,7 +81,7 @@ async def test_each_bad_body_gets_its_own_status_and_writes_nothing(h: Harness) 
         (b"{not json", 400, "not valid JSON"),
         (b"[1, 2]", 400, "must be a JSON object"),
         (b"\xff\xfe", 400, "not valid JSON"),
-        (b'{"x": "' + b"a" * 70_000 + b'"}', 413, "larger than 65536 bytes"),
+        (b'{"x": "' + b"a" * 530_000 + b'"}', 413, "larger than 524288 bytes"),
     ]
     for raw, expected, words in cases:
         status, body = await h.api("POST", "/api/v1/requests", raw=raw)

@@ -71,7 +71,7 @@ async def test_with_nobody_else_eligible_it_goes_to_the_claim_button(tmp_path: P
 
 
 async def test_three_days_down_with_200_overdue_is_one_sweep(h: Harness) -> None:
-    body = {"title": "t", "url": "https://e.example/pr/1", "ai_assisted": True}
+    body = {"title": "t", "url": "https://e.example/pr/1", "ai_assisted": True, "destructive": False}
     results = await asyncio.gather(
         *(h.api("POST", "/api/v1/requests", {**body, "requester": f"U0JUNIOR{1 + i % 2}"}) for i in range(200))
     )

@@ -39,7 +39,13 @@ async def test_summary_on_demand_lists_oldest_first_and_flags_overdue(h: Harness
 
 
 async def test_five_hundred_pending_fit_and_show_the_true_count(h: Harness) -> None:
-    body = {"title": "x" * 150, "url": "https://e.example/" + "p" * 500, "ai_assisted": True, "requester": "U0JUNIOR1"}
+    body = {
+        "title": "x" * 150,
+        "url": "https://e.example/" + "p" * 500,
+        "ai_assisted": True,
+        "destructive": False,
+        "requester": "U0JUNIOR1",
+    }
     results = await asyncio.gather(*(h.api("POST", "/api/v1/requests", body) for _ in range(500)))
     assert {s for s, _ in results} == {201}
     await h.driver.command("U0MID1", "summary")

@@ -31,11 +31,11 @@ DURING = START + timedelta(days=10)
     ],
 )
 def test_required_by_level_and_ai(level: Level | None, ai: bool, required: bool) -> None:
-    assert evaluate(WINDOW, DURING, ai, {"U0REQ": level}).required is required
+    assert evaluate(WINDOW, DURING, ai, {"U0REQ": level}, destroys=False).required is required
 
 
 def test_unknown_engineer_fails_closed_with_a_reason() -> None:
-    outcome = evaluate(WINDOW, DURING, True, {"U0REQ": None})
+    outcome = evaluate(WINDOW, DURING, True, {"U0REQ": None}, destroys=False)
     assert outcome.required
     assert "not on the roster" in outcome.reason
 
@@ -43,10 +43,10 @@ def test_unknown_engineer_fails_closed_with_a_reason() -> None:
 def test_window_edges() -> None:
     end = START + timedelta(days=90)
     assert WINDOW.end == end
-    assert evaluate(WINDOW, end - timedelta(seconds=1), True, {"U0REQ": Level.JUNIOR}).required
-    after = evaluate(WINDOW, end, True, {"U0REQ": Level.JUNIOR})
+    assert evaluate(WINDOW, end - timedelta(seconds=1), True, {"U0REQ": Level.JUNIOR}, destroys=False).required
+    after = evaluate(WINDOW, end, True, {"U0REQ": Level.JUNIOR}, destroys=False)
     assert not after.required and after.reason == "policy ended"
-    assert not evaluate(WINDOW, START - timedelta(seconds=1), True, {"U0REQ": Level.JUNIOR}).required
+    assert not evaluate(WINDOW, START - timedelta(seconds=1), True, {"U0REQ": Level.JUNIOR}, destroys=False).required
 
 
 def test_days_left_rounds_up() -> None:
@@ -57,7 +57,7 @@ def test_days_left_rounds_up() -> None:
 
 def test_an_early_end_wins_over_the_natural_end() -> None:
     ended = PolicyWindow(START, START + timedelta(days=5))
-    assert not evaluate(ended, START + timedelta(days=6), True, {"U0REQ": Level.JUNIOR}).required
+    assert not evaluate(ended, START + timedelta(days=6), True, {"U0REQ": Level.JUNIOR}, destroys=False).required
 
 
 LEVELS = [Level.JUNIOR, Level.MID, Level.SENIOR, Level.STAFF, Level.PRINCIPAL, None]
@@ -72,10 +72,10 @@ def test_the_strictest_person_decides_the_bar(requester: Level | None, authors: 
     """Naming a senior as the requester never lowers the bar set by an author."""
     parties = {"U0REQ": requester, **{f"U0AUTH{i}": level for i, level in enumerate(authors)}}
     anyone_below = any(level is None or not level.is_senior for level in parties.values())
-    assert evaluate(WINDOW, DURING, ai, parties).required is (ai and anyone_below)
+    assert evaluate(WINDOW, DURING, ai, parties, destroys=False).required is (ai and anyone_below)
 
 
 def test_a_senior_requester_with_a_junior_author_needs_signoff_and_says_who() -> None:
-    outcome = evaluate(WINDOW, DURING, True, {"U0SENIOR1": Level.SENIOR, "U0JUNIOR1": Level.JUNIOR})
+    outcome = evaluate(WINDOW, DURING, True, {"U0SENIOR1": Level.SENIOR, "U0JUNIOR1": Level.JUNIOR}, destroys=False)
     assert outcome.required
     assert "U0JUNIOR1" in outcome.reason

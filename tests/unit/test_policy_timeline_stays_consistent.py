@@ -46,7 +46,7 @@ def test_random_sequences_keep_one_consistent_window(start_days: int, days: int,
             now += timedelta(hours=n)
         window = timeline.window
         assert window.start <= window.end
-        required = evaluate(window, now, True, {"U0JUNIOR1": Level.JUNIOR}).required
+        required = evaluate(window, now, True, {"U0JUNIOR1": Level.JUNIOR}, destroys=False).required
         assert required is window.is_active(now)
 
 
@@ -55,4 +55,4 @@ def test_end_before_the_start_then_extend_runs_now() -> None:
     now = T0
     timeline = PolicyTimeline(T0 + timedelta(days=30), 90).ended(now).extended(10, now)
     assert timeline.window.start == now and timeline.window.end == now + timedelta(days=10)
-    assert evaluate(timeline.window, now, True, {"U0JUNIOR1": Level.JUNIOR}).required
+    assert evaluate(timeline.window, now, True, {"U0JUNIOR1": Level.JUNIOR}, destroys=False).required

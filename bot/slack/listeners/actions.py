@@ -1,4 +1,5 @@
-"""Buttons: Approve, Deny (opens the reason form), Claim.
+"""Buttons: Approve, Deny (opens the reason form), Claim, and Justified / Not justified for the
+review after the fact of a break-glass change (each opens the note form).
 
 The actor is always ``body.user.id`` from the signed payload; the button's value only
 names the request.
@@ -13,8 +14,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import MalformedPayload, RepeatedDelivery, SignoffError
+from bot.domain.models import Verdict
 from bot.errors_map import slack_text
-from bot.services import decide_request
+from bot.services import break_glass, decide_request
 from bot.services.claim_request import claim_request
 from bot.slack import ids, modals
 from bot.slack.client import slack_error
@@ -40,14 +42,14 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             respond(text=slack_text(err), response_type="ephemeral", replace_original=False), "ephemeral refusal"
         )
 
-    async def open_deny_form(trigger_id: str, view: dict[str, Any], respond: AsyncRespond) -> None:
+    async def open_form(trigger_id: str, view: dict[str, Any], respond: AsyncRespond, again: str) -> None:
         try:
             await ctx.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as err:
             error = slack_error(err, "unknown_error")
-            log.warning("views.open for the denial form failed: %s", error)
+            log.warning("views.open for the %s form failed: %s", view.get("callback_id"), error)
             await respond(
-                text=f"The denial form could not open ({error}). Press Deny again.",
+                text=f"The form could not open ({error}). {again}",
                 response_type="ephemeral",
                 replace_original=False,
             )
@@ -71,8 +73,30 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             tell(respond, err)
             return
         ctx.background.spawn(
-            open_deny_form(str(body.get("trigger_id", "")), modals.deny_form(req), respond), "views.open deny form"
+            open_form(str(body.get("trigger_id", "")), modals.deny_form(req), respond, "Press Deny again."),
+            "views.open deny form",
         )
+
+    async def review_after_the_fact(body: dict[str, Any], respond: AsyncRespond, verdict: Verdict) -> None:
+        try:
+            actor, request_id = _target(body)
+            req = await break_glass.can_review(ctx.deps, request_id, actor)
+        except SignoffError as err:
+            tell(respond, err)
+            return
+        view = modals.hindsight_form(req, verdict.value)
+        trigger = str(body.get("trigger_id", ""))
+        ctx.background.spawn(open_form(trigger, view, respond, "Press the button again."), "views.open review form")
+
+    @app.action(ids.JUSTIFIED)
+    async def justified(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await review_after_the_fact(body, respond, Verdict.JUSTIFIED)
+
+    @app.action(ids.NOT_JUSTIFIED)
+    async def not_justified(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await review_after_the_fact(body, respond, Verdict.NOT_JUSTIFIED)
 
     @app.action(ids.CLAIM)
     async def claim(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:

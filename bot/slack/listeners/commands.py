@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.durations import parse_duration
-from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError, TooSoon
+from bot.domain.errors import InvalidInput, NotOnRoster, RepeatedDelivery, SignoffError, TooSoon
 from bot.domain.models import parse_ref
 from bot.errors_map import slack_text
 from bot.services import queries
@@ -162,17 +162,19 @@ SUBCOMMANDS: dict[str, Handler] = {
     "report": _report,
     "roster": _roster,
 }
+# Subcommands answered with a form: `/signoff` and `/signoff breakglass`.
+FORMS: dict[str, Callable[[], dict[str, Any]]] = {"": modals.request_form, "breakglass": modals.break_glass_form}
 
 
 def register(app: AsyncApp, ctx: ListenerContext) -> None:
-    async def open_form(trigger_id: str, respond: AsyncRespond) -> None:
+    async def open_form(trigger_id: str, respond: AsyncRespond, view: dict[str, Any]) -> None:
         try:
-            await ctx.client.views_open(trigger_id=trigger_id, view=modals.request_form())
+            await ctx.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as err:
             error = slack_error(err, "unknown_error")
             log.warning("views.open for the request form failed: %s", error)
             await respond(
-                text=f"The sign-off form could not open ({error}). Please type `/signoff` again.",
+                text=f"The form could not open ({error}). Please type the command again.",
                 response_type="ephemeral",
             )
 
@@ -180,9 +182,14 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
     async def signoff(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
         verb, _, arg = str(body.get("text", "")).strip().partition(" ")
         verb = verb.lower()
-        if verb == "":
+        if verb in FORMS:
+            if verb == "breakglass" and ctx.deps.roster().get(body["user_id"]) is None:
+                # Said now, not after the form is filled in; the submission checks again.
+                refusal = NotOnRoster("Only engineers on signoff's roster can break glass; ask a senior to request it.")
+                await ack(text=slack_text(refusal), response_type="ephemeral")
+                return
             await ack()
-            ctx.background.spawn(open_form(body["trigger_id"], respond), "views.open request form")
+            ctx.background.spawn(open_form(body["trigger_id"], respond, FORMS[verb]()), "views.open form")
             return
         handler = SUBCOMMANDS.get(verb)
         try:

@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError
-from bot.domain.models import ChangeRequest, Status
+from bot.domain.models import ChangeRequest, Status, Verdict
 from bot.domain.request_fields import FIELDS
-from bot.domain.validation import validate_draft
+from bot.domain.validation import validate_break_glass, validate_draft
 from bot.errors_map import slack_text
-from bot.services import decide_request
+from bot.services import break_glass, decide_request
 from bot.services.create_request import Submission, create_request
 from bot.slack import ids, modals
 from bot.slack.listeners.context import ListenerContext
@@ -19,19 +19,28 @@ from bot.slack.listeners.payloads import form_values, request_id_from
 from bot.slack.listeners.repeats import delivery_of
 from bot.slack.text import safe
 
-LABELS = {f.name: f.error_label for f in FIELDS}
+LABELS = {f.name: f.error_label for f in FIELDS} | {"break_glass": "The reason"}
 
 
-def _field_errors(err: InvalidInput) -> dict[str, str]:
-    return {k: f"{LABELS.get(k, k)} {v}" for k, v in err.fields.items() if k in ids.FORM_FIELDS} or {
-        "title": slack_text(err)
-    }
+def _field_errors(err: InvalidInput, extra: tuple[str, ...] = ()) -> dict[str, str]:
+    shown = (*ids.FORM_FIELDS, *extra)
+    return {k: f"{LABELS.get(k, k)} {v}" for k, v in err.fields.items() if k in shown} or {"title": slack_text(err)}
 
 
 def _headline(req: ChangeRequest, summary_channel: str) -> str:
     title = safe(req.draft.title, 300)
     if req.status is Status.NOT_REQUIRED:
         return f"*{req.ref}* ({title}) is recorded. Sign-off is not required: {safe(req.policy_reason, 300)}."
+    if req.break_glass is not None:
+        return (
+            f":rotating_light: *{req.ref}* ({title}) is approved by break-glass: you may ship it now. "
+            f"The summary channel and the admins were told, and a senior will review it afterwards."
+        )
+    if req.approvals_needed > 1:
+        return (
+            f"*{req.ref}* ({title}) needs {req.approvals_needed} senior approvals "
+            f"({safe(req.policy_reason, 300)}). You'll get a DM when it is decided."
+        )
     if req.reviewer:
         return f"*{req.ref}* ({title}) is waiting for <@{req.reviewer}>'s sign-off. You'll get a DM when they decide."
     return (
@@ -43,17 +52,33 @@ def _headline(req: ChangeRequest, summary_channel: str) -> str:
 def register(app: AsyncApp, ctx: ListenerContext) -> None:
     @app.view(ids.REQUEST_FORM)
     async def submit_request(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await _submit(ack, body, context, break_glass=False)
+
+    @app.view(ids.BREAK_GLASS_FORM)
+    async def submit_break_glass(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await _submit(ack, body, context, break_glass=True)
+
+    async def _submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, break_glass: bool) -> None:
         view = body["view"]
+        values = form_values(view.get("state", {}).get("values", {}))
+        errors: dict[str, str] = {}
+        reason = None
+        if break_glass:
+            try:
+                reason = validate_break_glass(values.get("break_glass"))
+            except InvalidInput as err:
+                errors.update(err.fields)
         try:
-            draft = validate_draft(form_values(view.get("state", {}).get("values", {})))
+            draft = validate_draft(values, errors, form=True)
         except InvalidInput as err:
-            await ack(response_action="errors", errors=_field_errors(err))
+            await ack(response_action="errors", errors=_field_errors(err, ("break_glass",)))
             return
         sub = Submission(
             requester=body["user"]["id"],
             draft=draft,
             idempotency_key=f"slack-view:{view['id']}",
             delivery=delivery_of(context),
+            break_glass=reason,
         )
         try:
             created = await create_request(ctx.deps, sub)
@@ -65,6 +90,29 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             return
         headline = _headline(created.request, ctx.deps.summary_channel)
         await ack(response_action="update", view=modals.submitted(created.request, headline))
+
+    @app.view(ids.HINDSIGHT_FORM)
+    async def submit_hindsight(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        view = body["view"]
+        raw_id, _, raw_verdict = str(view.get("private_metadata") or "").partition(":")
+        request_id = request_id_from(raw_id)
+        if request_id is None or raw_verdict not in (Verdict.JUSTIFIED, Verdict.NOT_JUSTIFIED):
+            await ack(response_action="errors", errors={"note": "This form lost track of its request; review again."})
+            return
+        note = form_values(view.get("state", {}).get("values", {})).get("note")
+        try:
+            await break_glass.record_verdict(
+                ctx.deps, request_id, body["user"]["id"], Verdict(raw_verdict), note, delivery_of(context)
+            )
+        except RepeatedDelivery:
+            pass  # stored the first time; close the form as that time would have
+        except InvalidInput as err:
+            await ack(response_action="errors", errors={"note": err.fields.get("note", slack_text(err))})
+            return
+        except SignoffError as err:
+            await ack(response_action="errors", errors={"note": slack_text(err)})
+            return
+        await ack()
 
     @app.view(ids.DENY_FORM)
     async def submit_denial(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:

@@ -36,6 +36,7 @@ def step_submission(inputs: dict[str, Any], execution: str, delivery: str | None
         "service": inputs.get("service"),
         "environment": inputs.get("environment") or "production",
         "ai_assisted": inputs.get("ai_assisted"),
+        "destructive": inputs.get("destructive"),  # left out: not known, which counts as destructive for AI
     }
     errors: dict[str, str] = {}
     if not isinstance(requester, str) or not requester.startswith(USER_ID_PREFIXES):

@@ -17,6 +17,8 @@ class PeriodRequest:
     created_at: datetime
     decided_at: datetime | None
     reason: str | None
+    approvals_needed: int = 1
+    break_glass_verdict: str | None = None  # None: not break-glass
 
 
 class ReportReads:
@@ -25,7 +27,8 @@ class ReportReads:
 
     async def requests_in(self, start: datetime, end: datetime) -> list[PeriodRequest]:
         rows = await self._ex.many(
-            "SELECT requester, status, sign_off_required, created_at, decided_at, reason FROM requests"
+            "SELECT requester, status, sign_off_required, created_at, decided_at, reason, approvals_needed,"
+            " break_glass_verdict FROM requests"
             " WHERE created_at >= ? AND created_at < ? ORDER BY id",
             (utc_text(start), utc_text(end)),
         )
@@ -37,6 +40,8 @@ class ReportReads:
                 created_at=from_utc_text(r["created_at"]),
                 decided_at=opt_from_utc_text(r["decided_at"]),
                 reason=r["reason"],
+                approvals_needed=int(r["approvals_needed"]),
+                break_glass_verdict=r["break_glass_verdict"],
             )
             for r in rows
         ]

@@ -10,7 +10,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.domain.models import ChangeRequest, Draft, Status
+from bot.domain.blast_radius import from_stored
+from bot.domain.models import BreakGlass, ChangeRequest, Draft, Status, Verdict
 from bot.domain.request_fields import FIELDS, Field, Kind
 from bot.domain.timestamps import from_utc_text, opt_from_utc_text, utc_text
 from bot.store.executor import ChangeLog, Executor, Row
@@ -23,6 +24,9 @@ _DRAFT = ", ".join(f"r.{f.stored_as}" for f in FIELDS)
 _COLUMNS = (
     f"SELECT r.id, r.requester, {_DRAFT}, r.source, r.pipeline, r.status, r.sign_off_required, r.policy_reason,"
     " r.approvals_needed, r.decided_by, r.decided_at, r.reason, r.created_at, r.updated_at,"
+    " r.break_glass_reason, r.break_glass_verdict, r.break_glass_reviewed_by, r.break_glass_note,"
+    " r.break_glass_reviewed_at,"
+    " (SELECT COUNT(*) FROM decisions d WHERE d.request_id = r.id AND d.decision = 'approve') AS approvals,"
     f" ({_LATEST.format(col='reviewer')}) AS reviewer, ({_LATEST.format(col='assigned_at')}) AS assigned_at"
 )
 _SELECT = f"{_COLUMNS} FROM requests r"
@@ -37,16 +41,24 @@ _QUEUE = "r.status = 'pending' AND r.id IN (SELECT request_id FROM assignments W
 def _to_column(field: Field, value: Any) -> Any:
     if field.kind is Kind.YES_NO:
         return int(value)
+    if field.kind is Kind.MAYBE:
+        return None if value is None else int(value)
     if field.kind is Kind.PEOPLE:
         return json.dumps(list(value))
+    if field.kind is Kind.PLAN:
+        return None if value is None else json.dumps(value.to_json(), sort_keys=True)
     return value
 
 
 def _from_column(field: Field, value: Any) -> Any:
     if field.kind is Kind.YES_NO:
         return bool(value)
+    if field.kind is Kind.MAYBE:
+        return None if value is None else bool(value)
     if field.kind is Kind.PEOPLE:
         return tuple(json.loads(value))
+    if field.kind is Kind.PLAN:
+        return None if value is None else from_stored(json.loads(value))
     return value
 
 
@@ -69,6 +81,20 @@ def request_from_row(r: Row) -> ChangeRequest:
         decided_by=r["decided_by"],
         decided_at=opt_from_utc_text(r["decided_at"]),
         reason=r["reason"],
+        approvals=int(r["approvals"] or 0),
+        break_glass=_break_glass(r),
+    )
+
+
+def _break_glass(r: Row) -> BreakGlass | None:
+    if r["break_glass_reason"] is None:
+        return None
+    return BreakGlass(
+        reason=r["break_glass_reason"],
+        verdict=Verdict(r["break_glass_verdict"]),
+        reviewed_by=r["break_glass_reviewed_by"],
+        note=r["break_glass_note"],
+        reviewed_at=opt_from_utc_text(r["break_glass_reviewed_at"]),
     )
 
 
@@ -91,13 +117,17 @@ class Requests:
         idempotency_key: str | None,
         idempotency_hash: str | None,
         approvals_needed: int = 1,
+        break_glass: str | None = None,
+        decided_by: str | None = None,
     ) -> int:
+        """A new request; a break-glass one is inserted approved (by ``decided_by``), its review pending."""
         await self._ex.lock(ROUTING_LOCK, shared=True)
         stamp = utc_text(now)
         row = await self._ex.one(
             f"INSERT INTO requests (requester, {_INSERT_DRAFT}, source, pipeline, status, sign_off_required,"
-            " policy_reason, approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash)"
-            f" VALUES (?, {_INSERT_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " policy_reason, approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash,"
+            " break_glass_reason, break_glass_verdict, decided_by, decided_at)"
+            f" VALUES (?, {_INSERT_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester,
                 *(_to_column(f, getattr(draft, f.name)) for f in FIELDS),
@@ -111,6 +141,10 @@ class Requests:
                 stamp,
                 idempotency_key,
                 idempotency_hash,
+                break_glass,
+                None if break_glass is None else Verdict.PENDING.value,
+                decided_by,
+                stamp if decided_by else None,
             ),
         )
         assert row is not None
@@ -198,6 +232,31 @@ class Requests:
         await self._ex.run("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
         self._log.requests.add(request_id)
         return True
+
+    async def set_verdict(self, request_id: int, verdict: Verdict, by: str, note: str, now: datetime) -> bool:
+        """Compare-and-set a break-glass review from pending to its verdict; False if already reviewed.
+        The review's assignments close with it."""
+        stamp = utc_text(now)
+        changed = await self._ex.run(
+            "UPDATE requests SET break_glass_verdict = ?, break_glass_reviewed_by = ?, break_glass_note = ?,"
+            " break_glass_reviewed_at = ?, updated_at = ? WHERE id = ? AND break_glass_verdict = 'pending'",
+            (verdict.value, by, note, stamp, stamp, request_id),
+        )
+        if changed != 1:
+            return False
+        await self._ex.run("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
+        self._log.requests.add(request_id)
+        return True
+
+    async def awaiting_hindsight(self, limit: int) -> list[ChangeRequest]:
+        """Break-glass changes not yet reviewed after the fact, oldest first."""
+        rows = await self._ex.many(
+            f"{_SELECT} WHERE r.break_glass_verdict = 'pending' ORDER BY r.created_at, r.id LIMIT ?", (limit,)
+        )
+        return [request_from_row(r) for r in rows]
+
+    async def count_awaiting_hindsight(self) -> int:
+        return await self._count("r.break_glass_verdict = 'pending'", ())
 
     async def require_approvals(self, request_id: int, approvals: int) -> None:
         await self._ex.run("UPDATE requests SET approvals_needed = ? WHERE id = ?", (approvals, request_id))

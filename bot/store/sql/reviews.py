@@ -8,10 +8,13 @@ from datetime import datetime
 from bot.domain.timestamps import from_utc_text, utc_text
 from bot.store.executor import ChangeLog, Executor
 
+# A review is open while its request waits for a decision, or a break-glass change waits for
+# its review after the fact.
+OPEN_REVIEW = "(r.status = 'pending' OR r.break_glass_verdict = 'pending')"
 _OVERDUE = (
     "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
     " JOIN requests r ON r.id = a.request_id"
-    " WHERE a.active = 1 AND r.status = 'pending' AND a.assigned_at <= ? {extra} ORDER BY a.request_id, a.reviewer"
+    f" WHERE a.active = 1 AND {OPEN_REVIEW} AND a.assigned_at <= ? {{extra}} ORDER BY a.request_id, a.reviewer"
 )
 
 
@@ -40,6 +43,13 @@ class Assignments:
             "UPDATE assignments SET active = 0, moved = 1 WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
         )
         await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (utc_text(now), request_id))
+        self._log.requests.add(request_id)
+
+    async def finish(self, request_id: int, reviewer: str) -> None:
+        """``reviewer`` has done their part (approved while more approvals are needed)."""
+        await self._ex.run(
+            "UPDATE assignments SET active = 0 WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
+        )
         self._log.requests.add(request_id)
 
     async def active(self, request_id: int) -> list[str]:
@@ -73,7 +83,7 @@ class Assignments:
         outside = f" AND a.reviewer NOT IN ({', '.join('?' * len(people))})" if people else ""
         rows = await self._ex.many(
             "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
-            " JOIN requests r ON r.id = a.request_id WHERE a.active = 1 AND r.status = 'pending'"
+            f" JOIN requests r ON r.id = a.request_id WHERE a.active = 1 AND {OPEN_REVIEW}"
             f"{outside} ORDER BY a.request_id, a.reviewer",
             people,
         )
@@ -113,6 +123,21 @@ class Decisions:
             "SELECT COUNT(*) AS n FROM decisions WHERE request_id = ? AND decision = 'approve'", (request_id,)
         )
         return int(row["n"]) if row else 0
+
+    async def approvals_at(self, request_id: int) -> list[tuple[str, datetime]]:
+        """Who approved ``request_id`` and when, first first."""
+        rows = await self._ex.many(
+            "SELECT reviewer, at FROM decisions WHERE request_id = ? AND decision = 'approve' ORDER BY at, reviewer",
+            (request_id,),
+        )
+        return [(str(r["reviewer"]), from_utc_text(r["at"])) for r in rows]
+
+    async def decided(self, request_id: int, reviewer: str) -> str | None:
+        """What ``reviewer`` decided on ``request_id`` (approve | deny), or None."""
+        row = await self._ex.one(
+            "SELECT decision FROM decisions WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
+        )
+        return str(row["decision"]) if row else None
 
     async def approvers(self, request_id: int) -> list[str]:
         rows = await self._ex.many(
