@@ -124,6 +124,7 @@ class SlackTraffic:
                             "environment": text("production"),
                             "ai_assisted": {"value": {"type": "radio_buttons", "selected_option": {"value": "yes"}}},
                             "ai_tool": text("Copilot"),
+                            "destructive": {"value": {"type": "radio_buttons", "selected_option": {"value": "no"}}},
                         }
                     },
                 },

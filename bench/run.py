@@ -66,6 +66,7 @@ async def create_requests(url: str, n: int, concurrency: int = 16) -> list[tuple
                 "title": f"seed {i}",
                 "url": "https://git.example.com/pr/1",
                 "ai_assisted": True,
+                "destructive": False,
             }
             async with session.post(f"{url}/api/v1/requests", json=body, headers=API_HEADERS) as r:
                 reply = await r.json()
@@ -279,6 +280,7 @@ async def create_load(urls: list[str], seconds: float, clients: int = 32) -> flo
                     "title": f"load {k}-{i}",
                     "url": "https://git.example.com/pr/9",
                     "ai_assisted": True,
+                    "destructive": False,
                 }
                 url = urls[(k + i) % len(urls)]
                 async with session.post(f"{url}/api/v1/requests", json=body, headers=API_HEADERS) as r:

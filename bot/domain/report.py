@@ -59,6 +59,7 @@ class Report:
     reviewer_load: list[ReviewerLoad]
     top_denial_reasons: list[tuple[str, int]]
     several_seniors: int = 0  # requests that needed more than one senior (destructive tier)
+    destructive_approvals: int = 2  # the tier in force when the report was made
     break_glass: BreakGlassUse = BreakGlassUse("everyone", 0, 0, 0)
     break_glass_by_person: list[BreakGlassUse] = field(default_factory=list)
     break_glass_by_team: list[BreakGlassUse] = field(default_factory=list)
@@ -73,7 +74,13 @@ def percentile(values: list[timedelta], p: float) -> timedelta | None:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def build_report(start: datetime, end: datetime, rows: Iterable[ReportRow], loads: Iterable[ReviewerLoad]) -> Report:
+def build_report(
+    start: datetime,
+    end: datetime,
+    rows: Iterable[ReportRow],
+    loads: Iterable[ReviewerLoad],
+    destructive_approvals: int = 2,
+) -> Report:
     rows = list(rows)
     status = Counter(r.status for r in rows)
     decision_times = [
@@ -97,6 +104,7 @@ def build_report(start: datetime, end: datetime, rows: Iterable[ReportRow], load
         per_team=sorted(teams.items(), key=lambda kv: (-kv[1], kv[0])),
         reviewer_load=sorted(loads, key=lambda x: (-x.assigned, x.user)),
         top_denial_reasons=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP],
+        destructive_approvals=destructive_approvals,
         several_seniors=sum(1 for r in rows if r.required and r.approvals_needed > 1 and r.break_glass is None),
         break_glass=_uses("everyone", [r for r in rows if r.break_glass is not None]),
         break_glass_by_person=_grouped(rows, lambda r: r.person),

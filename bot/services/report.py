@@ -30,4 +30,4 @@ async def policy_report(deps: Deps) -> Report:
             )
         )
     loads = [ReviewerLoad(reviewer, assigned, decided) for reviewer, assigned, decided in shares]
-    return build_report(w.start, w.end, rows, loads)
+    return build_report(w.start, w.end, rows, loads, deps.destructive_approvals)

@@ -74,7 +74,10 @@ def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
         f"{report.several_seniors} needed more than one senior as destructive)\n"
         f"Approved: *{report.approved}* · Denied: *{report.denied}* · Pending: {report.pending} · "
         f"Expired: {report.expired} · Cancelled: {report.cancelled}\n"
-        f"Time to decision: median {_td(report.median_to_decision)}, 90th percentile {_td(report.p90_to_decision)}"
+        f"Time to decision: median {_td(report.median_to_decision)}, 90th percentile {_td(report.p90_to_decision)}\n"
+        f"Tiers: an AI-assisted change that deletes or replaces resources (or does not say) needs "
+        f"{report.destructive_approvals} senior approval{'s' if report.destructive_approvals != 1 else ''}; "
+        "other AI-assisted changes by junior, mid-level or unknown engineers need 1"
     )
     teams = "\n".join(f"• {safe(team, 60)}: {n}" for team, n in report.per_team[:15]) or "• none"
     load = (

@@ -43,7 +43,7 @@ async def test_reviewer_queue_requester_list_and_countdown(h: Harness) -> None:
 
     await open_home(h, "U0JUNIOR1")
     mine = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0JUNIOR1") if b["type"] == "section")
-    assert f"*{ref}* Rotate TLS certs · pending · <@U0SENIOR1>" in mine
+    assert f"*{ref}* Rotate TLS certs · pending · 0 of 1 approval · <@U0SENIOR1>" in mine
 
     before = len(h.slack.calls_to("views.publish"))
     await h.driver.click("U0SENIOR1", ids.APPROVE, actions[0]["elements"][0]["value"])

@@ -49,6 +49,7 @@ async def test_the_review_after_the_fact_records_a_verdict_once(h: Harness) -> N
     await run(h, *CLI, "--requester", "U0JUNIOR1", "--not-destructive", "--break-glass", "Checkout is down")
     await h.settle()
     await h.driver.click("U0SENIOR1", ids.NOT_JUSTIFIED, "1")
+    await h.settle()
     assert h.slack.calls_to("views.open")[-1].args["view"]["callback_id"] == ids.HINDSIGHT_FORM
     empty = await h.driver.submit("U0SENIOR1", ids.HINDSIGHT_FORM, note(""), private_metadata="1:not_justified")
     assert "note" in empty.json()["errors"]
@@ -70,6 +71,7 @@ async def test_the_review_after_the_fact_records_a_verdict_once(h: Harness) -> N
     assert "1 used, 1 reviewed after the fact, 1 judged not justified" in report
     assert "<@U0JUNIOR1>: 1 used, 1 reviewed, 1 not justified" in report
     assert "team payments: 1 used, 1 reviewed, 1 not justified" in report
+    assert "deletes or replaces resources (or does not say) needs 2 senior approvals" in report
 
 
 async def test_only_the_assigned_senior_who_is_not_a_party_reviews(h: Harness) -> None:

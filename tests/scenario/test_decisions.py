@@ -105,7 +105,9 @@ async def test_two_approvals_can_be_required_and_count_distinct_people(h: Harnes
     await h.driver.click("U0SENIOR1", ids.APPROVE, ref[3:])
     await h.settle()
     assert (await h.get(ref)).status is Status.PENDING
-    assert h.slack.ephemeral_texts() == [f"You already approved {ref}; it still needs another senior's approval."]
+    assert h.slack.ephemeral_texts() == [
+        f"You already approved {ref} (1 of 2 approvals); it still needs another senior's approval."
+    ]
     await h.driver.click("U0STAFF1", ids.APPROVE, ref[3:])
     await h.settle()
     req = await h.get(ref)

@@ -119,7 +119,7 @@ async def test_escalation_moves_only_the_reviewer_who_did_not_answer(h: Harness)
     _, body = await h.api("GET", f"/api/v1/requests/{ref}")
     assert body["status"] == "pending" and body["approvals"] == 1
     assert body["reviewers"] == ["U0SENIOR1", "U0SENIOR2", "U0STAFF1"]
-    assert any("now with <@U0STAFF1>" in t for t in h.channel_posts())
+    assert f"{ref} reassigned to <@U0STAFF1>" in h.channel_posts()
     assert ids.APPROVE not in texts(h.review_dm("U0SENIOR2", ref).blocks)
     await h.driver.click("U0STAFF1", ids.APPROVE, number)
     await h.settle()
@@ -167,3 +167,5 @@ async def test_status_pending_and_summary_show_n_of_m(h: Harness) -> None:
     await h.driver.command("U0JUNIOR1", "summary")
     await h.settle()
     assert any("1 of 2 approvals" in texts(m.blocks) for m in h.slack.posts_in(SUMMARY))
+    report = (await h.driver.command("U0ADMIN1", "report")).text
+    assert "1 needed more than one senior as destructive" in report

@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from bot.domain.request_fields import API_FIELDS as REQUEST_FIELDS
+from bot.http.api import ACCEPTED
 from bot.slack import ids
 from tests.harness import Harness
 
@@ -33,8 +33,10 @@ async def test_real_responses_match_the_description(h: Harness) -> None:
     status, doc = await h.api("GET", "/api/v1/openapi.json", token=None)
     assert status == 200 and doc["openapi"].startswith("3.1")
     Draft202012Validator.check_schema(doc["components"]["schemas"]["Request"])
-    assert set(doc["components"]["schemas"]["NewRequest"]["properties"]) == set(REQUEST_FIELDS)
-    post, get = "/api/v1/requests", "/api/v1/requests/{id}"
+    assert set(doc["components"]["schemas"]["NewRequest"]["properties"]) == set(ACCEPTED)
+    post, get, verify = "/api/v1/requests", "/api/v1/requests/{id}", "/api/v1/requests/{id}/verify"
+    plan = {"sha256": ["a" * 64], "formats": ["terraform"], "deletes": 1,
+            "resources": [{"address": "aws_db_instance.main", "action": "delete", "reason": "gone"}]}  # fmt: skip
     calls: list[tuple[str, str, str, Any, dict[str, Any]]] = [
         (post, "POST", post, BODY, {"Idempotency-Key": "k1"}),
         (post, "POST", post, BODY, {"Idempotency-Key": "k1"}),
@@ -45,13 +47,20 @@ async def test_real_responses_match_the_description(h: Harness) -> None:
         (get, "GET", "/api/v1/requests/CR-77", None, {}),
         (get, "GET", "/api/v1/requests/CR-1?wait=99", None, {}),
         (post, "PUT", post, BODY, {}),
+        (post, "POST", post, {**BODY, "plan": plan, "destructive": None}, {}),
+        (post, "POST", post, {**BODY, "break_glass": "Checkout is down"}, {}),
+        (post, "POST", post, {**BODY, "plan": {"sha256": "x"}}, {}),
+        (verify, "POST", "/api/v1/requests/CR-1/verify", {"sha256": ["a" * 64]}, {}),
+        (verify, "POST", "/api/v1/requests/CR-4/verify", {"sha256": ["a" * 64]}, {}),
+        (verify, "POST", "/api/v1/requests/CR-77/verify", {"sha256": ["a" * 64]}, {}),
+        (verify, "POST", "/api/v1/requests/CR-1/verify", {"sha256": ["nope"]}, {}),
     ]
     seen = set()
     for path, method, url, body, headers in calls:
         status, reply = await h.api(method, url, body, headers=headers)
         check(doc, path, "POST" if method == "PUT" else method, status, reply)
         seen.add((path, status))
-    for raw, expected in ((b"{", 400), (b'"' + b"x" * 70_000 + b'"', 413)):
+    for raw, expected in ((b"{", 400), (b'"' + b"x" * 600_000 + b'"', 413)):
         status, reply = await h.api("POST", post, raw=raw)
         assert status == expected
         check(doc, post, "POST", status, reply)

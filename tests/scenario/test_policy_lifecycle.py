@@ -161,7 +161,7 @@ async def test_the_report_covers_the_policy_period(tmp_path: Path) -> None:
         )
         blocks = (await h.driver.command("U0NOBODY", "report")).json()["blocks"]
         text = "\n".join(b["text"]["text"] for b in blocks)
-        assert "Requests: *3* (2 required, 1 not required)" in text
+        assert "Requests: *3* (2 required, 1 not required; 0 needed more than one senior as destructive)" in text
         assert "Approved: *1* · Denied: *1*" in text
         assert "median 2h00m, 90th percentile 4h00m" in text
         assert "• payments: 2" in text and "• platform: 1" in text

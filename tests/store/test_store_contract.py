@@ -17,8 +17,9 @@ import psycopg
 import pytest
 
 from bot.domain.audit import AuditEntry, verify_rows
+from bot.domain.blast_radius import BlastRadius, Destroyed
 from bot.domain.errors import ConfigurationError, NotAdmin, RepeatedDelivery
-from bot.domain.models import Draft, Status
+from bot.domain.models import BreakGlass, Draft, Status, Verdict
 from bot.domain.outbox import Notice, Outcome
 from bot.store import store_for
 from bot.store.executor import Changes
@@ -340,3 +341,91 @@ async def test_a_commit_on_one_replica_wakes_waiters_on_another(postgres_url: st
         request_id = await new_request(a)
         changes = await asyncio.wait_for(heard.get(), timeout=5)
         assert changes.requests == frozenset({request_id}) and not changes.notices
+
+
+async def test_what_a_change_destroys_and_its_break_glass_read_back_alike(database_url: str) -> None:
+    plan = BlastRadius(
+        ("a" * 64, "b" * 64),
+        ("terraform", "pulumi"),
+        creates=1,
+        deletes=1,
+        replaces=1,
+        resources=(Destroyed("aws_db_instance.main", "replace", "engine"), Destroyed("aws_instance.x", "delete")),
+    )
+    async with stores(database_url) as (store,):
+        async with store.write() as tx:
+            request_id = await tx.requests.insert(
+                requester="U0JUNIOR1",
+                draft=Draft("t", "https://e.com", True, destructive=None, plan=plan),
+                status=Status.APPROVED,
+                required=True,
+                policy_reason="r",
+                now=NOW,
+                source="api",
+                pipeline="ci",
+                idempotency_key=None,
+                idempotency_hash=None,
+                approvals_needed=2,
+                break_glass="Checkout is down",
+                decided_by="U0JUNIOR1",
+            )
+            await tx.assignments.assign(request_id, "U0SENIOR1", NOW, "routed", new=True)
+        async with store.read() as r:
+            req = await r.requests.peek(request_id)
+            assert req is not None and req.draft.plan == plan and req.draft.destructive is None
+            assert req.break_glass == BreakGlass("Checkout is down", Verdict.PENDING)
+            assert (req.decided_by, req.approvals_needed, req.awaiting_hindsight) == ("U0JUNIOR1", 2, True)
+            assert [x.id for x in await r.requests.awaiting_hindsight(10)] == [request_id]
+            assert await r.assignments.overdue(NOW + timedelta(days=1), unreminded_only=False) == [
+                (request_id, "U0SENIOR1")
+            ]
+
+
+async def test_one_of_many_concurrent_verdicts_counts(database_url: str) -> None:
+    async with stores(database_url, WRITERS) as writers:
+        async with writers[0].write() as tx:
+            request_id = await tx.requests.insert(
+                requester="U0JUNIOR1",
+                draft=Draft("t", "https://e.com", True),
+                status=Status.APPROVED,
+                required=True,
+                policy_reason="r",
+                now=NOW,
+                source="api",
+                pipeline="ci",
+                idempotency_key=None,
+                idempotency_hash=None,
+                break_glass="DNS",
+                decided_by="U0JUNIOR1",
+            )
+
+        async def judge(store: Store, i: int) -> bool:
+            verdict = Verdict.JUSTIFIED if i % 2 else Verdict.NOT_JUSTIFIED
+            async with store.write() as tx:
+                await tx.requests.get(request_id)
+                return await tx.requests.set_verdict(request_id, verdict, f"U{i}", "note", NOW)
+
+        results = await asyncio.gather(*(judge(writers[i % WRITERS], i) for i in range(20)))
+        assert results.count(True) == 1
+        async with writers[1].read() as r:
+            req = await r.requests.peek(request_id)
+            assert req is not None and req.break_glass is not None and not req.awaiting_hindsight
+            assert await r.requests.count_awaiting_hindsight() == 0
+
+
+async def test_concurrent_approvals_count_each_senior_once(database_url: str) -> None:
+    async with stores(database_url, WRITERS) as writers:
+        request_id = await new_request(writers[0])
+
+        async def approve(store: Store, who: str) -> bool:
+            async with store.write() as tx:
+                await tx.requests.get(request_id)
+                return await tx.decisions.record(request_id, who, "approve", None, NOW)
+
+        people = [f"U{i % 4}" for i in range(24)]  # 4 people, each trying 6 times at once
+        results = await asyncio.gather(*(approve(writers[i % WRITERS], who) for i, who in enumerate(people)))
+        assert results.count(True) == 4
+        async with writers[2].read() as r:
+            req = await r.requests.peek(request_id)
+            assert req is not None and req.approvals == 4
+            assert sorted(who for who, _ in await r.decisions.approvals_at(request_id)) == ["U0", "U1", "U2", "U3"]

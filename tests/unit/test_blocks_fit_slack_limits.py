@@ -5,18 +5,31 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.models import ChangeRequest, Draft, Status
+from bot.domain.blast_radius import MAX_RESOURCES, BlastRadius, Destroyed
+from bot.domain.models import BreakGlass, ChangeRequest, Draft, Status, Verdict
 from bot.sandbox import block_rules
 from bot.services.queries import Listing, Pending
-from bot.slack import blocks, modals
+from bot.slack import blocks, break_glass_messages, modals, review_messages
 
 HOSTILE = "<!channel> <!here> <@U0SENIOR1> *bold* _it_ ~s~ `code` & <https://evil.example|click> "
 NOW = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
 UTC_TZ = ZoneInfo("UTC")
 
 
-def request(status: Status = Status.PENDING, text: str = HOSTILE * 200, **kw: object) -> ChangeRequest:
+HUGE_PLAN = BlastRadius(
+    tuple(f"{i:064x}" for i in range(20)),
+    ("terraform", "pulumi", "cloudformation"),
+    deletes=5000,
+    replaces=5000,
+    resources=tuple(Destroyed((HOSTILE * 10)[:500], "replace", (HOSTILE * 5)[:300]) for _ in range(MAX_RESOURCES)),
+)
+
+
+def request(
+    status: Status = Status.PENDING, text: str = HOSTILE * 200, plan: BlastRadius | None = HUGE_PLAN, **kw: object
+) -> ChangeRequest:
     draft = Draft(
+        plan=plan,
         title=text[:150],
         url="https://example.com/pr/1?a=b|c>d",
         ai_assisted=True,
@@ -54,14 +67,17 @@ def no_pings(message: blocks.Message) -> None:
 def test_review_message_fits_and_escapes_for_every_status() -> None:
     for status in Status:
         for can_decide in (True, False):
-            message = blocks.review_message(request(status), "U0SENIOR1", can_decide, UTC_TZ)
+            approvals = [("U0SENIOR2", NOW), ("U0STAFF1", NOW)]
+            message = review_messages.review_message(
+                request(status, approvals_needed=5, approvals=2), "U0SENIOR1", can_decide, UTC_TZ, approvals
+            )
             assert block_rules.check_message({"text": message[0], "blocks": message[1]}) is None
             no_pings(message)
 
 
 def test_buttons_only_while_pending_and_assigned() -> None:
     def has_buttons(status: Status, can_decide: bool) -> bool:
-        _, body = blocks.review_message(request(status, "t"), "U0SENIOR1", can_decide, UTC_TZ)
+        _, body = review_messages.review_message(request(status, "t"), "U0SENIOR1", can_decide, UTC_TZ)
         return any(b["type"] == "actions" for b in body)
 
     assert has_buttons(Status.PENDING, True)
@@ -70,7 +86,7 @@ def test_buttons_only_while_pending_and_assigned() -> None:
 
 
 def test_the_outcome_line_names_who_and_when() -> None:
-    _, body = blocks.review_message(request(Status.APPROVED, "t"), "U0SENIOR1", True, UTC_TZ)
+    _, body = review_messages.review_message(request(Status.APPROVED, "t"), "U0SENIOR1", True, UTC_TZ)
     assert body[-1]["elements"][0]["text"].endswith("Approved by <@U0SENIOR1> at 14:02 UTC")
 
 
@@ -78,7 +94,8 @@ def test_claim_requester_and_status_messages_fit() -> None:
     for status in Status:
         req = request(status)
         for message in (
-            blocks.claim_message(req, UTC_TZ),
+            review_messages.claim_message(req, UTC_TZ, 1),
+            review_messages.claim_message(req, UTC_TZ, 0, ["U0SENIOR1"]),
             blocks.status_message(req, ["U0SENIOR1"], UTC_TZ),
             *(blocks.requester_message(req, ev, "C0X", UTC_TZ) for ev in ("waiting", "unassigned", "decided")),
         ):
@@ -99,5 +116,31 @@ def test_pending_listing_cuts_with_and_n_more() -> None:
 
 def test_modals_fit() -> None:
     assert block_rules.check_view(modals.request_form()) is None
+    assert block_rules.check_view(modals.break_glass_form()) is None
+    assert block_rules.check_view(modals.hindsight_form(request(), "not_justified")) is None
     assert block_rules.check_view(modals.deny_form(request())) is None
     assert block_rules.check_view(modals.submitted(request(), "x" * 2000)) is None
+
+
+def test_the_dm_leads_with_what_is_destroyed_and_cuts_a_long_list() -> None:
+    _, body = review_messages.review_message(request(text="t"), "U0SENIOR1", True, UTC_TZ)
+    lead = body[1]["text"]["text"]
+    assert lead.startswith(":boom: *Deletes 5000, replaces 5000*")
+    assert "…and " in lead and "The plan summary lists 300 of the 10000 destroyed or replaced" in lead
+
+
+def test_break_glass_messages_fit_and_escape() -> None:
+    for verdict in Verdict:
+        glass = BreakGlass(HOSTILE * 20, verdict, "U0SENIOR1" if verdict is not Verdict.PENDING else None,
+                           HOSTILE * 20 if verdict is not Verdict.PENDING else None, NOW)  # fmt: skip
+        req = request(Status.APPROVED, break_glass=glass, decided_by="U0JUNIOR1")
+        for can_review in (True, False):
+            message = review_messages.hindsight_message(req, can_review, UTC_TZ)
+            assert block_rules.check_message({"text": message[0], "blocks": message[1]}) is None
+            no_pings(message)
+        if verdict is not Verdict.PENDING:
+            note = break_glass_messages.break_glass_note(req, "hindsight", UTC_TZ)
+        else:
+            note = break_glass_messages.break_glass_note(req, "break_glass", UTC_TZ)
+        assert block_rules.check_message({"text": note[0], "blocks": note[1]}) is None
+        no_pings(note)

@@ -56,6 +56,8 @@ def test_defaults() -> None:
         ({"SUMMARY_CRON": "0 9 * * 8"}, "SUMMARY_CRON", "is invalid"),
         ({"REMINDER_AFTER": "4 hours"}, "REMINDER_AFTER", "is invalid"),
         ({"REMINDER_AFTER": "2d", "ESCALATE_AFTER": "1d"}, "ESCALATE_AFTER", "longer than REMINDER_AFTER"),
+        ({"DESTRUCTIVE_APPROVALS": 0}, "DESTRUCTIVE_APPROVALS", "1 to 5"),
+        ({"DESTRUCTIVE_APPROVALS": "two"}, "DESTRUCTIVE_APPROVALS", "is invalid"),
         ({"API_TOKENS": "ci:short"}, "API_TOKENS", "shorter than 24"),
         ({"API_TOKENS": "just-a-token-without-a-name"}, "API_TOKENS", "not name:token"),
     ],
