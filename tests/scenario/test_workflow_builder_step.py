@@ -48,6 +48,19 @@ async def test_denied_ends_the_step_with_the_reason(h: Harness) -> None:
     assert done["state"] == "failed" and "denied" in done["error"] and "Rotate in the window" in done["error"]
 
 
+async def test_destructive_left_empty_needs_two_seniors_before_the_step_completes(h: Harness) -> None:
+    inputs = {k: v for k, v in INPUTS.items() if k != "destructive"}
+    execution, _ = await h.driver.run_step(inputs)
+    await h.settle()
+    assert (await h.get("CR-1")).approvals_needed == 2
+    await h.driver.click("U0SENIOR1", ids.APPROVE, "1")
+    await h.settle()
+    assert h.slack.executions[execution]["state"] == "running"  # one of two is not enough
+    await h.driver.click("U0SENIOR2", ids.APPROVE, "1")
+    await h.settle()
+    assert h.slack.executions[execution]["outputs"]["status"] == "approved"
+
+
 async def test_not_required_completes_at_once(h: Harness) -> None:
     execution = await step(h, ai_assisted=False)
     assert h.slack.executions[execution]["outputs"]["status"] == "not_required"
