@@ -86,7 +86,9 @@ class SlackRenderer:
         elif kind == notices.REMINDER_DM:
             req = await self._request(row)
             assert row.recipient is not None
-            waited = self.deps.clock.now() - (req.assigned_at or req.created_at)
+            async with store.read() as r:
+                since = await r.assignments.assigned_at(req.id, row.recipient)  # each reviewer's own clock
+            waited = self.deps.clock.now() - (since or req.created_at)
             await send.post(row.recipient, scheduled_messages.reminder_message(req, waited))
         elif kind == notices.CHANNEL_NOTE and row.data.get("event") in (notices.BREAK_GLASS, notices.HINDSIGHT):
             req = await self._request(row)

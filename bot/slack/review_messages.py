@@ -143,7 +143,7 @@ def hindsight_message(req: ChangeRequest, can_review: bool, tz: ZoneInfo) -> Mes
     text = f"{req.ref} was approved by break-glass; review it after the fact: {safe(req.draft.title, 300)}"
     blocks: list[Block] = [
         header(req),
-        section(break_glass_line(req, tz) + ". Was it justified?"),
+        section(break_glass_line(req, tz) + (". Was it justified?" if glass.verdict is Verdict.PENDING else ".")),
         _plain(f"Their reason: {glass.reason}"),
         blast_radius(req),
         facts(req),

@@ -132,6 +132,41 @@ async def test_ask_deny_and_the_end_in_a_browser(browser: Any, sandbox: str, scr
     assert errors == []
 
 
+async def test_break_glass_and_its_review_in_a_browser(browser: Any, sandbox: str, screenshots: Path) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(sandbox + "/")
+    await be(page, "U0JUNE")
+    await page.fill("#command", "/signoff breakglass")
+    await page.click("#composer button[type=submit]")
+    await page.wait_for_selector("#modal-backdrop:not([hidden])")
+    await page.fill("#f-break_glass", "Checkout is down; this reverts the bad migration")
+    await page.fill("#f-title", "Revert the orders migration")
+    await page.fill("#f-url", "https://github.com/acme/shop/pull/99")
+    await page.check("[data-block=ai_assisted] input[value=yes]")
+    await page.check("[data-block=destructive] input[value=no]")
+    await page.click("#modal-submit")
+    await page.wait_for_selector("#modal-form >> text=approved by break-glass")
+    await page.click("#modal-close")
+    await page.wait_for_selector("#modal-backdrop", state="hidden")
+    await page.click("#conv-channel")
+    await page.wait_for_selector(".message >> text=Break-glass")
+    await page.screenshot(path=str(screenshots / "07-break-glass-announced.png"))
+
+    await be(page, "U0SARA")  # the senior in June's team reviews it after the fact
+    await page.click("#conv-dm")
+    await page.wait_for_selector(".message >> button:has-text('Not justified')")
+    await page.click(".message >> button:has-text('Not justified')")
+    await page.wait_for_selector("#modal-backdrop:not([hidden])")
+    await page.fill("#modal-form textarea, #modal-form input[type=text]", "A rollback would have done it")
+    await page.click("#modal-submit")
+    await page.wait_for_selector("#modal-backdrop", state="hidden")
+    await page.wait_for_selector(".message >> text=not justified")
+    await page.screenshot(path=str(screenshots / "08-reviewed-after-the-fact.png"))
+    assert errors == []
+
+
 async def test_a_new_user_starts_the_sandbox_from_a_fresh_clone(tmp_path: Path) -> None:
     """No .env, no settings: `python -m bot sandbox` in a fresh clone answers with the page."""
     clone = tmp_path / "clone"

@@ -58,6 +58,13 @@ class Assignments:
         )
         return [str(r["reviewer"]) for r in rows]
 
+    async def assigned_at(self, request_id: int, reviewer: str) -> datetime | None:
+        """When ``reviewer`` was (last) given ``request_id``; None if never."""
+        row = await self._ex.one(
+            "SELECT assigned_at FROM assignments WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
+        )
+        return from_utc_text(row["assigned_at"]) if row else None
+
     async def everyone(self, request_id: int) -> list[str]:
         """Everyone ever asked to review ``request_id``, first asked first."""
         rows = await self._ex.many(
