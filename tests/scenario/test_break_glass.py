@@ -131,6 +131,8 @@ async def test_break_glass_from_slack_needs_a_reason_and_the_roster(h: Harness) 
     await h.settle()
     assert (await h.get("CR-1")).status.value == "approved"
 
+    admin = await h.driver.command("U0ADMIN1", "breakglass")  # admins are on the roster too
+    assert admin.text == ""
     outsider = (await h.driver.command("U0NOBODY", "breakglass")).json()
     assert "Only engineers on signoff's roster can break glass" in outsider["text"]
     forged = await h.driver.submit("U0NOBODY", ids.BREAK_GLASS_FORM, form_values(break_glass="Let me in"))

@@ -183,7 +183,8 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         verb, _, arg = str(body.get("text", "")).strip().partition(" ")
         verb = verb.lower()
         if verb in FORMS:
-            if verb == "breakglass" and ctx.deps.roster().get(body["user_id"]) is None:
+            roster = ctx.deps.roster()
+            if verb == "breakglass" and roster.get(body["user_id"]) is None and not roster.is_admin(body["user_id"]):
                 # Said now, not after the form is filled in; the submission checks again.
                 refusal = NotOnRoster("Only engineers on signoff's roster can break glass; ask a senior to request it.")
                 await ack(text=slack_text(refusal), response_type="ephemeral")
