@@ -93,8 +93,10 @@ def idempotency_key(explicit: str | None, body: dict[str, Any]) -> str:
     if run is None:
         return f"cli-{uuid.uuid4().hex}"
     what = body.get("commit") or f"{body.get('title')}|{body.get('url')}"
+    material = f"{run}|{what}|{body.get('environment', '')}|{body.get('service', '')}"
     plans = ",".join((body.get("plan") or {}).get("sha256", []))
-    material = f"{run}|{what}|{body.get('environment', '')}|{body.get('service', '')}|{plans}"
+    if plans:  # appended only when given, so keys of requests without a plan stay as they were
+        material += f"|{plans}"
     if body.get("break_glass"):
         material += "|break-glass"
     return "cli-" + hashlib.sha256(material.encode()).hexdigest()[:40]

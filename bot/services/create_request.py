@@ -28,13 +28,16 @@ class Submission:
     break_glass: str | None = None  # the emergency's reason: approved now, reviewed after the fact
 
     def fingerprint(self) -> str:
-        body = {
-            "requester": self.requester,
-            "draft": asdict(self.draft),
-            "source": self.source,
-            "break_glass": self.break_glass,
-        }
+        """What an idempotent repeat must match. Fields added later count only when given, so a
+        retry that spans an upgrade still matches the request stored before it."""
+        draft = {k: v for k, v in asdict(self.draft).items() if k not in _LATER or v is not None}
+        body: dict[str, object] = {"requester": self.requester, "draft": draft, "source": self.source}
+        if self.break_glass is not None:
+            body["break_glass"] = self.break_glass
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+_LATER = frozenset({"destructive", "plan"})  # Draft fields newer than stored fingerprints
 
 
 @dataclass(frozen=True)
