@@ -131,7 +131,9 @@ def blast_radius(req: ChangeRequest) -> Block:
         elif d.destructive is False:
             line = "Deletes nothing, replaces nothing (the requester says so; no plan attached)"
         else:
-            line = ":grey_question: *Not said whether it deletes or replaces resources*, so it counts as if it does"
+            line = ":grey_question: *Not said whether it deletes or replaces existing resources*"
+            if req.approvals_needed > 1:  # fail closed: treated as destructive
+                line += f", so it needs {req.approvals_needed} seniors as if it did"
         return section(line)
     lines = [(":boom: " if plan.destroys else "") + f"*{plan.headline()}*"]
     used = len(lines[0])

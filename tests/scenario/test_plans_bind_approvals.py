@@ -67,6 +67,11 @@ async def test_a_plan_overrides_a_claim_that_nothing_is_destroyed(h: Harness) ->
 async def test_saying_nothing_counts_as_destructive_for_ai(h: Harness) -> None:
     await run(h, *ASK, "--requester", "U0SENIOR1")
     assert (await h.get("CR-1")).approvals_needed == 2
+    await h.settle()
+    lead = h.review_dm("U0SENIOR2", "CR-1").blocks[1]["text"]["text"]
+    assert lead.endswith(
+        "Not said whether it deletes or replaces existing resources*, so it needs 2 seniors as if it did"
+    )
     await run(h, *ASK, "--requester", "U0SENIOR1", "--not-destructive", "--idempotency-key", "second")
     assert (await h.get("CR-2")).status.value == "not_required"
 
