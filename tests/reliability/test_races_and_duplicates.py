@@ -91,3 +91,36 @@ async def test_twenty_concurrent_calls_with_one_key_create_one_request(h: Harnes
     await h.settle()
     assert await count(h, "SELECT COUNT(*) FROM requests") == 1
     assert len(h.slack.dms("U0SENIOR1")) == 1
+
+
+async def test_two_seniors_approving_at_once_each_count_once_and_decide_once(h: Harness) -> None:
+    ref = await h.ask("U0JUNIOR1", destructive=True)  # two seniors: U0SENIOR1 and U0SENIOR2
+    clicks = [user for user in ("U0SENIOR1", "U0SENIOR2") for _ in range(20)]
+    random.Random(11).shuffle(clicks)
+    replies = await asyncio.gather(*(h.driver.click(user, ids.APPROVE, ref[3:]) for user in clicks))
+    assert [r.status for r in replies] == [200] * 40
+    await h.settle()
+    outcome = await h.get(ref)
+    assert (outcome.status, outcome.approvals) == (Status.APPROVED, 2)
+    assert await count(h, "SELECT COUNT(*) FROM decisions") == 2
+    assert await count(h, "SELECT COUNT(*) FROM audit WHERE action = 'approval_recorded'") == 1
+    assert await count(h, "SELECT COUNT(*) FROM audit WHERE action = 'decided'") == 1
+    assert await count(h, "SELECT COUNT(*) FROM audit WHERE action = 'refused'") == 38
+    assert len([m for m in h.slack.dms("U0JUNIOR1") if "was approved" in m.text]) == 1
+
+
+async def test_many_verdicts_at_once_record_one(h: Harness) -> None:
+    status, body = await h.api("POST", "/api/v1/requests", {**BODY, "break_glass": "Checkout is down"})
+    assert status == 201
+    await h.settle()
+    ref = body["id"]
+    reviewer = body["reviewers"][0]
+    verdicts = ["justified", "not_justified"] * 15
+    notes = {"note": {"value": {"type": "plain_text_input", "value": "n"}}}
+    await asyncio.gather(
+        *(h.driver.submit(reviewer, ids.HINDSIGHT_FORM, notes, private_metadata=f"{ref[3:]}:{v}") for v in verdicts)
+    )
+    await h.settle()
+    assert await count(h, "SELECT COUNT(*) FROM audit WHERE action = 'hindsight_reviewed'") == 1
+    assert await count(h, "SELECT COUNT(*) FROM audit WHERE action = 'refused'") == 29
+    assert len([m for m in h.slack.posts_in("C0SIGNOFF") if "break-glass reviewed" in m.text]) == 1
