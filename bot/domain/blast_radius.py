@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 MAX_PLANS = 20
 MAX_RESOURCES = 300  # listed; the counts are always the plan's true totals
@@ -82,6 +82,18 @@ def merge(plans: list[BlastRadius]) -> BlastRadius:
     )
 
 
+DIGESTS_WANTED = f"must list 1 to {MAX_PLANS} SHA-256 digests (64 lowercase hex characters each)"
+
+
+def valid_digests(value: Any) -> TypeGuard[list[str]]:
+    """A list of 1 to MAX_PLANS plan digests, as the CLI computes them."""
+    return (
+        isinstance(value, list)
+        and 0 < len(value) <= MAX_PLANS
+        and all(isinstance(s, str) and _SHA256.match(s) for s in value)
+    )
+
+
 def parse_blast_radius(value: Any) -> tuple[BlastRadius | None, str | None]:
     """The API's ``plan`` object as a BlastRadius, or (None, what is wrong with it)."""
     if value is None:
@@ -92,12 +104,8 @@ def parse_blast_radius(value: Any) -> tuple[BlastRadius | None, str | None]:
     if unknown:
         return None, f"has unknown keys: {', '.join(unknown)[:200]}"
     digests = value.get("sha256")
-    if (
-        not isinstance(digests, list)
-        or not 0 < len(digests) <= MAX_PLANS
-        or not all(isinstance(s, str) and _SHA256.match(s) for s in digests)
-    ):
-        return None, f"sha256 must list 1 to {MAX_PLANS} SHA-256 digests (64 lowercase hex characters each)"
+    if not valid_digests(digests):
+        return None, f"sha256 {DIGESTS_WANTED}"
     formats = value.get("formats", [])
     if not isinstance(formats, list) or not all(isinstance(f, str) and f in FORMAT_NAMES for f in formats):
         return None, f"formats must list plan formats from: {', '.join(FORMAT_NAMES)}"

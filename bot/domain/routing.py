@@ -12,10 +12,10 @@ first's (one who knows the code, one who does not), where load is equal.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
-from bot.domain.models import Roster
+from bot.domain.models import Engineer, Roster
 
 _NEVER = "0000"  # sorts before any ISO timestamp
 
@@ -52,15 +52,7 @@ def choose_reviewer(
         return None
     if prefer is not None and prefer in candidates:
         return prefer
-    req = roster.get(requester)
-    team = req.team if req else None
-
-    def key(user: str) -> tuple[int, int, str, str]:
-        eng = roster.engineers[user]
-        same_team = 0 if team is not None and eng.team == team else 1
-        last = last_assigned.get(user)
-        return (open_reviews.get(user, 0), same_team, last.isoformat() if last else _NEVER, user)
-
+    key = _order(roster, open_reviews, last_assigned, _in_team(_team_of(roster, requester)))
     if delegates:
         would_have = eligible_reviewers(roster, parties, (), exclude)
         best = min(would_have, key=key) if would_have else None
@@ -81,45 +73,44 @@ def choose_reviewers(
     delegates: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Up to ``count`` different reviewers (fewer when fewer are eligible), best first."""
-    chosen: list[str] = []
-    req = roster.get(requester)
-    team = req.team if req else None
-    while len(chosen) < count:
-        skip = {*exclude, *chosen}
-        if not chosen:
-            pick = choose_reviewer(roster, requester, authors, away, open_reviews, last_assigned, skip, delegates)
-        else:
-            pick = _another_team(roster, requester, authors, away, open_reviews, last_assigned, skip, chosen, team)
-        if pick is None:
+    first = choose_reviewer(roster, requester, authors, away, open_reviews, last_assigned, exclude, delegates)
+    chosen = [first] if first is not None and count > 0 else []
+    team = _team_of(roster, requester)
+    while 0 < len(chosen) < count:
+        candidates = eligible_reviewers(roster, {requester, *authors}, away, {*exclude, *chosen})
+        if not candidates:
             break
-        chosen.append(pick)
+        teams_in = {roster.engineers[c].team for c in chosen}
+        # Once the owning team is represented prefer anyone from elsewhere; until then, one from it.
+        wanted = _outside(teams_in) if team is not None and team in teams_in else _in_team(team)
+        chosen.append(min(candidates, key=_order(roster, open_reviews, last_assigned, wanted)))
     return chosen
 
 
-def _another_team(
+def _team_of(roster: Roster, user: str) -> str | None:
+    eng = roster.get(user)
+    return eng.team if eng else None
+
+
+def _in_team(team: str | None) -> Callable[[Engineer], bool]:
+    return lambda eng: team is not None and eng.team == team
+
+
+def _outside(teams: set[str | None]) -> Callable[[Engineer], bool]:
+    return lambda eng: eng.team not in teams
+
+
+def _order(
     roster: Roster,
-    requester: str,
-    authors: Collection[str],
-    away: Collection[str],
     open_reviews: Mapping[str, int],
     last_assigned: Mapping[str, datetime],
-    skip: Collection[str],
-    chosen: list[str],
-    team: str | None,
-) -> str | None:
-    candidates = eligible_reviewers(roster, {requester, *authors}, away, skip)
-    if not candidates:
-        return None
-    teams_in = {roster.engineers[c].team for c in chosen}
-    owning_in = team is not None and team in teams_in
+    wanted: Callable[[Engineer], bool],
+) -> Callable[[str], tuple[int, int, str, str]]:
+    """Fewest open reviews, then ``wanted`` (a team), then least recently assigned, then user id."""
 
     def key(user: str) -> tuple[int, int, str, str]:
-        eng = roster.engineers[user]
-        if owning_in:  # the owning team is represented: prefer anyone from elsewhere
-            wanted = 0 if eng.team not in teams_in else 1
-        else:  # nobody from the owning team yet: prefer one
-            wanted = 0 if team is not None and eng.team == team else 1
         last = last_assigned.get(user)
-        return (open_reviews.get(user, 0), wanted, last.isoformat() if last else _NEVER, user)
+        preferred = 0 if wanted(roster.engineers[user]) else 1
+        return (open_reviews.get(user, 0), preferred, last.isoformat() if last else _NEVER, user)
 
-    return min(candidates, key=key)
+    return key

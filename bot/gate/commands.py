@@ -17,7 +17,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.domain.blast_radius import MAX_PLANS, merge
 from bot.domain.durations import format_duration, parse_duration
@@ -26,6 +26,7 @@ from bot.gate.client import ApiClient, GateError
 from bot.gate.git import GitError, read_change
 from bot.gate.plans import PlanError, digest_of, read_plan_file
 
+T = TypeVar("T")
 APPROVED, DENIED, UNDECIDED, ERROR = 0, 1, 2, 3
 POLL_SECONDS = 25
 MAX_RETRIES = 20
@@ -182,19 +183,23 @@ def _body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
+def _each_plan(paths: list[str], read: Callable[[str], T]) -> list[T]:
+    """``read`` applied to each --plan file; too many, or one unreadable, is a usage error (exit 3)."""
+    if len(paths) > MAX_PLANS:
+        raise GateError(f"--plan: at most {MAX_PLANS} plans")
+    try:
+        return [read(path) for path in paths]
+    except PlanError as exc:
+        raise GateError(f"--plan {exc}") from None
+
+
 def _blast_radius(args: argparse.Namespace, body: dict[str, Any]) -> None:
     """--plan files read here, sent as a summary with their SHA-256; --destructive as said."""
     if args.destructive is not None:
         body["destructive"] = args.destructive
     if not args.plan:
         return
-    if len(args.plan) > MAX_PLANS:
-        raise GateError(f"--plan: at most {MAX_PLANS} plans per request")
-    try:
-        plans = [read_plan_file(path) for path in args.plan]
-    except PlanError as exc:
-        raise GateError(f"--plan {exc}") from None
-    radius = merge(plans)
+    radius = merge(_each_plan(args.plan, read_plan_file))
     body["plan"] = radius.to_json()
     _err(f"plan: {radius.headline()} ({', '.join(radius.formats)}; sha256 {', '.join(radius.sha256)})")
     for d in radius.resources[:20]:
@@ -242,12 +247,7 @@ def run_status(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     """0: approved and every file is an approved plan; 1: a file differs; 2: not approved yet."""
     try:
-        if len(args.plan) > MAX_PLANS:
-            raise GateError(f"--plan: at most {MAX_PLANS} plans")
-        try:
-            digests = [digest_of(path) for path in args.plan]
-        except PlanError as exc:
-            raise GateError(f"--plan {exc}") from None
+        digests = _each_plan(args.plan, digest_of)
         client = _client(args)
         answer = client.verify(args.id, digests)
     except GateError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import log_context
-from bot.domain.blast_radius import MAX_PLANS
+from bot.domain.blast_radius import DIGESTS_WANTED, valid_digests
 from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
 from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
@@ -40,7 +40,6 @@ MAX_WAITERS = 20_000  # long-polls held at once; beyond it a GET answers at once
 BODY_READ_SECONDS = 10.0  # a slow client cannot hold a handler longer
 IDEMPOTENCY_KEY_MAX = 200
 ACCEPTED = frozenset((*API_FIELDS, "break_glass"))
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _iso(value: Any) -> str | None:
@@ -162,9 +161,7 @@ class PipelineApi:
             )
             created = await create_request(self.deps, sub)
         except _TooLarge:
-            return web.json_response(
-                {"error": "body_too_large", "message": f"The body is larger than {MAX_BODY} bytes."}, status=413
-            )
+            return _too_large()
         except SignoffError as err:
             return _error(err)
         req = created.request
@@ -206,20 +203,15 @@ class PipelineApi:
             errors = {name: "is not a field of a verification" for name in sorted(set(body) - {"sha256"})}
             if request_id is None:
                 errors["id"] = f"{str(ref)[:40]!r} is not a request id like CR-42"
-            if (
-                not isinstance(digests, list)
-                or not 0 < len(digests) <= MAX_PLANS
-                or not all(isinstance(d, str) and _SHA256.match(d) for d in digests)
-            ):
-                errors["sha256"] = f"must list 1 to {MAX_PLANS} SHA-256 digests (64 lowercase hex characters each)"
-            if errors or request_id is None or not isinstance(digests, list):
+            given = digests if valid_digests(digests) else None
+            if given is None:
+                errors["sha256"] = DIGESTS_WANTED
+            if errors or request_id is None or given is None:
                 raise InvalidInput(errors)
             log_context.request_id.set(format_ref(request_id))
-            checked = await verify_plan(self.deps, request_id, tuple(digests), pipeline)
+            checked = await verify_plan(self.deps, request_id, tuple(given), pipeline)
         except _TooLarge:
-            return web.json_response(
-                {"error": "body_too_large", "message": f"The body is larger than {MAX_BODY} bytes."}, status=413
-            )
+            return _too_large()
         except SignoffError as err:
             return _error(err)
         req = checked.request
@@ -245,6 +237,12 @@ class PipelineApi:
 
 class _TooLarge(Exception):
     pass
+
+
+def _too_large() -> web.Response:
+    return web.json_response(
+        {"error": "body_too_large", "message": f"The body is larger than {MAX_BODY} bytes."}, status=413
+    )
 
 
 _SECONDS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3})?", re.ASCII)

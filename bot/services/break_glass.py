@@ -35,18 +35,21 @@ def _refusal(req: ChangeRequest, reviewers: list[str], actor: str, roster: Roste
     return None
 
 
-async def _checked(tx: Tx, deps: Deps, request_id: int, actor: str, attempt: str) -> ChangeRequest:
+async def _checked(tx: Tx, deps: Deps, request_id: int, actor: str) -> tuple[ChangeRequest, list[str]]:
+    """The request (locked) and its active reviewers, or the refusal, audited."""
     req = await who_may_decide.load(tx, request_id)
-    refusal = _refusal(req, await tx.assignments.active(request_id), actor, deps.roster())
+    reviewers = await tx.assignments.active(request_id)
+    refusal = _refusal(req, reviewers, actor, deps.roster())
     if refusal is not None:
-        await tx.refuse(refusal, actor, request_id, attempt, deps.clock.now())
-    return req
+        await tx.refuse(refusal, actor, request_id, "hindsight", deps.clock.now())
+    return req, reviewers
 
 
 async def can_review(deps: Deps, request_id: int, actor: str) -> ChangeRequest:
     """Raise (and audit) if ``actor`` may not judge ``request_id`` now; before opening the form."""
     async with deps.store.write() as tx:
-        return await _checked(tx, deps, request_id, actor, "hindsight")
+        req, _ = await _checked(tx, deps, request_id, actor)
+    return req
 
 
 async def record_verdict(
@@ -57,8 +60,7 @@ async def record_verdict(
         raise ValueError("a verdict is justified or not justified")
     now = deps.clock.now()
     async with deps.store.write(delivery) as tx:
-        req = await _checked(tx, deps, request_id, actor, "hindsight")
-        reviewers = await tx.assignments.active(request_id)
+        req, reviewers = await _checked(tx, deps, request_id, actor)
         won = await tx.requests.set_verdict(request_id, verdict, actor, text, now)
         assert won, "pending was checked in this transaction, with the request locked"
         await tx.audit.append(

@@ -81,6 +81,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             status, wanted = Status.PENDING, outcome.approvals
         else:
             status, wanted = Status.NOT_REQUIRED, 0
+        needed = max(outcome.approvals, 1)
         reviewers: list[str] = []
         if wanted:
             load, last = await tx.assignments.load(roster.seniors())
@@ -99,7 +100,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             pipeline=sub.pipeline,
             idempotency_key=sub.idempotency_key,
             idempotency_hash=fingerprint,
-            approvals_needed=max(outcome.approvals, 1),
+            approvals_needed=needed,
             break_glass=sub.break_glass,
             decided_by=sub.requester if sub.break_glass is not None else None,
         )
@@ -107,7 +108,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             await tx.assignments.assign(request_id, reviewer, now, "routed", new=True)
         details: dict[str, object] = {"status": status.value, "source": sub.source, "pipeline": sub.pipeline}
         if outcome.required:
-            details["approvals_needed"] = max(outcome.approvals, 1)
+            details["approvals_needed"] = needed
         if sub.draft.plan is not None:
             details["plan_sha256"] = list(sub.draft.plan.sha256)
         entries = [AuditEntry(sub.requester, "requested", request_id, outcome.reason, details)]

@@ -87,6 +87,11 @@ def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
 
 
+def plain_section(text: str) -> Block:
+    """People's own words: plain_text never pings, links or formats."""
+    return {"type": "section", "text": {"type": "plain_text", "text": clip(text, SECTION_MAX), "emoji": False}}
+
+
 def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_MAX)}]}
 
@@ -113,12 +118,7 @@ def facts(req: ChangeRequest) -> Block:
 def description(req: ChangeRequest) -> list[Block]:
     if not req.draft.description:
         return []
-    return [
-        {
-            "type": "section",
-            "text": {"type": "plain_text", "text": clip(req.draft.description, SECTION_MAX), "emoji": False},
-        }
-    ]
+    return [plain_section(req.draft.description)]
 
 
 def blast_radius(req: ChangeRequest) -> Block:
@@ -228,16 +228,7 @@ def requester_message(
     body: list[Block] = [section(line), _plain_context(f"{ref}: {req.draft.title}")]
     fallback = f"{line} ({title})"
     if req.status is Status.DENIED and event == "decided":
-        body.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "plain_text",
-                    "text": clip(f"Reason: {req.reason or ''}", SECTION_MAX),
-                    "emoji": False,
-                },
-            }
-        )
+        body.append(plain_section(f"Reason: {req.reason or ''}"))
         fallback += f" Reason: {safe(req.reason or '', 2000)}"
     return fallback, body
 

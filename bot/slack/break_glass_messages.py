@@ -6,14 +6,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest, Verdict
-from bot.slack.blocks import SECTION_MAX, Block, Message, blast_radius, context, section
-from bot.slack.text import clip, link, mention, safe
-
-BREAK_GLASS = "break_glass"
-
-
-def _plain(text: str) -> Block:
-    return {"type": "section", "text": {"type": "plain_text", "text": clip(text, SECTION_MAX), "emoji": False}}
+from bot.services import notices
+from bot.slack.blocks import Message, blast_radius, context, plain_section, section
+from bot.slack.text import link, mention, safe
 
 
 def break_glass_note(req: ChangeRequest, event: str, tz: ZoneInfo) -> Message:
@@ -21,17 +16,17 @@ def break_glass_note(req: ChangeRequest, event: str, tz: ZoneInfo) -> Message:
     assert glass is not None
     what = f"*{req.ref}* {link(req.draft.url, req.draft.title[:150])}"
     env = f" in {safe(req.draft.environment, 60)}" if req.draft.environment else ""
-    if event == BREAK_GLASS:
+    if event == notices.BREAK_GLASS:
         line = (
             f":rotating_light: *Break-glass:* {mention(req.requester)} approved {what}{env} themselves, "
             "without a senior's sign-off. A senior will review it after the fact."
         )
         fallback = f"Break-glass: {req.ref} was approved by its requester without sign-off"
-        return fallback, [section(line), _plain(f"Reason: {glass.reason}"), blast_radius(req)]
+        return fallback, [section(line), plain_section(f"Reason: {glass.reason}"), blast_radius(req)]
     verdict = "justified" if glass.verdict is Verdict.JUSTIFIED else "NOT justified"
     icon = ":white_check_mark:" if glass.verdict is Verdict.JUSTIFIED else ":warning:"
     line = f"{icon} {mention(glass.reviewed_by)} reviewed the break-glass change {what}: *{verdict}*."
     blocks = [section(line), context(f"Broken by {mention(req.requester)} because: {safe(glass.reason, 500)}")]
     if glass.note:
-        blocks.append(_plain(f"Note: {glass.note}"))
+        blocks.append(plain_section(f"Note: {glass.note}"))
     return f"{req.ref}: break-glass reviewed, {verdict}", blocks

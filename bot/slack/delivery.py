@@ -65,22 +65,20 @@ class SlackRenderer:
             req = await self._request(row)
             async with store.read() as r:
                 active = await r.assignments.active(req.id)
-                posted = await r.messages.with_prefix(f"claim:{req.id}")
+                posted = await r.messages.with_prefix(f"claim:{req.id}") if kind == notices.CLAIM_REFRESH else []
             message = review_messages.claim_message(req, tz, req.seats_open(len(active)), active)
             if kind == notices.CLAIM_POST:
                 await send.post(row.recipient or self.deps.summary_channel, message, f"claim:{req.id}")
-            for _key, channel, ts in posted if kind == notices.CLAIM_REFRESH else []:
+            for _key, channel, ts in posted:
                 await send.update(channel, ts, message)
         elif kind == notices.REQUESTER_DM:
             req = await self._request(row)
             assert row.recipient is not None
             event = str(row.data.get("event", ""))
-            metadata = None
-            if event in (notices.DECIDED, notices.EXPIRED, notices.CANCELLED, notices.NOT_REQUIRED):
-                async with store.read() as r:
-                    metadata = blocks.decision_metadata(req, await r.decisions.approvers(req.id))
+            final = event in (notices.DECIDED, notices.EXPIRED, notices.CANCELLED, notices.NOT_REQUIRED)
             async with store.read() as r:
                 reviewers = await r.assignments.active(req.id)
+                metadata = blocks.decision_metadata(req, await r.decisions.approvers(req.id)) if final else None
             message = blocks.requester_message(req, event, self.deps.summary_channel, tz, reviewers)
             await send.post(row.recipient, message, metadata=metadata)
         elif kind == notices.REMINDER_DM:

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from bot.domain.models import ChangeRequest, Status, Verdict
 from bot.slack import ids
 from bot.slack.blocks import (
-    SECTION_MAX,
     Block,
     Message,
     blast_radius,
@@ -22,9 +21,10 @@ from bot.slack.blocks import (
     facts,
     header,
     outcome,
+    plain_section,
     section,
 )
-from bot.slack.text import clip, clock_time, mention, safe
+from bot.slack.text import clock_time, mention, safe
 
 Approvals = Sequence[tuple[str, datetime]]  # who approved, and when
 
@@ -132,10 +132,6 @@ def verdict_line(req: ChangeRequest, tz: ZoneInfo) -> str:
     return f":warning: Reviewed by {mention(glass.reviewed_by)} at {at}: *not justified*"
 
 
-def _plain(text: str) -> Block:
-    return {"type": "section", "text": {"type": "plain_text", "text": clip(text, SECTION_MAX), "emoji": False}}
-
-
 def hindsight_message(req: ChangeRequest, can_review: bool, tz: ZoneInfo) -> Message:
     """The DM asking a senior to review a break-glass change after the fact."""
     glass = req.break_glass
@@ -144,7 +140,7 @@ def hindsight_message(req: ChangeRequest, can_review: bool, tz: ZoneInfo) -> Mes
     blocks: list[Block] = [
         header(req),
         section(break_glass_line(req, tz) + (". Was it justified?" if glass.verdict is Verdict.PENDING else ".")),
-        _plain(f"Their reason: {glass.reason}"),
+        plain_section(f"Their reason: {glass.reason}"),
         blast_radius(req),
         facts(req),
         *description(req),
@@ -156,5 +152,5 @@ def hindsight_message(req: ChangeRequest, can_review: bool, tz: ZoneInfo) -> Mes
     else:
         blocks.append(context(verdict_line(req, tz)))
         if glass.note:
-            blocks.append(_plain(f"Note: {glass.note}"))
+            blocks.append(plain_section(f"Note: {glass.note}"))
     return text, blocks

@@ -78,12 +78,18 @@ async def be(page: Any, user: str) -> None:
     await page.wait_for_function(f"document.getElementById('who').value === '{user}'")
 
 
-async def test_ask_deny_and_the_end_in_a_browser(browser: Any, sandbox: str, screenshots: Path) -> None:
+async def open_page(browser: Any, sandbox: str, user: str) -> tuple[Any, list[str]]:
+    """The sandbox page as ``user``, and the script errors it raises from then on."""
     page = await browser.new_page(viewport={"width": 1280, "height": 860})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(sandbox + "/")
-    await be(page, "U0JUNE")
+    await be(page, user)
+    return page, errors
+
+
+async def test_ask_deny_and_the_end_in_a_browser(browser: Any, sandbox: str, screenshots: Path) -> None:
+    page, errors = await open_page(browser, sandbox, "U0JUNE")
 
     # The junior opens the form and forgets the link and the AI answer.
     await page.fill("#command", "/signoff")
@@ -133,11 +139,7 @@ async def test_ask_deny_and_the_end_in_a_browser(browser: Any, sandbox: str, scr
 
 
 async def test_break_glass_and_its_review_in_a_browser(browser: Any, sandbox: str, screenshots: Path) -> None:
-    page = await browser.new_page(viewport={"width": 1280, "height": 860})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(sandbox + "/")
-    await be(page, "U0JUNE")
+    page, errors = await open_page(browser, sandbox, "U0JUNE")
     await page.fill("#command", "/signoff breakglass")
     await page.click("#composer button[type=submit]")
     await page.wait_for_selector("#modal-backdrop:not([hidden])")

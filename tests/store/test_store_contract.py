@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -43,20 +44,22 @@ async def stores(url: str, n: int = 1) -> AsyncIterator[list[Store]]:
             await store.close()
 
 
-async def new_request(store: Store, requester: str = "U0JUNIOR1", key: str | None = None) -> int:
+async def new_request(store: Store, requester: str = "U0JUNIOR1", key: str | None = None, **changes: Any) -> int:
+    """A pending request; ``changes`` replace any argument of ``Requests.insert``."""
+    fields: dict[str, Any] = dict(
+        requester=requester,
+        draft=Draft(title="Add index", url="https://example.com/pr/1", ai_assisted=True),
+        status=Status.PENDING,
+        required=True,
+        policy_reason="ai_assisted_junior",
+        now=NOW,
+        source="api",
+        pipeline="ci",
+        idempotency_key=key,
+        idempotency_hash="h" if key else None,
+    )
     async with store.write() as tx:
-        return await tx.requests.insert(
-            requester=requester,
-            draft=Draft(title="Add index", url="https://example.com/pr/1", ai_assisted=True),
-            status=Status.PENDING,
-            required=True,
-            policy_reason="ai_assisted_junior",
-            now=NOW,
-            source="api",
-            pipeline="ci",
-            idempotency_key=key,
-            idempotency_hash="h" if key else None,
-        )
+        return int(await tx.requests.insert(**{**fields, **changes}))
 
 
 async def test_one_of_many_concurrent_decisions_wins(database_url: str) -> None:
@@ -353,23 +356,16 @@ async def test_what_a_change_destroys_and_its_break_glass_read_back_alike(databa
         resources=(Destroyed("aws_db_instance.main", "replace", "engine"), Destroyed("aws_instance.x", "delete")),
     )
     async with stores(database_url) as (store,):
+        request_id = await new_request(
+            store,
+            draft=Draft("t", "https://e.com", True, destructive=None, plan=plan),
+            status=Status.APPROVED,
+            approvals_needed=2,
+            break_glass="Checkout is down",
+            decided_by="U0JUNIOR1",
+        )
         async with store.write() as tx:
-            request_id = await tx.requests.insert(
-                requester="U0JUNIOR1",
-                draft=Draft("t", "https://e.com", True, destructive=None, plan=plan),
-                status=Status.APPROVED,
-                required=True,
-                policy_reason="r",
-                now=NOW,
-                source="api",
-                pipeline="ci",
-                idempotency_key=None,
-                idempotency_hash=None,
-                approvals_needed=2,
-                break_glass="Checkout is down",
-                decided_by="U0JUNIOR1",
-            )
-            await tx.assignments.assign(request_id, "U0SENIOR1", NOW, "routed", new=True)
+            await tx.assignments.assign(request_id, "U0SENIOR1", NOW, "routed")
         async with store.read() as r:
             req = await r.requests.peek(request_id)
             assert req is not None and req.draft.plan == plan and req.draft.destructive is None
@@ -383,21 +379,7 @@ async def test_what_a_change_destroys_and_its_break_glass_read_back_alike(databa
 
 async def test_one_of_many_concurrent_verdicts_counts(database_url: str) -> None:
     async with stores(database_url, WRITERS) as writers:
-        async with writers[0].write() as tx:
-            request_id = await tx.requests.insert(
-                requester="U0JUNIOR1",
-                draft=Draft("t", "https://e.com", True),
-                status=Status.APPROVED,
-                required=True,
-                policy_reason="r",
-                now=NOW,
-                source="api",
-                pipeline="ci",
-                idempotency_key=None,
-                idempotency_hash=None,
-                break_glass="DNS",
-                decided_by="U0JUNIOR1",
-            )
+        request_id = await new_request(writers[0], status=Status.APPROVED, break_glass="DNS", decided_by="U0JUNIOR1")
 
         async def judge(store: Store, i: int) -> bool:
             verdict = Verdict.JUSTIFIED if i % 2 else Verdict.NOT_JUSTIFIED

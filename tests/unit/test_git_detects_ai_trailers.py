@@ -45,6 +45,14 @@ def commit(repo: Path, message: str) -> str:
         ("Assisted-by: Gemini Code Assist", "Gemini Code Assist"),
         ("AI-Assisted: true", ""),
         ("🤖 Generated with [Claude Code](https://claude.com/claude-code)", "Claude Code"),
+        ("Co-authored-by: Copilot <copilot@github.com>", "Copilot"),
+        ("Co-authored-by: Codex <noreply@openai.com>", "Codex"),
+        ("Co-authored-by: aider (gpt-4o) <noreply@aider.chat>", "aider gpt-4o"),
+        ("Co-authored-by: aider <aider@aider.chat>", "aider"),
+        ("Assisted-by: claude-code:claude-opus-4 [ripgrep]", "claude-code:claude-opus-4 ripgrep"),
+        ("Generated-by: Amazon Q Developer", "Amazon Q Developer"),
+        ("Made-with: Cursor", "Cursor"),
+        ("Replit-Commit-Author: Agent", "Replit Agent"),
     ],
 )
 def test_each_trailer_form_is_detected(repo: Path, trailer: str, tool: str) -> None:
@@ -78,27 +86,6 @@ def test_a_range_is_read_whole(repo: Path) -> None:
 def test_an_unknown_revision_is_a_clear_error(repo: Path) -> None:
     with pytest.raises(GitError, match="nosuchrev"):
         read_change("nosuchrev", cwd=str(repo))
-
-
-@pytest.mark.parametrize(
-    ("trailer", "tool"),
-    [
-        ("Co-authored-by: Copilot <copilot@github.com>", "Copilot"),
-        ("Co-authored-by: Codex <noreply@openai.com>", "Codex"),
-        ("Co-authored-by: aider (gpt-4o) <noreply@aider.chat>", "aider gpt-4o"),
-        ("Co-authored-by: aider <aider@aider.chat>", "aider"),
-        ("Assisted-by: claude-code:claude-opus-4 [ripgrep]", "claude-code:claude-opus-4 ripgrep"),
-        ("Generated-by: Amazon Q Developer", "Amazon Q Developer"),
-        ("Made-with: Cursor", "Cursor"),
-        ("Replit-Commit-Author: Agent", "Replit Agent"),
-    ],
-)
-def test_the_markers_ai_tools_write_today_are_detected(repo: Path, trailer: str, tool: str) -> None:
-    sha = commit(repo, f"Rework the cache\n\n{trailer}\n")
-    change = read_change("HEAD", cwd=str(repo))
-    assert change.ai_assisted, trailer
-    assert change.evidence == [f"{sha[:7]}: {trailer}"]
-    assert change.ai_tool == tool
 
 
 def test_made_with_something_else_is_not_ai(repo: Path) -> None:

@@ -8,16 +8,18 @@ names the request.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import MalformedPayload, RepeatedDelivery, SignoffError
-from bot.domain.models import Verdict
+from bot.domain.models import ChangeRequest, Verdict
 from bot.errors_map import slack_text
 from bot.services import break_glass, decide_request
 from bot.services.claim_request import claim_request
+from bot.services.deps import Deps
 from bot.slack import ids, modals
 from bot.slack.client import slack_error
 from bot.slack.listeners.context import ListenerContext
@@ -25,6 +27,8 @@ from bot.slack.listeners.payloads import request_id_from
 from bot.slack.listeners.repeats import delivery_of
 
 log = logging.getLogger(__name__)
+View = dict[str, Any]
+Check = Callable[[Deps, int, str], Awaitable[ChangeRequest]]  # may ``actor`` open this request's form?
 
 
 def _target(body: dict[str, Any]) -> tuple[str, int]:
@@ -63,40 +67,39 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         except SignoffError as err:
             tell(respond, err)
 
+    async def check_then_open(
+        body: dict[str, Any], respond: AsyncRespond, check: Check, form: Callable[[ChangeRequest], View], again: str
+    ) -> None:
+        """A button that opens a form: refuse (privately, audited by ``check``) before opening it."""
+        try:
+            actor, request_id = _target(body)
+            req = await check(ctx.deps, request_id, actor)
+        except SignoffError as err:
+            tell(respond, err)
+            return
+        view = form(req)
+        trigger = str(body.get("trigger_id", ""))
+        ctx.background.spawn(open_form(trigger, view, respond, again), f"views.open {view['callback_id']}")
+
     @app.action(ids.DENY)
     async def deny(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        try:
-            actor, request_id = _target(body)
-            req = await decide_request.can_decide(ctx.deps, request_id, actor)
-        except SignoffError as err:
-            tell(respond, err)
-            return
-        ctx.background.spawn(
-            open_form(str(body.get("trigger_id", "")), modals.deny_form(req), respond, "Press Deny again."),
-            "views.open deny form",
-        )
+        await check_then_open(body, respond, decide_request.can_decide, modals.deny_form, "Press Deny again.")
 
-    async def review_after_the_fact(body: dict[str, Any], respond: AsyncRespond, verdict: Verdict) -> None:
-        try:
-            actor, request_id = _target(body)
-            req = await break_glass.can_review(ctx.deps, request_id, actor)
-        except SignoffError as err:
-            tell(respond, err)
-            return
-        view = modals.hindsight_form(req, verdict.value)
-        trigger = str(body.get("trigger_id", ""))
-        ctx.background.spawn(open_form(trigger, view, respond, "Press the button again."), "views.open review form")
+    def hindsight_form(verdict: Verdict) -> Callable[[ChangeRequest], View]:
+        return lambda req: modals.hindsight_form(req, verdict.value)
 
     @app.action(ids.JUSTIFIED)
     async def justified(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await review_after_the_fact(body, respond, Verdict.JUSTIFIED)
+        form = hindsight_form(Verdict.JUSTIFIED)
+        await check_then_open(body, respond, break_glass.can_review, form, "Press the button again.")
 
     @app.action(ids.NOT_JUSTIFIED)
     async def not_justified(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await review_after_the_fact(body, respond, Verdict.NOT_JUSTIFIED)
+        form = hindsight_form(Verdict.NOT_JUSTIFIED)
+        await check_then_open(body, respond, break_glass.can_review, form, "Press the button again.")
 
     @app.action(ids.CLAIM)
     async def claim(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -47,6 +48,22 @@ def _headline(req: ChangeRequest, summary_channel: str) -> str:
         f"*{req.ref}* ({title}) needs sign-off. No senior was free to assign, so it was posted in "
         f"<#{summary_channel}> for any senior to claim."
     )
+
+
+async def _close_or_explain(ack: AsyncAck, field: str, work: Awaitable[object]) -> None:
+    """Run a form's work: close the form when it is stored (now, or by an earlier delivery of the
+    same submission), or show why not under ``field``."""
+    try:
+        await work
+    except RepeatedDelivery:
+        pass  # stored the first time; close the form as that time would have
+    except InvalidInput as err:
+        await ack(response_action="errors", errors={field: err.fields.get(field, slack_text(err))})
+        return
+    except SignoffError as err:
+        await ack(response_action="errors", errors={field: slack_text(err)})
+        return
+    await ack()
 
 
 def register(app: AsyncApp, ctx: ListenerContext) -> None:
@@ -100,19 +117,10 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             await ack(response_action="errors", errors={"note": "This form lost track of its request; review again."})
             return
         note = form_values(view.get("state", {}).get("values", {})).get("note")
-        try:
-            await break_glass.record_verdict(
-                ctx.deps, request_id, body["user"]["id"], Verdict(raw_verdict), note, delivery_of(context)
-            )
-        except RepeatedDelivery:
-            pass  # stored the first time; close the form as that time would have
-        except InvalidInput as err:
-            await ack(response_action="errors", errors={"note": err.fields.get("note", slack_text(err))})
-            return
-        except SignoffError as err:
-            await ack(response_action="errors", errors={"note": slack_text(err)})
-            return
-        await ack()
+        user, verdict = body["user"]["id"], Verdict(raw_verdict)
+        await _close_or_explain(
+            ack, "note", break_glass.record_verdict(ctx.deps, request_id, user, verdict, note, delivery_of(context))
+        )
 
     @app.view(ids.DENY_FORM)
     async def submit_denial(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -122,20 +130,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             await ack(response_action="errors", errors={"reason": "This form lost track of its request; deny again."})
             return
         reason = form_values(view.get("state", {}).get("values", {})).get("reason")
-        try:
-            await decide_request.deny(
-                ctx.deps,
-                request_id,
-                body["user"]["id"],
-                reason if isinstance(reason, str) else None,
-                delivery_of(context),
-            )
-        except RepeatedDelivery:
-            pass  # stored the first time; close the form as that time would have
-        except InvalidInput as err:
-            await ack(response_action="errors", errors={"reason": err.fields.get("reason", slack_text(err))})
-            return
-        except SignoffError as err:
-            await ack(response_action="errors", errors={"reason": slack_text(err)})
-            return
-        await ack()
+        text = reason if isinstance(reason, str) else None
+        await _close_or_explain(
+            ack, "reason", decide_request.deny(ctx.deps, request_id, body["user"]["id"], text, delivery_of(context))
+        )

@@ -227,11 +227,7 @@ class Requests:
             " WHERE id = ? AND status = 'pending'",
             (status.value, decided_by, stamp, reason, stamp, request_id),
         )
-        if changed != 1:
-            return False
-        await self._ex.run("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
-        self._log.requests.add(request_id)
-        return True
+        return await self._closed(request_id, changed)
 
     async def set_verdict(self, request_id: int, verdict: Verdict, by: str, note: str, now: datetime) -> bool:
         """Compare-and-set a break-glass review from pending to its verdict; False if already reviewed.
@@ -242,6 +238,10 @@ class Requests:
             " break_glass_reviewed_at = ?, updated_at = ? WHERE id = ? AND break_glass_verdict = 'pending'",
             (verdict.value, by, note, stamp, stamp, request_id),
         )
+        return await self._closed(request_id, changed)
+
+    async def _closed(self, request_id: int, changed: int) -> bool:
+        """After a compare-and-set to a final state: its open reviews close with it."""
         if changed != 1:
             return False
         await self._ex.run("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
