@@ -27,6 +27,8 @@ from bot.scheduler import Scheduler
 from bot.services import policy_state
 from bot.services.audit_refusal import RefusalLog
 from bot.services.deps import Deps
+from bot.services.group_membership import GroupMembership
+from bot.services.replicas import ReplicaRegistry, replica_id
 from bot.services.review_timers import reviews_follow_roster
 from bot.slack.acks_first import AckPriority
 from bot.slack.bolt_app import build_bolt_app, slack_handler
@@ -36,7 +38,7 @@ from bot.slack.directory import SlackDirectory
 from bot.slack.listeners import ListenerContext
 from bot.slack.outbox import OutboxWorker
 from bot.slack.socket_mode import CheckedSocketModeHandler
-from bot.slack.usergroups import GroupMembership
+from bot.slack.usergroups import SlackUserGroups
 from bot.store import store_for
 from bot.store.executor import Changes
 from bot.store.unit_of_work import Store
@@ -44,7 +46,6 @@ from bot.tasks import Background, Signal
 
 log = logging.getLogger(__name__)
 HTTP_BACKLOG = 1024
-GROUP_REFRESH_SECONDS = 600.0  # the roster's user groups are re-read this often, besides Slack's events
 IDLE_CONNECTION_SECONDS = 15.0  # idle or never-finished connections are closed after this
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
@@ -67,8 +68,10 @@ class Signoff:
     refusals: RefusalLog
     api: PipelineApi
     groups: GroupMembership
+    replicas: ReplicaRegistry
     feed: ChangeFeed
     _groups_task: asyncio.Task[None] | None = None
+    _beat_task: asyncio.Task[None] | None = None
     _watch_task: asyncio.Task[None] | None = None
     _runner: web.AppRunner | None = None
     _socket: CheckedSocketModeHandler | None = None
@@ -97,8 +100,14 @@ class Signoff:
             self.store, self.settings.policy_start, self.settings.policy_days, self.clock.now()
         )
         await self._check_token()
-        await self.groups.refresh()
-        self._groups_task = asyncio.create_task(self._refresh_groups(), name="roster groups")
+        await self.replicas.beat()
+        await self.groups.load()  # what the other replicas know, even if Slack does not answer now
+        if await self.groups.refresh():
+            await reviews_follow_roster(self.deps)
+        self._groups_task = asyncio.create_task(
+            self.groups.keep_current(lambda: reviews_follow_roster(self.deps)), name="roster groups"
+        )
+        self._beat_task = asyncio.create_task(self.replicas.keep_beating(), name="replica heartbeat")
         self._watch_task = asyncio.create_task(self.feed.watch(self.store), name="long-poll watch")
         if self.settings.slack_app_token is not None:
             await self._check_app_token(self.settings.slack_app_token.get_secret_value())
@@ -166,19 +175,15 @@ class Signoff:
         # Connecting retries until Slack answers; it runs beside the server so a signal can stop it.
         self._socket_task = asyncio.create_task(handler.connect_async(), name="socket mode connect")  # type: ignore[no-untyped-call]
 
-    async def _refresh_groups(self) -> None:
-        """The safety net behind Slack's membership events."""
-        while True:
-            await asyncio.sleep(GROUP_REFRESH_SECONDS)
-            if await self.groups.refresh():
-                await reviews_follow_roster(self.deps)
-
-    async def readiness(self) -> dict[str, str]:
+    async def readiness(self) -> dict[str, object]:
         """What /readyz reports: database and socket_mode decide readiness; the rest is detail."""
         problem = await self.store.writable()
-        state = {"database": "ok" if problem is None else problem}
+        state: dict[str, object] = {"database": "ok" if problem is None else problem}
         if self.groups.problem is not None:
             state["roster_groups"] = self.groups.problem
+        if problem is None:
+            agreement = await self.replicas.agreement()
+            state["roster"] = {"digest": agreement.mine, "replicas": agreement.replicas, "agree": agreement.agree}
         if self._socket is not None:
             connected = await self._socket.client.is_connected()
             state["socket_mode"] = "connected" if connected else "not connected"
@@ -208,11 +213,12 @@ class Signoff:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._watch_task
             self._watch_task = None
-        if self._groups_task is not None:
-            self._groups_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._groups_task
-            self._groups_task = None
+        for task in (self._groups_task, self._beat_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._groups_task = self._beat_task = None
         if self._socket_task is not None:
             self._socket_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -233,6 +239,8 @@ class Signoff:
         await self.outbox.stop()
         with contextlib.suppress(Exception):  # counts of refused calls still held in memory
             await self.refusals.flush()
+        with contextlib.suppress(Exception):  # the others need not wait out its heartbeat
+            await self.replicas.leave()
         await self.store.close()
         if self._http is not None:
             await self._http.close()
@@ -244,8 +252,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     roster = RosterSource(settings.roster_file)
     metrics = Metrics()
     client = interactive_client(settings, metrics)
-    groups = GroupMembership(client, roster.current)
     store = store_for(settings.database)
+    groups = GroupMembership(store, clock, roster.current, SlackUserGroups(client))
+    replicas = ReplicaRegistry(store, clock, roster.current, replica_id())
     policy_moved = Signal()
     deps = Deps(
         store=store,
@@ -257,7 +266,12 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         destructive_approvals=settings.destructive_approvals,
     )
     scheduler = Scheduler(
-        deps, settings.summary_cron, settings.timezone, settings.reminder_after, settings.escalate_after
+        deps,
+        settings.summary_cron,
+        settings.timezone,
+        settings.reminder_after,
+        settings.escalate_after,
+        settings.sweep_every,
     )
     policy_moved.connect(scheduler.policy_changed)
     renderer = SlackRenderer(deps, settings.tz, settings.reminder_after, settings.escalate_after)
@@ -273,9 +287,12 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
             feed.notify(request_id)
 
     store.subscribe(committed)
+    store.on_retry(lambda reason: metrics.store_retries.labels(reason=reason).inc())
     background = Background()
     identity: dict[str, str | None] = {}
-    ctx = ListenerContext(deps=deps, background=background, client=client, tz=settings.tz, groups=groups)
+    ctx = ListenerContext(
+        deps=deps, background=background, client=client, tz=settings.tz, groups=groups, replicas=replicas
+    )
     secret = settings.slack_signing_secret.get_secret_value()
     bolt = build_bolt_app(secret, client, identity, ctx)
     slack = None if settings.socket_mode else slack_handler(bolt, secret, worker.priority, metrics)
@@ -283,7 +300,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed, refusals)
     parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
 
-    async def readiness() -> dict[str, str]:
+    async def readiness() -> dict[str, object]:
         return await parts[0].readiness()
 
     async def scrape() -> bytes:
@@ -305,6 +322,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         refusals=refusals,
         api=api,
         groups=groups,
+        replicas=replicas,
         feed=feed,
     )
     parts.append(signoff)

@@ -39,6 +39,7 @@ HINTS: dict[str, str] = {
     "SUMMARY_CRON": "set it to five crontab fields, e.g. '0 9 * * 1-5' (minute hour day month weekday)",
     "REMINDER_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d",
     "ESCALATE_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d, longer than REMINDER_AFTER",
+    "SWEEP_EVERY": "set it to how often reminders, escalation and expiry are checked, from 1s to 10m, e.g. 30s",
     "DESTRUCTIVE_APPROVALS": "set it to how many seniors must approve an AI-assisted destructive change, 1 to 5",
     "API_TOKENS": "set it to comma-separated name:token pairs, each token at least 24 characters",
 }
@@ -84,6 +85,7 @@ class Settings(BaseSettings):
     reminder_after: timedelta = Field(default=timedelta(hours=4), alias="REMINDER_AFTER")
     escalate_after: timedelta = Field(default=timedelta(hours=24), alias="ESCALATE_AFTER")
     destructive_approvals: int = Field(default=2, ge=1, le=5, alias="DESTRUCTIVE_APPROVALS")
+    sweep_every: timedelta = Field(default=timedelta(seconds=30), alias="SWEEP_EVERY")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "summary_channel", mode="before")
     @classmethod
@@ -181,10 +183,17 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return up
 
-    @field_validator("reminder_after", "escalate_after", mode="before")
+    @field_validator("reminder_after", "escalate_after", "sweep_every", mode="before")
     @classmethod
     def _duration(cls, v: Any) -> Any:
         return parse_duration(v) if isinstance(v, str) else v
+
+    @field_validator("sweep_every")
+    @classmethod
+    def _sweep_every(cls, v: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= v <= timedelta(minutes=10):
+            raise ValueError("must be from 1s to 10m")
+        return v
 
     @field_validator("summary_cron")
     @classmethod

@@ -48,6 +48,18 @@ class Metrics:
         self.long_polls = Gauge(
             "signoff_api_long_polls", "Pipelines waiting on GET /api/v1/requests/{id}?wait= now", registry=r
         )
+        self.repairs = Counter(
+            "signoff_repairs",
+            "States that must never exist, found and repaired by the consistency check (each one is a bug)",
+            ["kind"],
+            registry=r,
+        )
+        self.store_retries = Counter(
+            "signoff_store_retries",
+            "Transactions run again after the database broke them off (deadlock, serialization)",
+            ["reason"],
+            registry=r,
+        )
         self.policy_days_left = Gauge(
             "signoff_policy_days_left", "Days until the sign-off policy ends (0 once it has)", registry=r
         )

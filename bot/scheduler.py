@@ -25,11 +25,13 @@ from bot.services import policy_state
 from bot.services.anchor import sweep_anchor
 from bot.services.deps import Deps
 from bot.services.policy_lifecycle import sweep_policy
+from bot.services.reconcile import reconcile
 from bot.services.review_timers import sweep_reviews
+from bot.services.reviewer_load import fold_reviewer_load
 from bot.services.summary import sweep_summary
 
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 30
+FOLD_SECONDS = 2  # the reviewer-load ledger stays a few seconds long
 MAINTENANCE_SECONDS = 3600
 JOB_DEFAULTS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
@@ -41,6 +43,7 @@ class Scheduler:
     timezone: str
     reminder_after: timedelta
     escalate_after: timedelta
+    sweep_every: timedelta = timedelta(seconds=30)  # SWEEP_EVERY
     _aps: AsyncIOScheduler | None = field(default=None, init=False)
 
     async def tick(self) -> None:
@@ -49,6 +52,10 @@ class Scheduler:
         await self.reviews()
         await self.summary()
         await self.anchor()
+        await self.fold()
+
+    async def fold(self) -> None:
+        await fold_reviewer_load(self.deps.store)
 
     async def anchor(self) -> None:
         await sweep_anchor(self.deps, ZoneInfo(self.timezone))
@@ -59,6 +66,7 @@ class Scheduler:
             log.info("the sign-off policy ended; %d pending request(s) expired", result.expired)
 
     async def reviews(self) -> None:
+        await reconcile(self.deps)
         result = await sweep_reviews(self.deps, self.reminder_after, self.escalate_after)
         if result.reminded or result.escalated or result.unassigned:
             log.info(
@@ -79,11 +87,12 @@ class Scheduler:
     async def start(self) -> None:
         await self.tick()  # catch up on anything missed while the bot was down
         aps = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=self.timezone)
-        aps.add_job(self.policy, IntervalTrigger(seconds=SWEEP_SECONDS), id="policy")
-        aps.add_job(self.reviews, IntervalTrigger(seconds=SWEEP_SECONDS), id="reviews")
+        aps.add_job(self.policy, IntervalTrigger(seconds=self.sweep_every.total_seconds()), id="policy")
+        aps.add_job(self.reviews, IntervalTrigger(seconds=self.sweep_every.total_seconds()), id="reviews")
         aps.add_job(self.summary, CronTrigger(**cron_fields(self.summary_cron), timezone=self.timezone), id="summary")
-        aps.add_job(self.anchor, IntervalTrigger(seconds=SWEEP_SECONDS), id="anchor")
+        aps.add_job(self.anchor, IntervalTrigger(seconds=self.sweep_every.total_seconds()), id="anchor")
         aps.add_job(self.maintenance, IntervalTrigger(seconds=MAINTENANCE_SECONDS), id="maintenance")
+        aps.add_job(self.fold, IntervalTrigger(seconds=FOLD_SECONDS), id="fold")
         aps.start()
         self._aps = aps
         await self._schedule_end()

@@ -17,6 +17,7 @@ from bot.app import Signoff, build
 from bot.clock import MovableClock, SystemClock
 from bot.config import load_settings
 from bot.domain.models import ChangeRequest
+from bot.domain.timestamps import utc_text
 from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
 from bot.services import queries
 from bot.slack import ids
@@ -98,6 +99,7 @@ class Harness:
     async def settle(self) -> None:
         """Let the outbox deliver everything that is due and finish after-ack UI work."""
         for _ in range(3):
+            await self.bot.groups.idle()
             await self.bot.background.idle()
             await self.bot.outbox.drain()
 
@@ -114,15 +116,21 @@ class Harness:
             await tx.assignments.assign(request_id, user, self.clock.now(), "routed")
 
     async def assert_reviewer_stats_consistent(self) -> None:
-        """The trigger-kept reviewer_stats agree with the assignments they summarise."""
-        kept = await self.bot.store.fetchall(
-            "SELECT reviewer, open, last_assigned_at FROM reviewer_stats ORDER BY reviewer"
-        )
+        """The trigger-kept reviewer load (stats plus the ledger not yet folded, and again after a
+        fold) agrees with the assignments it summarises."""
         truth = await self.bot.store.fetchall(
             "SELECT reviewer, SUM(active) AS open, MAX(assigned_at) AS last FROM assignments"
             " GROUP BY reviewer ORDER BY reviewer"
         )
-        assert [tuple(r) for r in kept] == [tuple(r) for r in truth]
+        want_open = {r[0]: int(r[1]) for r in truth if int(r[1])}
+        want_last = {r[0]: r[2] for r in truth}
+        for _ in range(2):
+            async with self.bot.store.read() as r:
+                load, last = await r.assignments.load(want_last)
+            assert load == want_open
+            assert {k: utc_text(v) for k, v in last.items()} == want_last
+            async with self.bot.store.write() as tx:
+                await tx.assignments.fold_load(100_000)
 
     def channel_posts(self) -> list[str]:
         return [m.text for m in self.slack.posts_in(SUMMARY)]

@@ -137,12 +137,13 @@ class StorageFailure(Unavailable):
 
     code = "storage_failure"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, conflict: str | None = None) -> None:
         super().__init__(
             f"signoff could not save this ({detail}). Nothing was recorded; try again in a moment, "
             "and tell the bot's operators if it keeps failing."
         )
         self.detail = detail
+        self.conflict = conflict  # "deadlock" | "serialization": the store runs the work again
 
 
 class RepeatedDelivery(SignoffError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -77,6 +79,16 @@ class Roster:
 
     def get(self, user: str) -> Engineer | None:
         return self.engineers.get(user)
+
+    def digest(self) -> str:
+        """A short fingerprint of who is who (admins, engineers, group rules), equal for equal rosters
+        whatever the order they were written in: replicas compare theirs to find a differing file."""
+        body = {
+            "admins": sorted(self.admins),
+            "engineers": sorted((e.user, e.level.value, e.team or "", e.email or "") for e in self.engineers.values()),
+            "groups": sorted((g.usergroup, g.level.value, g.team or "") for g in self.groups),
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
 
     def level_of(self, user: str) -> Level | None:
         eng = self.engineers.get(user)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-IN_FLIGHT = "in flight"
-AMBIGUOUS = "ambiguous"
-SLACK_DOWN = "slack down"  # a 5xx or a transient error: retried early once Slack answers again
+
+class Failure(StrEnum):
+    """Why the last attempt to deliver a row did not work."""
+
+    SLACK_DOWN = "slack_down"  # a 5xx or a transient error: retried early once Slack answers again
+    AMBIGUOUS = "ambiguous"  # no answer: the message may have gone out; checked before posting again
+    RATE_LIMITED = "rate_limited"  # a 429: waited out, not counted as a failure
+    PERMANENT = "permanent"  # Slack refused it for good: tried once
+    CRASHED = "crashed"  # rendering it failed (a bug): retried with backoff
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,13 @@ class OutboxRow:
     attempts: int
     created_at: datetime
     last_error: str | None = None
+    failure: Failure | None = None
+    claimed_by: str | None = None  # a worker claimed it and did not record how the attempt went
 
     @property
     def maybe_delivered(self) -> bool:
         """An earlier attempt may have reached Slack without us hearing back (a crash, a lost response)."""
-        return self.last_error is not None and self.last_error.startswith((IN_FLIGHT, AMBIGUOUS))
+        return self.claimed_by is not None or self.failure is Failure.AMBIGUOUS
 
 
 @dataclass(frozen=True)
@@ -45,3 +54,4 @@ class Outcome:
     retry_at: datetime | None = None
     error: str | None = None
     counts: bool = True  # False for a 429: waiting out Retry-After is not a failure
+    failure: Failure | None = None

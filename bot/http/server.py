@@ -42,7 +42,7 @@ def build_web_app(
     mode: str,
     slack: Handler | None,
     extra: Callable[[web.Application], None] | None = None,
-    readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
+    readiness: Callable[[], Awaitable[dict[str, object]]] | None = None,
     metrics: Callable[[], Awaitable[bytes]] | None = None,
 ) -> web.Application:
     """/healthz is liveness (the process answers, the database reads); /readyz is readiness

@@ -103,6 +103,7 @@ class FakeSlack:
         self.app_token = APP_TOKEN
         self.delay_seconds = 0.0
         self.method_delays: dict[str, float] = {}  # seconds before answering one method
+        self.gates: dict[str, asyncio.Event] = {}  # a method waits until its gate is set
         self._scripts: dict[str, _Script] = {}
         self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
@@ -197,6 +198,9 @@ class FakeSlack:
         delay = self.method_delays.get(method, self.delay_seconds)
         if delay:
             await asyncio.sleep(delay)
+        gate = self.gates.get(method)
+        if gate is not None:
+            await gate.wait()
         failure = self._next_failure(method)
         if failure is not None and not failure.drop_response:
             self.calls.append(Call(method, args, False, failure.error or f"HTTP {failure.status}"))

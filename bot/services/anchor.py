@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services import notices
 from bot.services.deps import Deps
+from bot.store.unit_of_work import Tx
 
 LAST_DAY = "audit_anchor_day"
 
@@ -14,8 +15,9 @@ LAST_DAY = "audit_anchor_day"
 async def sweep_anchor(deps: Deps, tz: ZoneInfo) -> bool:
     now = deps.clock.now()
     today = now.astimezone(tz).date().isoformat()
-    async with deps.store.write() as tx:
-        await tx.facts.serialise(LAST_DAY)  # replicas take turns: one anchor a day
+
+    async def anchor(tx: Tx) -> bool:
+        await tx.facts.lock_job(LAST_DAY)  # replicas take turns: one anchor a day
         if await tx.facts.get(LAST_DAY) == today:
             return False
         head = await tx.audit.head()
@@ -24,4 +26,6 @@ async def sweep_anchor(deps: Deps, tz: ZoneInfo) -> bool:
         await tx.facts.put(LAST_DAY, today)
         seq, digest = head
         await tx.outbox.enqueue(now, notices.audit_anchor(deps.summary_channel, day=today, seq=seq, hash=digest))
-    return True
+        return True
+
+    return await deps.store.transact(anchor)

@@ -16,6 +16,7 @@ from datetime import datetime
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import SignoffError
 from bot.services.deps import Deps
+from bot.store.unit_of_work import Tx
 
 MAX_SOURCES = 20
 OTHER_SOURCES = "api:other-sources"
@@ -43,8 +44,11 @@ class RefusalLog:
                 self._repeats[source] = (seen[0], seen[1], seen[2] + 1)
                 return
             self._repeats[source] = (attempt, code, 0)
-            async with self._deps.store.write() as tx:
+
+            async def record(tx: Tx) -> None:
                 await tx.audit.append(now, AuditEntry(source, "refused", None, code, {"attempt": attempt}))
+
+            await self._deps.store.transact(record)
 
     async def flush(self) -> None:
         """Write the counts still held (at shutdown)."""
@@ -57,7 +61,10 @@ class RefusalLog:
         if not counted or self._minute is None:
             return
         minute = self._minute.isoformat()
-        async with self._deps.store.write() as tx:
+
+        async def record(tx: Tx) -> None:
             for source, (attempt, code, repeats) in counted:
                 details = {"attempt": attempt, "repeated": repeats, "minute": minute}
                 await tx.audit.append(self._deps.clock.now(), AuditEntry(source, "refused", None, code, details))
+
+        await self._deps.store.transact(record)

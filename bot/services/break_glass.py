@@ -47,9 +47,12 @@ async def _checked(tx: Tx, deps: Deps, request_id: int, actor: str) -> tuple[Cha
 
 async def can_review(deps: Deps, request_id: int, actor: str) -> ChangeRequest:
     """Raise (and audit) if ``actor`` may not judge ``request_id`` now; before opening the form."""
-    async with deps.store.write() as tx:
+
+    async def check(tx: Tx) -> ChangeRequest:
         req, _ = await _checked(tx, deps, request_id, actor)
-    return req
+        return req
+
+    return await deps.store.transact(check)
 
 
 async def record_verdict(
@@ -59,7 +62,8 @@ async def record_verdict(
     if verdict is Verdict.PENDING:
         raise ValueError("a verdict is justified or not justified")
     now = deps.clock.now()
-    async with deps.store.write(delivery) as tx:
+
+    async def review(tx: Tx) -> ChangeRequest:
         req, reviewers = await _checked(tx, deps, request_id, actor)
         won = await tx.requests.set_verdict(request_id, verdict, actor, text, now)
         assert won, "pending was checked in this transaction, with the request locked"
@@ -75,6 +79,8 @@ async def record_verdict(
                 *(notices.home_refresh(user) for user in sorted({req.requester, *reviewers})),
             ],
         )
-        done = await tx.requests.peek(request_id)
-    assert done is not None
-    return done
+        done = await tx.requests.get(request_id)
+        assert done is not None
+        return done
+
+    return await deps.store.transact(review, delivery)

@@ -8,11 +8,13 @@ from bot.domain.models import ChangeRequest, Status
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
 from bot.services.workflow_step import completion
+from bot.store.unit_of_work import Tx
 
 
 async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str | None = None) -> ChangeRequest:
     now = deps.clock.now()
-    async with deps.store.write(delivery) as tx:
+
+    async def cancel(tx: Tx) -> ChangeRequest:
         req = await who_may_decide.load(tx, request_id)
         refusal = (
             NotRequester(f"Only <@{req.requester}>, who asked for {req.ref}, can cancel it.")
@@ -24,11 +26,17 @@ async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str 
         reviewers = await tx.assignments.active(request_id)  # before the outcome closes them
         await tx.requests.set_outcome(request_id, status=Status.CANCELLED, now=now, decided_by=actor)
         await tx.audit.append(now, AuditEntry(actor, "cancelled", request_id))
-        queued = [notices.review_refresh(request_id), *await completion(tx, request_id)]
+        queued = [
+            notices.review_refresh(request_id),
+            notices.tell_requester(request_id, req.requester, notices.CANCELLED),
+            *await completion(tx, request_id),
+        ]
         if req.reviewer is None:
             queued.append(notices.claim_refresh(request_id))
         queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
         await tx.outbox.enqueue_many(now, queued)
-        cancelled = await tx.requests.peek(request_id)
-    assert cancelled is not None
-    return cancelled
+        cancelled = await tx.requests.get(request_id)
+        assert cancelled is not None
+        return cancelled
+
+    return await deps.store.transact(cancel, delivery)

@@ -7,11 +7,13 @@ from bot.domain.errors import AlreadyClaimed, NotEligible, SelfReview, SignoffEr
 from bot.domain.models import ChangeRequest
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
+from bot.store.unit_of_work import Tx
 
 
 async def claim_request(deps: Deps, request_id: int, actor: str, delivery: str | None = None) -> ChangeRequest:
     now = deps.clock.now()
-    async with deps.store.write(delivery) as tx:
+
+    async def claim(tx: Tx) -> ChangeRequest:
         req = await who_may_decide.load(tx, request_id)  # locked: two claims at once, one wins
         active = await tx.assignments.active(request_id)
         refusal: SignoffError | None = None if req.awaiting_hindsight else who_may_decide.not_pending(req)
@@ -33,6 +35,8 @@ async def claim_request(deps: Deps, request_id: int, actor: str, delivery: str |
             queued.append(notices.tell_requester(request_id, req.requester, notices.WAITING))
         queued += [notices.home_refresh(actor), notices.home_refresh(req.requester)]
         await tx.outbox.enqueue_many(now, queued)
-        claimed = await tx.requests.peek(request_id)
-    assert claimed is not None
-    return claimed
+        claimed = await tx.requests.get(request_id)
+        assert claimed is not None
+        return claimed
+
+    return await deps.store.transact(claim, delivery)

@@ -14,6 +14,7 @@ from bot.domain.routing import choose_reviewers
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
+from bot.store.unit_of_work import Tx
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class Created:
 async def create_request(deps: Deps, sub: Submission) -> Created:
     now = deps.clock.now()
     fingerprint = sub.fingerprint() if sub.idempotency_key else None
-    async with deps.store.write(sub.delivery) as tx:
+
+    async def create(tx: Tx) -> Created:
         if sub.idempotency_key:
             found = await tx.requests.by_idempotency_key(sub.idempotency_key)
             if found is not None:
@@ -59,7 +61,6 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
                         f"Idempotency-Key {sub.idempotency_key!r} was already used for {earlier.ref} "
                         "with a different body; use a new key for a different request."
                     )
-                deps.metrics.requested(sub.source, "repeat")
                 return Created(earlier, created=False)
 
         roster = deps.roster()
@@ -104,7 +105,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             break_glass=sub.break_glass,
             decided_by=sub.requester if sub.break_glass is not None else None,
         )
-        for reviewer in reviewers:
+        for reviewer in sorted(reviewers):  # one order for every transaction's rows
             await tx.assignments.assign(request_id, reviewer, now, "routed", new=True)
         details: dict[str, object] = {"status": status.value, "source": sub.source, "pipeline": sub.pipeline}
         if outcome.required:
@@ -135,7 +136,14 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         for entry in entries:
             await tx.audit.append(now, entry)
         await tx.outbox.enqueue_many(now, queued)
-        created = await tx.requests.peek(request_id)
-    assert created is not None
-    deps.metrics.requested(sub.source, "break_glass" if sub.break_glass is not None else status.value)
-    return Created(created, created=True)
+        created = await tx.requests.get(request_id)
+        assert created is not None
+        return Created(created, created=True)
+
+    result = await deps.store.transact(create, sub.delivery)
+    if not result.created:
+        deps.metrics.requested(sub.source, "repeat")
+    else:
+        outcome = "break_glass" if sub.break_glass is not None else result.request.status.value
+        deps.metrics.requested(sub.source, outcome)
+    return result

@@ -15,6 +15,7 @@ from bot.domain.validation import validate_reason
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
 from bot.services.workflow_step import completion
+from bot.store.unit_of_work import Tx
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,16 @@ class Decided:
 
 async def can_decide(deps: Deps, request_id: int, actor: str, attempt: str = "deny") -> ChangeRequest:
     """Raise (and audit) if ``actor`` may not decide now; used before opening the denial form."""
-    async with deps.store.write() as tx:
+
+    async def check(tx: Tx) -> ChangeRequest:
         req = await who_may_decide.load(tx, request_id)
         reviewers = await tx.assignments.active(request_id)
         refusal = who_may_decide.decide_refusal(req, reviewers, actor, deps.roster())
         if refusal is not None:
             await tx.refuse(refusal, actor, request_id, attempt, deps.clock.now())
-    return req
+        return req
+
+    return await deps.store.transact(check)
 
 
 async def approve(deps: Deps, request_id: int, actor: str, delivery: str | None = None) -> Decided:
@@ -46,8 +50,10 @@ async def _decide(
     deps: Deps, request_id: int, actor: str, decision: str, reason: str | None, delivery: str | None
 ) -> Decided:
     now = deps.clock.now()
-    async with deps.store.write(delivery) as tx:
-        req = await who_may_decide.load(tx, request_id)  # locked: concurrent approvals count one by one
+
+    async def decide(tx: Tx) -> Decided:
+        # Locked, then read: the approvals counted include every approval committed before ours.
+        req = await who_may_decide.load(tx, request_id)
         reviewers = await tx.assignments.active(request_id)  # read before the outcome closes them
         refusal: SignoffError | None = who_may_decide.not_pending(req)
         if refusal is None and await tx.decisions.decided(request_id, actor) is not None:
@@ -62,7 +68,7 @@ async def _decide(
         if decision == "deny":
             final, status = True, Status.DENIED
         else:
-            req = replace(req, approvals=req.approvals + 1)  # read with the row locked, so exact
+            req = replace(req, approvals=req.approvals + 1)
             final = req.approvals >= req.approvals_needed
             status = Status.APPROVED
         if final:
@@ -87,6 +93,9 @@ async def _decide(
         queued.append(notices.review_refresh(request_id))
         queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
         await tx.outbox.enqueue_many(now, queued)
-    if final:
-        deps.metrics.decided(req.status.value, req.created_at, now)
-    return Decided(req, final)
+        return Decided(req, final)
+
+    decided = await deps.store.transact(decide, delivery)
+    if decided.final:
+        deps.metrics.decided(decided.request.status.value, decided.request.created_at, now)
+    return decided

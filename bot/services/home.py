@@ -9,6 +9,7 @@ from bot.domain.policy import PolicyWindow
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
 from bot.services.queries import Listing
+from bot.store.unit_of_work import Tx
 
 QUEUE_SHOWN = 15
 MINE_SHOWN = 10
@@ -35,8 +36,10 @@ async def home_for(deps: Deps, user: str) -> Home:
 
 
 async def opened_home(deps: Deps, user: str) -> None:
-    async with deps.store.write() as tx:
+    async def opened(tx: Tx) -> None:
         await tx.homes.opened(user, deps.clock.now())
+
+    await deps.store.transact(opened)
 
 
 async def has_home(deps: Deps, user: str) -> bool:

@@ -21,6 +21,7 @@ AUDIT_ANCHOR = "audit_anchor"  # the day's last audit hash, posted as an indepen
 HOME_REFRESH = "home_refresh"  # republish someone's App Home, if they ever opened it
 WORKFLOW_COMPLETE = "workflow_complete"  # complete the Workflow Builder step that asked, with the outcome
 AVAILABILITY_DM = "availability_dm"  # tell someone their availability changed; data.event says how
+GROUP_PROBLEM_DM = "group_problem_dm"  # tell an admin a roster user group cannot be read from Slack
 
 # data.event values for REQUESTER_DM
 WAITING = "waiting"
@@ -78,6 +79,10 @@ def workflow_complete(request_id: int) -> Notice:
 
 def availability_dm(user: str, event: str) -> Notice:
     return Notice(AVAILABILITY_DM, None, user, {"event": event})
+
+
+def group_problem(admin: str, group: str, problem: str) -> Notice:
+    return Notice(GROUP_PROBLEM_DM, None, admin, {"group": group, "problem": problem})
 
 
 def home_refresh(user: str) -> Notice:

@@ -40,13 +40,16 @@ class PolicySweep:
 
 async def sweep_policy(deps: Deps) -> PolicySweep:
     now = deps.clock.now()
-    async with deps.store.write() as tx:
-        await tx.facts.serialise(JOB)
+
+    async def sweep(tx: Tx) -> PolicySweep:
+        await tx.facts.lock_job(JOB)
         await tx.requests.lock_all()
         window = await window_in(tx)
         if now >= window.end:
             return await _end(tx, deps, window, now)
         return await _warn(tx, deps, window, now)
+
+    return await deps.store.transact(sweep)
 
 
 async def _end(tx: Tx, deps: Deps, window: PolicyWindow, now: datetime) -> PolicySweep:
@@ -54,7 +57,7 @@ async def _end(tx: Tx, deps: Deps, window: PolicyWindow, now: datetime) -> Polic
         return PolicySweep()
     pending = await tx.requests.pending_ids()
     for request_id in pending:
-        req = await tx.requests.get(request_id)
+        req = await tx.requests.get_for_update(request_id)
         assert req is not None
         reviewers = await tx.assignments.active(request_id)  # before the outcome closes them
         await tx.requests.set_outcome(request_id, status=Status.EXPIRED, now=now, reason="policy ended")
@@ -112,10 +115,11 @@ async def _admin_only(tx: Tx, deps: Deps, actor: str, attempt: str, now: datetim
 async def extend_policy(deps: Deps, actor: str, days_text: str, delivery: str | None = None) -> PolicyWindow:
     """Admins only; ``days_text`` is parsed after the admin check, so nobody else learns what it accepts."""
     now = deps.clock.now()
-    async with deps.store.write(delivery) as tx:
+
+    async def extend(tx: Tx) -> PolicyWindow:
         await _admin_only(tx, deps, actor, "policy_extend", now)
         days = whole_number(days_text, "days", 1, MAX_EXTENSION_DAYS, "`/signoff policy extend 30` (days)")
-        await tx.facts.serialise(JOB)
+        await tx.facts.lock_job(JOB)
         before = await timeline_in(tx)
         after = before.extended(days, now)
         old, window = before.window, after.window
@@ -138,15 +142,19 @@ async def extend_policy(deps: Deps, actor: str, days_text: str, delivery: str | 
             now,
             notices.policy_notice(deps.summary_channel, "extended", by=actor, days=days, end=utc_text(window.end)),
         )
+        return window
+
+    window = await deps.store.transact(extend, delivery)
     deps.policy_changed()
     return window
 
 
 async def end_policy(deps: Deps, actor: str, delivery: str | None = None) -> PolicySweep:
     now = deps.clock.now()
-    async with deps.store.write(delivery) as tx:
+
+    async def end(tx: Tx) -> None:
         await _admin_only(tx, deps, actor, "policy_end", now)
-        await tx.facts.serialise(JOB)
+        await tx.facts.lock_job(JOB)
         timeline = await timeline_in(tx)
         window = timeline.window
         if now >= window.end:
@@ -154,5 +162,7 @@ async def end_policy(deps: Deps, actor: str, delivery: str | None = None) -> Pol
         await save_overrides(tx, timeline.ended(now))
         await tx.facts.put(ENDED_BY, actor)
         await tx.audit.append(now, AuditEntry(actor, "policy_end_requested", details={"was": utc_text(window.end)}))
+
+    await deps.store.transact(end, delivery)
     deps.policy_changed()
     return await sweep_policy(deps)

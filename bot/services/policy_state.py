@@ -34,31 +34,34 @@ async def initialise(store: Store, configured_start: datetime | None, configured
     """Record the policy start and length at boot, auditing any change from what was stored.
 
     Replicas starting at once take turns (the job lock), so a change is recorded once."""
-    async with store.write() as tx:
-        await tx.facts.serialise("policy-settings")
-        stored_start = await tx.facts.get(START)
-        stored_days = await tx.facts.get(DAYS)
-        start = utc_text(configured_start) if configured_start is not None else stored_start or utc_text(now)
-        if start != stored_start:
-            await tx.facts.put(START, start)
-            if stored_start is not None and await tx.facts.get(START_OVERRIDE) is not None:
-                log.warning("POLICY_START changed, but an admin restarted or ended the policy; that period stays")
-            if stored_start is not None:
-                await tx.audit.append(
-                    now, AuditEntry("config", "policy_start_changed", details={"from": stored_start, "to": start})
+    await store.transact(lambda tx: _initialise(tx, configured_start, configured_days, now))
+
+
+async def _initialise(tx: Tx, configured_start: datetime | None, configured_days: int, now: datetime) -> None:
+    await tx.facts.lock_job("policy-settings")
+    stored_start = await tx.facts.get(START)
+    stored_days = await tx.facts.get(DAYS)
+    start = utc_text(configured_start) if configured_start is not None else stored_start or utc_text(now)
+    if start != stored_start:
+        await tx.facts.put(START, start)
+        if stored_start is not None and await tx.facts.get(START_OVERRIDE) is not None:
+            log.warning("POLICY_START changed, but an admin restarted or ended the policy; that period stays")
+        if stored_start is not None:
+            await tx.audit.append(
+                now, AuditEntry("config", "policy_start_changed", details={"from": stored_start, "to": start})
+            )
+    if str(configured_days) != stored_days:
+        await tx.facts.put(DAYS, str(configured_days))
+        if stored_days is not None:
+            await tx.audit.append(
+                now,
+                AuditEntry("config", "policy_days_changed", details={"from": stored_days, "to": configured_days}),
+            )
+            if await tx.facts.get(END_OVERRIDE) is not None:
+                log.warning(
+                    "POLICY_DAYS changed to %s, but an admin set the policy end explicitly; that end stays",
+                    configured_days,
                 )
-        if str(configured_days) != stored_days:
-            await tx.facts.put(DAYS, str(configured_days))
-            if stored_days is not None:
-                await tx.audit.append(
-                    now,
-                    AuditEntry("config", "policy_days_changed", details={"from": stored_days, "to": configured_days}),
-                )
-                if await tx.facts.get(END_OVERRIDE) is not None:
-                    log.warning(
-                        "POLICY_DAYS changed to %s, but an admin set the policy end explicitly; that end stays",
-                        configured_days,
-                    )
 
 
 _KEYS = (START, DAYS, START_OVERRIDE, END_OVERRIDE)

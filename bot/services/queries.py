@@ -25,7 +25,7 @@ class Pending:
 
 async def get_request(deps: Deps, request_id: int) -> ChangeRequest:
     async with deps.store.read() as r:
-        req = await r.requests.peek(request_id)
+        req = await r.requests.get(request_id)
     if req is None:
         raise UnknownRequest(format_ref(request_id))
     return req

@@ -29,14 +29,17 @@ class ReviewSweep:
 
 async def sweep_reviews(deps: Deps, reminder_after: timedelta, escalate_after: timedelta) -> ReviewSweep:
     now = deps.clock.now()
-    async with deps.store.write() as tx:
+
+    async def sweep(tx: Tx) -> ReviewSweep:
         await tx.requests.lock_all()
         back = await _back_from_away(tx, now)
         routing = await Routing.read(tx, deps)
         moved = await move_reviews_of_unavailable(tx, deps, now, routing)
         escalated, unassigned = await _escalate(tx, deps, routing, now - escalate_after, now)
         reminded = await _remind(tx, now - reminder_after, now)
-    return ReviewSweep(reminded, escalated + moved, unassigned, back)
+        return ReviewSweep(reminded, escalated + moved, unassigned, back)
+
+    return await deps.store.transact(sweep)
 
 
 @dataclass
@@ -72,8 +75,11 @@ async def move_reviews_of_unavailable(tx: Tx, deps: Deps, now: datetime, routing
 
 async def reviews_follow_roster(deps: Deps) -> int:
     """After the roster changed (a user-group event or refresh): move reviews at once."""
-    async with deps.store.write() as tx:
+
+    async def follow(tx: Tx) -> int:
         return await move_reviews_of_unavailable(tx, deps, deps.clock.now())
+
+    return await deps.store.transact(follow)
 
 
 async def _back_from_away(tx: Tx, now: datetime) -> int:
@@ -110,7 +116,7 @@ async def reassign(
     """Move one review from ``old`` to the next eligible senior who has not had it (an away
     reviewer's delegate first); with nobody, post it for any senior to claim. The old DM's
     buttons stop deciding, the requester and the channel are told. True when someone has it."""
-    req = await tx.requests.get(request_id)
+    req = await tx.requests.get_for_update(request_id)
     assert req is not None
     tried = set(await tx.assignments.everyone(request_id))
     new = choose_reviewer(

@@ -12,6 +12,7 @@ from bot.domain.audit import AuditEntry
 from bot.domain.errors import InvalidInput, NotEligible
 from bot.services.deps import Deps
 from bot.services.review_timers import move_reviews_of_unavailable
+from bot.store.unit_of_work import Tx
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ async def set_availability(
 ) -> Availability:
     now = deps.clock.now()
     roster = deps.roster()
-    async with deps.store.write(delivery) as tx:
+
+    async def change(tx: Tx) -> Availability:
         await tx.requests.lock_all()  # reviews may move: first, so locks are always taken in one order
         if not roster.is_senior(actor):
             refusal = NotEligible(
@@ -46,13 +48,16 @@ async def set_availability(
         details = {k: v for k, v in (("until", until and until.isoformat()), ("delegate", delegate)) if v}
         await tx.audit.append(now, AuditEntry(actor, "away" if away else "back", details=details or None))
         moved = await move_reviews_of_unavailable(tx, deps, now) if away else 0
-    return Availability(True, moved)
+        return Availability(True, moved)
+
+    return await deps.store.transact(change, delivery)
 
 
 async def set_deactivated(deps: Deps, user: str, deactivated: bool) -> int:
     """Slack's ``user_change``: a deactivated person's pending reviews move now. Returns how many."""
     now = deps.clock.now()
-    async with deps.store.write() as tx:
+
+    async def change(tx: Tx) -> int:
         await tx.requests.lock_all()
         if not await tx.availability.set_deactivated(user, deactivated, now):
             return 0
@@ -60,3 +65,5 @@ async def set_deactivated(deps: Deps, user: str, deactivated: bool) -> int:
             now, AuditEntry("slack", "deactivated" if deactivated else "reactivated", None, None, {"user": user})
         )
         return await move_reviews_of_unavailable(tx, deps, now) if deactivated else 0
+
+    return await deps.store.transact(change)

@@ -13,6 +13,7 @@ from bot.domain.timestamps import from_utc_text, utc_text
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
+from bot.store.unit_of_work import Tx
 
 SHOWN = 25  # items listed; the count is always the true total
 LAST_SLOT = "summary_last_slot"
@@ -48,11 +49,12 @@ async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> N
     """On demand: only people on the roster, and once a minute, so nobody can flood the channel."""
     now = deps.clock.now()
     roster = deps.roster()
-    async with deps.store.write(delivery) as tx:
+
+    async def ask(tx: Tx) -> None:
         if roster.get(actor) is None and not roster.is_admin(actor):
             refusal = NotOnRoster("Only people on signoff's roster can post the summary.")
             await tx.refuse(refusal, actor, None, "summary", now)
-        await tx.facts.serialise(ASKED_AT)
+        await tx.facts.lock_job(ASKED_AT)
         asked = await tx.facts.get(ASKED_AT)
         if asked is not None and now - from_utc_text(asked) < ON_DEMAND_EVERY:
             raise TooSoon(
@@ -62,12 +64,15 @@ async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> N
         await tx.facts.put(ASKED_AT, utc_text(now))
         await tx.outbox.enqueue(now, notices.summary_post(deps.summary_channel))
 
+    await deps.store.transact(ask, delivery)
+
 
 async def sweep_summary(deps: Deps, cron: dict[str, str], tz: str) -> bool:
     """Post once if a scheduled slot passed since the last one handled (several missed slots: once)."""
     now = deps.clock.now()
-    async with deps.store.write() as tx:
-        await tx.facts.serialise(LAST_SLOT)  # replicas take turns: one summary per slot
+
+    async def sweep(tx: Tx) -> bool:
+        await tx.facts.lock_job(LAST_SLOT)  # replicas take turns: one summary per slot
         last = await tx.facts.get(LAST_SLOT)
         if last is None:  # first start: the schedule begins now
             await tx.facts.put(LAST_SLOT, utc_text(now))
@@ -77,4 +82,6 @@ async def sweep_summary(deps: Deps, cron: dict[str, str], tz: str) -> bool:
             return False
         await tx.facts.put(LAST_SLOT, utc_text(missed[-1]))
         await tx.outbox.enqueue(now, notices.summary_post(deps.summary_channel))
-    return True
+        return True
+
+    return await deps.store.transact(sweep)

@@ -14,6 +14,7 @@ from bot.domain.audit import AuditEntry
 from bot.domain.models import ChangeRequest, Status
 from bot.services import who_may_decide
 from bot.services.deps import Deps
+from bot.store.unit_of_work import Tx
 
 
 class Verified(StrEnum):
@@ -32,7 +33,8 @@ class Verification:
 
 async def verify_plan(deps: Deps, request_id: int, digests: tuple[str, ...], pipeline: str) -> Verification:
     now = deps.clock.now()
-    async with deps.store.write() as tx:
+
+    async def verify(tx: Tx) -> Verification:
         req = await who_may_decide.load(tx, request_id)
         approved = req.draft.plan.sha256 if req.draft.plan is not None else ()
         unknown = tuple(d for d in dict.fromkeys(digests) if d not in approved)
@@ -44,4 +46,6 @@ async def verify_plan(deps: Deps, request_id: int, digests: tuple[str, ...], pip
             result = Verified.MATCH
         details = {"result": result.value, "given": list(digests), "approved": list(approved)}
         await tx.audit.append(now, AuditEntry(f"api:{pipeline}", "plan_verified", request_id, None, details))
-    return Verification(req, result, approved, unknown)
+        return Verification(req, result, approved, unknown)
+
+    return await deps.store.transact(verify)

@@ -20,7 +20,7 @@ from bot.store.unit_of_work import Tx
 
 async def load(tx: Tx, request_id: int) -> ChangeRequest:
     """The request, locked until the transaction ends; UnknownRequest if there is none."""
-    req = await tx.requests.get(request_id)
+    req = await tx.requests.get_for_update(request_id)
     if req is None:
         raise UnknownRequest(format_ref(request_id))
     return req

@@ -223,6 +223,8 @@ def requester_message(
         line = f":white_check_mark: {ref} was approved by {mention(req.decided_by)}. You may ship it."
     elif req.status is Status.DENIED:
         line = f":x: {ref} was denied by {mention(req.decided_by)}."
+    elif req.status is Status.CANCELLED:
+        line = f":no_entry_sign: {ref} was cancelled by {mention(req.decided_by)}. Nobody needs to review it now."
     else:
         line = f"{ref}: {outcome_line(req, tz)}"
     body: list[Block] = [section(line), _plain_context(f"{ref}: {req.draft.title}")]

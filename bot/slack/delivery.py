@@ -32,7 +32,7 @@ class SlackRenderer:
         req = None
         if row.request_id is not None:
             async with self.deps.store.read() as r:
-                req = await r.requests.peek(row.request_id)
+                req = await r.requests.get(row.request_id)
         if req is None:
             raise Undeliverable(f"request {row.request_id} not found")
         return req
@@ -131,6 +131,10 @@ class SlackRenderer:
         elif kind == notices.AVAILABILITY_DM:
             assert row.recipient is not None
             await send.post(row.recipient, scheduled_messages.availability_message(str(row.data.get("event", ""))))
+        elif kind == notices.GROUP_PROBLEM_DM:
+            assert row.recipient is not None
+            message = scheduled_messages.group_problem_message(str(row.data["group"]), str(row.data["problem"]))
+            await send.post(row.recipient, message)
         elif kind == notices.HOME_REFRESH:
             assert row.recipient is not None
             if await has_home(self.deps, row.recipient):

@@ -23,7 +23,7 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.domain.numbers import ascii_int
-from bot.domain.outbox import AMBIGUOUS, SLACK_DOWN, OutboxRow, Outcome
+from bot.domain.outbox import Failure, OutboxRow, Outcome
 from bot.slack.acks_first import AckPriority
 from bot.slack.blocks import Message
 from bot.slack.web_api import SlackWebApi, WebApiError
@@ -48,13 +48,14 @@ TRANSIENT_ERRORS = frozenset(
 
 
 class Retry(Exception):
-    """Try again after ``delay`` seconds. ``counts`` is False for a 429: it is not a failure."""
+    """Try again after ``delay`` seconds. A 429 (``Failure.RATE_LIMITED``) does not count as a failure."""
 
-    def __init__(self, delay: float, error: str, counts: bool = True) -> None:
+    def __init__(self, delay: float, error: str, failure: Failure) -> None:
         super().__init__(error)
         self.delay = delay
         self.error = error
-        self.counts = counts
+        self.failure = failure
+        self.counts = failure is not Failure.RATE_LIMITED
 
 
 class Undeliverable(Exception):
@@ -82,13 +83,14 @@ class Sender:
             if status == 429 or error == "ratelimited":
                 seconds = ascii_int(str(exc.retry_after or ""), max_digits=5)
                 delay = float(seconds) if seconds is not None else RATE_LIMIT_DEFAULT_SECONDS
-                raise Retry(delay, f"{method}: rate limited", counts=False) from None
+                raise Retry(delay, f"{method}: rate limited", Failure.RATE_LIMITED) from None
             if status >= 500 or error in TRANSIENT_ERRORS:
-                raise Retry(backoff(row.attempts), f"{SLACK_DOWN}: {method}: {error}") from None
+                raise Retry(backoff(row.attempts), f"{method}: {error}", Failure.SLACK_DOWN) from None
             raise Undeliverable(f"{method}: {error}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # The call may have reached Slack; the next attempt checks before posting again.
-            raise Retry(backoff(row.attempts), f"{AMBIGUOUS}: {method}: {type(exc).__name__}: {exc}") from None
+            error = f"{method}: {type(exc).__name__}: {exc}"
+            raise Retry(backoff(row.attempts), error, Failure.AMBIGUOUS) from None
 
     async def _already_posted(self, channel: str) -> tuple[str, str] | None:
         """Find the message an earlier, unanswered attempt posted, by the outbox id in its metadata."""
@@ -248,7 +250,7 @@ class OutboxWorker:
                 for row in group:
                     if done and done[-1].status in ("retry", "untried"):
                         # A later message of a request waits for the earlier one (claim_due keeps it back).
-                        done.append(Outcome(row.id, "untried", None, row.last_error, counts=False))
+                        done.append(Outcome(row.id, "untried", None, row.last_error, False, row.failure))
                         continue
                     await self.priority.quiet()  # acks first
                     done.append(await self._attempt(row))
@@ -297,11 +299,12 @@ class OutboxWorker:
         except Retry as exc:
             when = self._clock.now() + timedelta(seconds=exc.delay)
             log.warning("outbox %s (%s) will retry in %.0fs: %s", row.id, row.kind, exc.delay, exc.error)
-            return Outcome(row.id, "retry", when, exc.error, counts=exc.counts)
+            return Outcome(row.id, "retry", when, exc.error, exc.counts, exc.failure)
         except Undeliverable as exc:
             log.error("outbox %s (%s) failed permanently: %s", row.id, row.kind, exc)
             return Outcome(row.id, "failed", error=str(exc))
         except Exception as exc:  # a bug in rendering must not stall the outbox; retry later
             log.exception("outbox %s (%s) crashed while rendering", row.id, row.kind)
-            return Outcome(row.id, "retry", self._clock.now() + timedelta(seconds=backoff(row.attempts)), repr(exc))
+            when = self._clock.now() + timedelta(seconds=backoff(row.attempts))
+            return Outcome(row.id, "retry", when, repr(exc), failure=Failure.CRASHED)
         return Outcome(row.id, "sent")

@@ -22,6 +22,16 @@ def availability_message(event: str) -> Message:
     return text, [section(text)]
 
 
+def group_problem_message(group: str, problem: str) -> Message:
+    """To each admin, once per problem: a roster user group cannot be read from Slack."""
+    text = (
+        f":warning: signoff cannot read the members of the user group {safe(group, 100)} that the roster names: "
+        f"{safe(problem, 300)}. Its members keep the levels they had until it can be read again; every other "
+        "group is read as usual. Check the roster's `groups:` entry, or the group in Slack."
+    )
+    return f"signoff cannot read the user group {group}", [section(text)]
+
+
 def reminder_message(req: ChangeRequest, waited: timedelta) -> Message:
     if req.break_glass is not None:
         text = (

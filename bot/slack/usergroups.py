@@ -1,89 +1,75 @@
-"""The roster's `groups:`: members of Slack user groups, kept current.
-
-Membership is read with usergroups.list (to turn handles into IDs) and usergroups.users.list,
-at start, on `subteam_members_changed` and `subteam_updated`, and periodically as a safety net.
-A refresh that fails keeps the last good membership and says so (log and /readyz detail); a
-workspace whose plan has no user groups gets one line at start and the file alone counts.
-"""
+"""Reading the roster's user groups from Slack: usergroups.list turns handles into IDs, and
+usergroups.users.list gives each group's members, one group at a time, so one group Slack cannot
+read says so by name and does not stop the others (bot/services/group_membership.py stores them)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.models import Roster
+from bot.domain.models import GroupRule
+from bot.services.group_membership import GroupRead, GroupReader, NoUserGroups
 from bot.slack.client import slack_error
 
 log = logging.getLogger(__name__)
 NO_GROUPS_ON_PLAN = "plan_upgrade_required"
+# What each of Slack's refusals means for the admin who reads it.
+WHY = {
+    "no_such_subteam": "Slack has no user group with this ID",
+    "subteam_not_found": "Slack has no user group with this ID",
+    "missing_scope": "the app lacks the usergroups:read scope; add it and reinstall the app",
+    "not_allowed_token_type": "the bot token cannot read user groups",
+    "invalid_auth": "Slack refused the bot's token",
+    "account_inactive": "Slack refused the bot's token",
+    "token_revoked": "Slack refused the bot's token",
+    "ratelimited": "Slack asked signoff to slow down; it tries again later",
+}
 
 
-class GroupMembership:
-    def __init__(self, client: AsyncWebClient, file_roster: Callable[[], Roster]) -> None:
+def _why(err: SlackApiError) -> str:
+    error = slack_error(err)
+    if error == NO_GROUPS_ON_PLAN:
+        raise NoUserGroups() from None
+    if err.response.status_code >= 500:
+        return "Slack did not answer (it may be having trouble); signoff tries again later"
+    return WHY.get(error, "Slack refused to list its members")
+
+
+class SlackUserGroups(GroupReader):
+    def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
-        self._file = file_roster
-        self._members: dict[str, list[str]] = {}
-        self._lock = asyncio.Lock()
-        self.problem: str | None = None  # why the membership may be stale, for /readyz
-        self.unsupported = False
-        self._merged: tuple[Roster, dict[str, list[str]], Roster] | None = None  # (file, members, merged)
 
-    def current(self) -> Roster:
-        """The roster file's people plus the groups' members (the file wins for the same person).
-
-        Merged once per change of either side, not on every call: routing asks often."""
-        roster = self._file()
-        if not roster.groups:
-            return roster
-        if self._merged is None or self._merged[0] is not roster or self._merged[1] is not self._members:
-            self._merged = (roster, self._members, roster.with_group_members(self._members))
-        return self._merged[2]
-
-    async def refresh(self) -> bool:
-        """Read every group's members again; True when the membership was replaced."""
-        roster = self._file()
-        if not roster.groups or self.unsupported:
-            return False
-        async with self._lock:
+    async def read(self, rules: Sequence[GroupRule]) -> dict[str, GroupRead]:
+        groups = sorted({rule.usergroup for rule in rules})
+        ids: dict[str, str] = {g: g for g in groups if not g.startswith("@")}
+        handles_problem: str | None = None
+        if len(ids) < len(groups):
             try:
-                members = await self._read(roster)
+                listed = await self._client.usergroups_list()
+                known = {"@" + str(g.get("handle")): str(g.get("id")) for g in listed.get("usergroups") or []}
+                ids.update({g: known[g] for g in groups if g in known})
             except SlackApiError as err:
-                error = slack_error(err)
-                if error == NO_GROUPS_ON_PLAN:
-                    self.unsupported = True
-                    self.problem = "this workspace's plan has no user groups; only the roster file's engineers count"
-                    log.warning("ROSTER_FILE groups: %s (plan_upgrade_required)", self.problem)
-                    return False
-                return self._failed(error or f"HTTP {err.response.status_code}")
-            except Exception as exc:  # unreachable Slack, a handle nobody has: keep the last good membership
-                return self._failed(f"{type(exc).__name__}: {exc}")
-            if members != self._members:
-                log.info("roster groups refreshed: %d member(s)", len({u for us in members.values() for u in us}))
-            self._members = members
-            self.problem = None
-            return True
+                handles_problem = _why(err)
+                log.warning("usergroups.list failed (%s)", slack_error(err) or err.response.status_code)
+            except Exception as exc:
+                handles_problem = "Slack could not be reached; signoff tries again later"
+                log.warning("usergroups.list failed (%s)", exc)
+        reads = await asyncio.gather(*(self._members(g, ids.get(g), handles_problem) for g in groups))
+        return dict(zip(groups, reads, strict=True))
 
-    def _failed(self, why: str) -> bool:
-        self.problem = f"refreshing the user groups failed at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC ({why}); "
-        self.problem += "the last good membership stays"
-        log.warning("roster groups: %s", self.problem)
-        return False
-
-    async def _read(self, roster: Roster) -> dict[str, list[str]]:
-        ids: dict[str, str] = {}
-        if any(rule.usergroup.startswith("@") for rule in roster.groups):
-            listed = await self._client.usergroups_list()
-            ids = {"@" + str(g.get("handle")): str(g.get("id")) for g in listed.get("usergroups") or []}
-        members: dict[str, list[str]] = {}
-        for rule in roster.groups:
-            group_id = ids.get(rule.usergroup) if rule.usergroup.startswith("@") else rule.usergroup
-            if group_id is None:
-                raise LookupError(f"no user group has the handle {rule.usergroup}")
+    async def _members(self, group: str, group_id: str | None, handles_problem: str | None) -> GroupRead:
+        if group_id is None:
+            return GroupRead(None, handles_problem or "Slack has no user group with this handle")
+        try:
             resp = await self._client.usergroups_users_list(usergroup=group_id)
-            members[rule.usergroup] = [str(u) for u in resp.get("users") or []]
-        return members
+        except SlackApiError as err:
+            log.warning("usergroups.users.list for %s failed (%s)", group, slack_error(err) or err.response.status_code)
+            return GroupRead(None, _why(err))
+        except Exception as exc:
+            log.warning("usergroups.users.list for %s failed (%s)", group, exc)
+            return GroupRead(None, "Slack could not be reached; signoff tries again later")
+        return GroupRead(tuple(str(u) for u in resp.get("users") or []))

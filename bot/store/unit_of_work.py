@@ -1,13 +1,20 @@
 """The store seam: what services see of storage, on any backend.
 
 ```
-async with store.write(delivery) as tx:        # one transaction
-    req = await tx.requests.get(request_id)     # domain types in and out
+async def approve(tx: Tx) -> Decided:                       # the work of one transaction
+    req = await tx.requests.get_for_update(request_id)      # domain types in and out
     if not allowed:
         await tx.refuse(err, actor, request_id, "approve", now)   # audited, committed, raised
     await tx.decisions.record(...)
-    await tx.outbox.enqueue_many(now, notices)   # delivered after commit
+    await tx.outbox.enqueue_many(now, notices)              # delivered after commit
+    return ...
+
+decided = await store.transact(approve, delivery)           # run, commit, retried on a deadlock
 ```
+``transact`` runs the work in one transaction (``write``) and runs it again, a bounded number of
+times, when the database broke the transaction off to resolve a deadlock or a serialization
+conflict: nothing of a broken-off attempt was stored, so running it again is safe, and a person
+or pipeline never hears "try again" for a conflict between two of their own requests.
 After a commit the store tells its subscribers which requests changed and whether notices
 were queued (to wake the outbox and long-poll waiters; on PostgreSQL, other replicas too).
 Repositories run SQL through an ``Executor``; each backend provides one (see ``bot/store/sql``).
@@ -15,15 +22,24 @@ Repositories run SQL through an ``Executor``; each backend provides one (see ``b
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import SignoffError, StorageFailure
 from bot.store.executor import ChangeLog, Changes, Executor
+from bot.store.schema import Schema
 from bot.store.sql import repositories
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ATTEMPTS = 6  # a transaction broken off by a deadlock or serialization conflict runs again up to 5 times
+RETRY_BASE_SECONDS = 0.005  # then 10, 20, 40, 80 ms, each with jitter: well inside Slack's 3 s
 
 
 class Refused(Exception):
@@ -52,6 +68,8 @@ class Repos:
         self.deliveries = r.Deliveries(ex)
         self.workflow = r.WorkflowSteps(ex)
         self.report = r.ReportReads(ex)
+        self.groups = r.GroupMembers(ex)
+        self.replicas = r.Replicas(ex)
         self.copying = r.Copying(ex)
 
 
@@ -79,9 +97,31 @@ class Backend:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self._retried: Callable[[str], None] = lambda reason: None
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
+
+    def on_retry(self, counter: Callable[[str], None]) -> None:
+        """``counter(reason)`` is called for every attempt ``transact`` runs again (for metrics)."""
+        self._retried = counter
+
+    async def transact(
+        self, work: Callable[[Tx], Awaitable[T]], delivery: str | None = None, durable: bool = True
+    ) -> T:
+        """Run ``work`` in one write transaction and commit; see the module's docstring."""
+        for attempt in range(ATTEMPTS):
+            try:
+                async with self.write(delivery, durable) as tx:
+                    return await work(tx)
+            except StorageFailure as err:
+                if err.conflict is None or attempt == ATTEMPTS - 1:
+                    raise
+                self._retried(err.conflict)
+                delay = RETRY_BASE_SECONDS * 2**attempt
+                log.info("a transaction was broken off (%s); running it again", err.conflict)
+                await asyncio.sleep(delay * (0.5 + random.random()))
+        raise AssertionError("unreachable")
 
     def _tell(self, changes: Changes) -> None:
         if changes:
@@ -139,6 +179,14 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    async def transact(
+        self, work: Callable[[Tx], Awaitable[T]], delivery: str | None = None, durable: bool = True
+    ) -> T:
+        """Run ``work`` in one write transaction, again after a deadlock or serialization conflict."""
+        ...
+
+    def on_retry(self, counter: Callable[[str], None]) -> None: ...
+
     def write(self, delivery: str | None = None, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
         """A write transaction. ``delivery`` is the Slack delivery this work answers, remembered in the
         same transaction (a repeat raises RepeatedDelivery). ``durable=False`` is for bookkeeping nobody
@@ -161,4 +209,8 @@ class Store(Protocol):
 
     async def maintain(self) -> None:
         """Periodic housekeeping (SQLite folds its WAL back into the file)."""
+        ...
+
+    async def schema(self) -> Schema:
+        """The live schema: tables, columns, keys, references and indexes."""
         ...

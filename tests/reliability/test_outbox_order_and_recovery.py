@@ -86,7 +86,7 @@ async def test_a_second_process_never_takes_a_live_processs_claims(tmp_path: Pat
             await SlackDriver(a.url, slack, session).submit("U0JUNIOR1", ids.REQUEST_FORM, form_values())
             for _ in range(400):  # until A holds claims
                 conn = sqlite3.connect(db)
-                held = conn.execute("SELECT COUNT(*) FROM outbox WHERE last_error LIKE 'in flight%'").fetchone()[0]
+                held = conn.execute("SELECT COUNT(*) FROM outbox WHERE claimed_by IS NOT NULL").fetchone()[0]
                 conn.close()
                 if held:
                     break

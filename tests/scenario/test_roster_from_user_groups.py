@@ -5,6 +5,7 @@ and a workspace without user groups gets one line and the file alone."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -82,7 +83,7 @@ async def test_a_failed_refresh_keeps_the_last_good_membership_and_says_so(tmp_p
             assert h.bot.deps.roster().level_of("U0GRPSEN") is not None  # still a senior
             async with h.session.get(f"{h.url}/readyz") as resp:
                 body = await resp.json()
-            assert resp.status == 200 and "last good membership stays" in body["roster_groups"]
+            assert resp.status == 200 and "S0SENIORS: Slack did not answer" in body["roster_groups"]
             slack.fail_always("usergroups.users.list", None)
             await membership_event(h)
             async with h.session.get(f"{h.url}/readyz") as resp:
@@ -109,8 +110,82 @@ async def test_the_stand_in_refuses_what_slack_refuses(tmp_path: Path) -> None:
         slack.scopes = {"chat:write"}
         async with running(tmp_path, roster=GROUPS, slack=slack) as h:
             assert any(c.error == "missing_scope" for c in slack.calls_to("usergroups.list"))
-            assert "missing_scope" in (h.bot.groups.problem or "")
+            assert "lacks the usergroups:read scope" in (h.bot.groups.problem or "")
         slack.scopes = None
         slack.usergroups.pop("S0SENIORS")
         async with running(tmp_path, roster=GROUPS, slack=slack) as h:
-            assert "no_such_subteam" in (h.bot.groups.problem or "")
+            assert "S0SENIORS: Slack has no user group with this ID" in (h.bot.groups.problem or "")
+
+
+MISSPELT = GROUPS + "  - {usergroup: S0NOSUCH, level: senior, team: data}\n"
+
+
+async def test_one_misspelt_group_is_named_and_the_others_still_refresh(tmp_path: Path) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        async with running(tmp_path, roster=MISSPELT, slack=slack) as h:
+            assert h.bot.deps.roster().is_senior("U0GRPSEN")
+            slack.usergroups["S0SENIORS"]["users"] = ["U0GRPBOTH"]  # U0GRPSEN leaves the seniors
+            for _ in range(3):
+                await membership_event(h)
+            assert not h.bot.deps.roster().is_senior("U0GRPSEN")  # the good groups refreshed
+            async with h.session.get(f"{h.url}/readyz") as resp:
+                body = await resp.json()
+            assert resp.status == 200
+            assert body["roster_groups"].startswith("S0NOSUCH: Slack has no user group with this ID")
+            told = [m.text for m in slack.dms("U0ADMIN1") if "S0NOSUCH" in m.text]
+            assert told == ["signoff cannot read the user group S0NOSUCH"]  # once, not every refresh
+            roster = (await h.driver.command("U0ADMIN1", "roster")).json()
+            assert "S0NOSUCH: Slack has no user group with this ID" in roster["blocks"][0]["text"]["text"]
+
+
+async def test_a_membership_event_is_answered_before_slack_is_asked(tmp_path: Path) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            gate = slack.gates["usergroups.users.list"] = asyncio.Event()
+            slack.usergroups["S0SENIORS"]["users"] = []
+            reply = await asyncio.wait_for(
+                h.driver.event({"type": "subteam_members_changed", "subteam_id": "S0SENIORS"}), 10
+            )
+            assert reply.status == 200
+            assert h.bot.deps.roster().is_senior("U0GRPSEN")  # Slack has not answered yet
+            gate.set()
+            await h.settle()
+            assert not h.bot.deps.roster().is_senior("U0GRPSEN")
+
+
+async def test_one_event_delivered_three_times_refreshes_once(tmp_path: Path) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            before = len(slack.calls_to("usergroups.users.list"))
+            await membership_event(h)
+            for _ in range(2):  # Slack's retries carry the same event id
+                assert (await h.driver.replay()).status == 200
+                await h.settle()
+            assert len(slack.calls_to("usergroups.users.list")) == before + 2  # two groups, read once each
+
+
+async def test_no_event_waits_for_a_web_api_call_before_it_is_answered(tmp_path: Path) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            gates = {m: asyncio.Event() for m in ("usergroups.users.list", "usergroups.list", "views.publish")}
+            gates |= {m: asyncio.Event() for m in ("users.info", "functions.completeError", "chat.postMessage")}
+            slack.gates.update(gates)
+            events = [
+                {"type": "subteam_members_changed", "subteam_id": "S0SENIORS"},
+                {"type": "subteam_updated", "subteam": {"id": "S0STAFF"}},
+                {"type": "app_home_opened", "user": "U0SENIOR1", "tab": "home"},
+                {"type": "user_change", "user": {"id": "U0SENIOR2", "deleted": True}},
+            ]
+            for event in events:
+                assert (await asyncio.wait_for(h.driver.event(event), 10)).status == 200
+            execution, reply = await asyncio.wait_for(h.driver.run_step({"title": ""}), 10)
+            assert reply.status == 200
+            for gate in gates.values():
+                gate.set()
+            await h.settle()
+            assert slack.executions[execution]["state"] == "failed"  # the bad step ended, after the answer
+            assert "U0SENIOR1" in slack.home_views

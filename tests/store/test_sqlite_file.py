@@ -58,7 +58,7 @@ async def test_an_older_file_keeps_who_reviews_what(tmp_path: Path) -> None:
     await store.open()
     try:
         async with store.read() as r:
-            first, second = await r.requests.peek(1), await r.requests.peek(2)
+            first, second = await r.requests.get(1), await r.requests.get(2)
         assert first is not None and first.reviewer == "U0S2"
         assert second is not None and second.reviewer is None
     finally:

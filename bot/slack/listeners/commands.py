@@ -143,6 +143,8 @@ async def _roster(ctx: ListenerContext, user: str, arg: str, delivery: str | Non
         f"*Roster: {len(people)} engineer(s), admins {', '.join(f'<@{a}>' for a in sorted(roster.admins)) or 'none'}*"
     )
     note = f"\n:warning: {ctx.groups.problem}" if ctx.groups.problem else ""
+    agreement = await ctx.replicas.agreement()
+    note += f"\n{'' if agreement.agree else ':warning: '}Replicas: {agreement.describe()}."
     return f"Roster: {len(people)} engineer(s)", [blocks.section(head + note), blocks.section("\n".join(lines) or "—")]
 
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.deps import Deps
-from bot.slack.usergroups import GroupMembership
+from bot.services.group_membership import GroupMembership
+from bot.services.replicas import ReplicaRegistry
 from bot.tasks import Background
 
 
@@ -18,4 +19,5 @@ class ListenerContext:
     background: Background
     client: AsyncWebClient
     tz: ZoneInfo
-    groups: GroupMembership  # the roster's user-group members, refreshed on Slack's events
+    groups: GroupMembership  # the roster's user-group members, shared by every replica
+    replicas: ReplicaRegistry  # who else runs, and whether they read the same roster file

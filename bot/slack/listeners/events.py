@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
+from bot.domain.errors import RepeatedDelivery
+from bot.services.group_membership import note_group_change
 from bot.services.home import home_for, opened_home
-from bot.services.review_timers import reviews_follow_roster
 from bot.services.set_availability import set_deactivated
 from bot.slack.home_view import home_view
 from bot.slack.listeners.context import ListenerContext
+from bot.slack.listeners.repeats import delivery_of
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +23,15 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         view = home_view(await home_for(ctx.deps, user), ctx.tz)
         await ctx.client.views_publish(user_id=user, view=view)
 
-    async def groups_changed() -> None:
-        """A user group changed: read the members again; reviews of people who left move now."""
-        if await ctx.groups.refresh():
-            await reviews_follow_roster(ctx.deps)
+    async def groups_changed(context: AsyncBoltContext) -> None:
+        """A user group changed: the wish is stored with this event's delivery (a repeat of the event
+        is recognised and does nothing), Slack is answered, and the members are read afterwards;
+        reviews of people who left move as soon as they are."""
+        try:
+            await note_group_change(ctx.deps.store, ctx.deps.clock, delivery_of(context))
+        except RepeatedDelivery:
+            return
+        ctx.groups.want_refresh()
 
     for event in ("subteam_members_changed", "subteam_updated"):
         app.event(event)(groups_changed)

@@ -3,6 +3,10 @@
 Several replicas starting at once take turns on the lock, so each migration runs once.
 ``schema_version`` records the last one. A database written by a newer signoff is refused,
 and so is a database that holds another application's tables.
+
+Numbers follow SQLite's: 0001 is the whole schema of SQLite's 0001 to 0010, and from 0011 on
+every change is one file of the same name on each backend. Databases migrated before that
+numbering recorded 0011 as version 2; they are read as 11.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from bot.domain.errors import ConfigurationError
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 MIGRATION_LOCK = 0x5169_6E0F_F000_0001  # any fixed number; only signoff takes it
+RENUMBERED = {2: 11}  # versions recorded under the earlier numbering
 
 
 def available() -> list[tuple[int, str]]:
@@ -53,6 +58,9 @@ async def migrate(conn: psycopg.AsyncConnection[object]) -> int:
         cur = await conn.execute("SELECT version FROM schema_version")
         row = await cur.fetchone()
         current = int(row[0]) if row else 0  # type: ignore[index]
+        if current in RENUMBERED:
+            current = RENUMBERED[current]
+            await conn.execute("UPDATE schema_version SET version = %s", (current,))
         if current > latest:
             raise ConfigurationError(
                 "DATABASE_URL",

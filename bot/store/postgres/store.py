@@ -28,7 +28,9 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from bot.domain.errors import ConfigurationError, StorageFailure
 from bot.store.executor import Changes, Row
+from bot.store.postgres.introspect import read_schema
 from bot.store.postgres.migrations import migrate
+from bot.store.schema import Schema
 from bot.store.unit_of_work import Backend, Repos, Tx
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,18 @@ _INDEXED_BY = re.compile(r"\s+INDEXED BY \w+")
 Conn = psycopg.AsyncConnection[dict[str, Any]]
 
 
+_QUOTED = re.compile(r"'[^']*'")
+
+
 @lru_cache(maxsize=512)
 def _sql(text: str) -> str:
+    """The shared SQL with PostgreSQL's placeholders. Refused at first use, never run wrongly: a
+    ``%`` (psycopg would read it as a placeholder) and a ``?`` inside a quoted string (it would
+    become one)."""
+    if "%" in text:
+        raise ValueError(f"a '%' in shared SQL breaks the placeholder rewrite; pass it as a parameter: {text[:80]}")
+    if any("?" in quoted for quoted in _QUOTED.findall(text)):
+        raise ValueError(f"a quoted '?' in shared SQL breaks the placeholder rewrite: {text[:80]}")
     return _INDEXED_BY.sub("", text).replace("?", "%s")
 
 
@@ -95,6 +107,15 @@ class PgExecutor:
         cur = await self._conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS ok", (lock_key(name),))
         row = await cur.fetchone()
         return bool(row and row["ok"])
+
+
+def failure(exc: psycopg.Error) -> StorageFailure:
+    """What a driver error means for the work: conflicts are run again by ``transact``."""
+    if isinstance(exc, psycopg.errors.DeadlockDetected):
+        return StorageFailure(describe(exc), conflict="deadlock")
+    if isinstance(exc, psycopg.errors.SerializationFailure):
+        return StorageFailure(describe(exc), conflict="serialization")
+    return StorageFailure(describe(exc))
 
 
 def describe(exc: psycopg.Error) -> str:
@@ -206,7 +227,7 @@ class PostgresStore(Backend):
                 if tx.log.requests:
                     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self._me, tx.log.requests)))
         except psycopg.Error as exc:
-            raise StorageFailure(describe(exc)) from exc
+            raise failure(exc) from exc
         self._done(tx)
 
     @asynccontextmanager
@@ -221,6 +242,10 @@ class PostgresStore(Backend):
                     yield Repos(PgExecutor(conn))
         except psycopg.Error as exc:
             raise StorageFailure(describe(exc)) from exc
+
+    async def schema(self) -> Schema:
+        async with self._connection() as conn:
+            return await read_schema(PgExecutor(conn))
 
     async def maintain(self) -> None:
         return None  # autovacuum keeps PostgreSQL tidy

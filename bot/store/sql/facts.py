@@ -34,9 +34,13 @@ class Facts:
     async def delete(self, key: str) -> None:
         await self._ex.run("DELETE FROM meta WHERE key = ?", (key,))
 
-    async def serialise(self, name: str) -> None:
-        """Wait until no other transaction (of any replica) holds ``name``; hold it to commit."""
+    async def lock_job(self, name: str) -> None:
+        """Wait until no other transaction (of any replica) holds the job lock ``name``; hold it to commit."""
         await self._ex.lock(f"job:{name}")
+
+    async def try_lock_job(self, name: str) -> bool:
+        """Hold the job lock ``name`` to commit, or False at once when another transaction holds it."""
+        return await self._ex.try_lock(f"job:{name}")
 
 
 class Deliveries:

@@ -1,18 +1,24 @@
-"""Outbox rows (queued with the state change, delivered later) and where posted messages live."""
+"""Outbox rows (queued with the state change, delivered later) and where posted messages live.
+
+A worker claims a row for one attempt: ``claimed_by`` names it and ``claim_expires_at`` ends the
+claim; ``next_attempt_at`` moves with the claim, so a claimed row is not due for anyone else until
+its claim runs out. Recording the attempt clears the claim; a row found claimed again after its
+claim ran out may have been delivered (the worker died mid-call) and is checked first.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
 
-from bot.domain.outbox import AMBIGUOUS, IN_FLIGHT, SLACK_DOWN, Notice, OutboxRow, Outcome
+from bot.domain.outbox import Failure, Notice, OutboxRow, Outcome
 from bot.domain.timestamps import from_utc_text, utc_text
 from bot.store.executor import ChangeLog, Executor, Row
 
 CLAIM_LOCK = "outbox-claim"
 # Rows waiting out a backoff because Slack did not answer properly (not a 429, not a permanent error).
-_WAITING_ON_SLACK = "(last_error LIKE ? OR last_error LIKE ?)"
-_WAITING_PARAMS = (f"{SLACK_DOWN}%", f"{AMBIGUOUS}%")
+_WAITING_ON_SLACK = f"failure IN ('{Failure.SLACK_DOWN.value}', '{Failure.AMBIGUOUS.value}')"
+_ROW = "id, kind, request_id, recipient, data, attempts, created_at, last_error, failure, claimed_by"
 
 
 def _row(r: Row) -> OutboxRow:
@@ -25,6 +31,8 @@ def _row(r: Row) -> OutboxRow:
         attempts=int(r["attempts"]),
         created_at=from_utc_text(r["created_at"]),
         last_error=r["last_error"],
+        failure=Failure(r["failure"]) if r["failure"] else None,
+        claimed_by=r["claimed_by"],
     )
 
 
@@ -61,7 +69,7 @@ class Outbox:
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int, owner: str) -> list[OutboxRow]:
         """Take up to ``limit`` due rows for one attempt each, so no other worker (of any process or
-        replica) takes them. A crashed worker's lease runs out and its rows are due again, marked as
+        replica) takes them. A crashed worker's claim runs out and its rows are due again, marked as
         possibly delivered. Rows come back as they were before the claim.
 
         A row whose request has an earlier pending row that is not due (waiting out a retry, or held
@@ -72,45 +80,68 @@ class Outbox:
             return []
         stamp = utc_text(now)
         found = await self._ex.many(
-            "SELECT id, kind, request_id, recipient, data, attempts, created_at, last_error"
-            " FROM outbox AS o INDEXED BY outbox_pending"
+            f"SELECT {_ROW} FROM outbox AS o INDEXED BY outbox_pending"
             " WHERE status = 'pending' AND next_attempt_at <= ?"
             " AND (request_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS e INDEXED BY outbox_request_order"
             "   WHERE e.request_id = o.request_id AND e.status = 'pending' AND e.id < o.id AND e.next_attempt_at > ?))"
             " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
             (stamp, stamp, limit),
         )
+        until = utc_text(now + lease)
         await self._ex.run_many(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
-            [(utc_text(now + lease), f"{IN_FLIGHT} by {owner}", r["id"]) for r in found],
+            "UPDATE outbox SET next_attempt_at = ?, claim_expires_at = ?, claimed_by = ? WHERE id = ?",
+            [(until, until, owner, r["id"]) for r in found],
         )
         return [_row(r) for r in found]
 
     async def renew_claims(self, row_ids: list[int], until: datetime, owner: str) -> None:
         """Keep this worker's claims while it is still delivering them."""
+        stamp = utc_text(until)
         await self._ex.run_many(
-            "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND last_error = ?",
-            [(utc_text(until), row_id, f"{IN_FLIGHT} by {owner}") for row_id in row_ids],
+            "UPDATE outbox SET next_attempt_at = ?, claim_expires_at = ? WHERE id = ? AND status = 'pending'"
+            " AND claimed_by = ?",
+            [(stamp, stamp, row_id, owner) for row_id in row_ids],
         )
 
     async def claim_owners(self, now: datetime) -> set[str]:
         """Who holds live claims now (``host:pid:worker`` of each claiming worker)."""
         rows = await self._ex.many(
-            "SELECT DISTINCT last_error FROM outbox INDEXED BY outbox_pending"
-            " WHERE status = 'pending' AND next_attempt_at > ? AND last_error LIKE ?",
-            (utc_text(now), f"{IN_FLIGHT} by %"),
+            "SELECT DISTINCT claimed_by FROM outbox INDEXED BY outbox_pending"
+            " WHERE status = 'pending' AND next_attempt_at > ? AND claimed_by IS NOT NULL AND claim_expires_at > ?",
+            (utc_text(now), utc_text(now)),
         )
-        return {str(r["last_error"]).removeprefix(f"{IN_FLIGHT} by ") for r in rows}
+        return {str(r["claimed_by"]) for r in rows}
 
     async def release_claims_of(self, now: datetime, owner: str) -> int:
         """Make a dead worker's claims due now (they are checked for an earlier post before any retry)."""
+        stamp = utc_text(now)
         return await self._ex.run(
-            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND last_error = ? AND next_attempt_at > ?",
-            (utc_text(now), f"{IN_FLIGHT} by {owner}", utc_text(now)),
+            "UPDATE outbox SET next_attempt_at = ?, claim_expires_at = ? WHERE status = 'pending' AND claimed_by = ?"
+            " AND claim_expires_at > ?",
+            (stamp, stamp, owner, stamp),
         )
 
+    async def stale_claims(self, before: datetime, limit: int) -> list[tuple[int, str]]:
+        """(row, owner) of pending rows whose claim ran out before ``before`` and that nobody took since."""
+        rows = await self._ex.many(
+            "SELECT id, claimed_by FROM outbox INDEXED BY outbox_pending WHERE status = 'pending'"
+            " AND claimed_by IS NOT NULL AND claim_expires_at < ? ORDER BY id LIMIT ?",
+            (utc_text(before), limit),
+        )
+        return [(int(r["id"]), str(r["claimed_by"])) for r in rows]
+
+    async def release(self, row_id: int, now: datetime) -> bool:
+        """A stale claim ends: the row is due now for any worker, marked as possibly delivered
+        (it is checked for an earlier post before it is sent)."""
+        changed = await self._ex.run(
+            "UPDATE outbox SET next_attempt_at = ?, claimed_by = NULL, claim_expires_at = NULL,"
+            f" failure = '{Failure.AMBIGUOUS.value}' WHERE id = ? AND status = 'pending' AND claimed_by IS NOT NULL",
+            (utc_text(now), row_id),
+        )
+        return changed == 1
+
     async def record(self, now: datetime, outcomes: list[Outcome]) -> None:
-        """Write the result of every attempt of a batch.
+        """Write the result of every attempt of a batch; each clears its claim.
 
         A message that went out shows Slack is answering again: rows waiting out a backoff
         after Slack-side failures are made due now, so a backlog drains at once, in order."""
@@ -118,33 +149,40 @@ class Outbox:
         sent = [(stamp, o.row_id) for o in outcomes if o.status == "sent"]
         if sent:
             await self._ex.run_many(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
-                " WHERE id = ? AND status = 'pending'",
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+                " failure = NULL, claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND status = 'pending'",
                 sent,
             )
         later = [
-            (int(o.counts), utc_text(o.retry_at or now), o.error[:500] if o.error is not None else None, o.row_id)
+            (
+                int(o.counts),
+                utc_text(o.retry_at or now),
+                o.error[:500] if o.error is not None else None,
+                o.failure.value if o.failure is not None else None,
+                o.row_id,
+            )
             for o in outcomes
             if o.status in ("retry", "untried")
         ]
         if later:
             await self._ex.run_many(
-                "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?"
-                " WHERE id = ? AND status = 'pending'",
+                "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, failure = ?,"
+                " claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND status = 'pending'",
                 later,
             )
         failed = [((o.error or "")[:500], o.row_id) for o in outcomes if o.status == "failed"]
         if failed:
             await self._ex.run_many(
-                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+                f" failure = '{Failure.PERMANENT.value}', claimed_by = NULL, claim_expires_at = NULL"
                 " WHERE id = ? AND status = 'pending'",
                 failed,
             )
         if sent:
             await self._ex.run(
                 "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
-                f" AND {_WAITING_ON_SLACK}",
-                (stamp, stamp, *_WAITING_PARAMS),
+                f" AND claimed_by IS NULL AND {_WAITING_ON_SLACK}",
+                (stamp, stamp),
             )
 
     async def probe_slack(self, now: datetime) -> bool:
@@ -152,10 +190,18 @@ class Outbox:
         stamp = utc_text(now)
         changed = await self._ex.run(
             "UPDATE outbox SET next_attempt_at = ? WHERE id = (SELECT id FROM outbox INDEXED BY outbox_pending"
-            f" WHERE status = 'pending' AND next_attempt_at > ? AND {_WAITING_ON_SLACK} ORDER BY id LIMIT 1)",
-            (stamp, stamp, *_WAITING_PARAMS),
+            f" WHERE status = 'pending' AND next_attempt_at > ? AND claimed_by IS NULL AND {_WAITING_ON_SLACK}"
+            " ORDER BY id LIMIT 1)",
+            (stamp, stamp),
         )
         return changed == 1
+
+    async def claim_post_queued(self, request_id: int) -> bool:
+        """Whether a Claim post was ever queued for ``request_id`` (whatever became of it)."""
+        row = await self._ex.one(
+            "SELECT 1 AS one FROM outbox WHERE request_id = ? AND kind = 'claim_post' LIMIT 1", (request_id,)
+        )
+        return row is not None
 
 
 class SlackMessages:

@@ -8,6 +8,7 @@ from bot.store.sql.people import Availability, HomeViewers
 from bot.store.sql.report import ReportReads
 from bot.store.sql.requests import Requests
 from bot.store.sql.reviews import Assignments, Decisions
+from bot.store.sql.roster import GroupMembers, Replicas
 
 __all__ = [
     "Assignments",
@@ -17,8 +18,10 @@ __all__ = [
     "Decisions",
     "Deliveries",
     "Facts",
+    "GroupMembers",
     "HomeViewers",
     "Outbox",
+    "Replicas",
     "ReportReads",
     "Requests",
     "SlackMessages",

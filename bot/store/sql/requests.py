@@ -152,18 +152,26 @@ class Requests:
         self._log.requests.add(request_id)
         return request_id
 
-    async def get(self, request_id: int) -> ChangeRequest | None:
-        """In a write transaction the row stays locked until commit (PostgreSQL; SQLite has one writer)."""
+    async def get_for_update(self, request_id: int) -> ChangeRequest | None:
+        """The request, locked until this transaction ends (PostgreSQL; SQLite has one writer).
+
+        The lock is taken by a statement of its own, and the request (with its approvals and
+        reviewers) is read by the next one. Under READ COMMITTED each statement sees what was
+        committed before it began, so the read sees everything a transaction that held the lock
+        before us committed: a concurrent approval's decision row included. Reading in the locking
+        statement itself would count approvals from before the wait for the lock, and two seniors
+        approving at once would each see the other's approval missing."""
         await self._ex.lock(ROUTING_LOCK, shared=True)
-        row = await self._ex.one(f"{_SELECT} WHERE r.id = ? FOR UPDATE", (request_id,))
-        return request_from_row(row) if row else None
+        if await self._ex.one("SELECT id FROM requests WHERE id = ? FOR UPDATE", (request_id,)) is None:
+            return None
+        return await self.get(request_id)
 
     async def lock_all(self) -> None:
         """Be the only transaction changing requests and reviews until commit (sweeps that move many)."""
         await self._ex.lock(ROUTING_LOCK)
 
-    async def peek(self, request_id: int) -> ChangeRequest | None:
-        """Read without locking (reads, and sweeps that already hold their lock)."""
+    async def get(self, request_id: int) -> ChangeRequest | None:
+        """Read without locking (reads, and after ``get_for_update`` in the same transaction)."""
         row = await self._ex.one(f"{_SELECT} WHERE r.id = ?", (request_id,))
         return request_from_row(row) if row else None
 
@@ -247,6 +255,36 @@ class Requests:
         await self._ex.run("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
         self._log.requests.add(request_id)
         return True
+
+    async def decisions_unapplied(self, limit: int) -> list[tuple[int, str]]:
+        """Pending requests their decisions should have ended: (id, "approvals_met" | "denial_unapplied").
+        None exist unless a decision path has a bug; the consistency check looks for them."""
+        rows = await self._ex.many(
+            "SELECT id, CASE WHEN denials > 0 THEN 'denial_unapplied' ELSE 'approvals_met' END AS kind FROM ("
+            " SELECT r.id AS id, r.approvals_needed AS needed,"
+            " (SELECT COUNT(*) FROM decisions d WHERE d.request_id = r.id AND d.decision = 'approve') AS approvals,"
+            " (SELECT COUNT(*) FROM decisions d WHERE d.request_id = r.id AND d.decision = 'deny') AS denials"
+            " FROM requests r WHERE r.status = 'pending') AS x"
+            " WHERE denials > 0 OR approvals >= needed ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [(int(r["id"]), str(r["kind"])) for r in rows]
+
+    async def seats_unfilled(self, limit: int) -> list[int]:
+        """Open requests (or break-glass reviews) with fewer reviewers than they need and no Claim
+        post ever queued: nobody would ever be asked. None exist unless routing has a bug."""
+        rows = await self._ex.many(
+            "SELECT id FROM ("
+            " SELECT r.id AS id, CASE WHEN r.status = 'pending' THEN r.approvals_needed"
+            "   - (SELECT COUNT(*) FROM decisions d WHERE d.request_id = r.id AND d.decision = 'approve')"
+            "   ELSE 1 END"
+            "  - (SELECT COUNT(*) FROM assignments a WHERE a.request_id = r.id AND a.active = 1) AS seats"
+            " FROM requests r WHERE r.status = 'pending' OR r.break_glass_verdict = 'pending') AS x"
+            " WHERE seats > 0 AND NOT EXISTS"
+            " (SELECT 1 FROM outbox o WHERE o.request_id = x.id AND o.kind = 'claim_post') ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [int(r["id"]) for r in rows]
 
     async def awaiting_hindsight(self, limit: int) -> list[ChangeRequest]:
         """Break-glass changes not yet reviewed after the fact, oldest first."""

@@ -97,19 +97,49 @@ class Assignments:
         return [(int(r["request_id"]), str(r["reviewer"])) for r in rows]
 
     async def load(self, reviewers: Iterable[str]) -> tuple[dict[str, int], dict[str, datetime]]:
-        """Open reviews of each reviewer, and when each was last assigned anything (from
-        reviewer_stats, kept by triggers, so the cost does not grow with the requests)."""
+        """Open reviews of each reviewer, and when each was last assigned anything: the folded
+        ``reviewer_stats`` plus the ledger rows not yet folded (both kept by triggers, so the cost
+        does not grow with the requests, and nothing here waits on another transaction)."""
         people = sorted(set(reviewers))
         if not people:
             return {}, {}
         marks = ", ".join("?" * len(people))
         rows = await self._ex.many(
-            f"SELECT reviewer, open, last_assigned_at FROM reviewer_stats WHERE reviewer IN ({marks})", people
+            "SELECT reviewer, SUM(open) AS open, MAX(last) AS last FROM ("
+            f" SELECT reviewer, open, last_assigned_at AS last FROM reviewer_stats WHERE reviewer IN ({marks})"
+            " UNION ALL"
+            f" SELECT reviewer, open_delta, assigned_at FROM reviewer_load WHERE reviewer IN ({marks})"
+            ") AS t GROUP BY reviewer",
+            [*people, *people],
         )
         return (
             {str(r["reviewer"]): int(r["open"]) for r in rows if r["open"]},
-            {str(r["reviewer"]): from_utc_text(r["last_assigned_at"]) for r in rows if r["last_assigned_at"]},
+            {str(r["reviewer"]): from_utc_text(r["last"]) for r in rows if r["last"]},
         )
+
+    async def fold_load(self, limit: int) -> int:
+        """Move up to ``limit`` of the oldest ledger rows into ``reviewer_stats``; returns how many.
+
+        The rows folded are exactly the rows deleted (``DELETE … RETURNING``), so a fold that
+        runs beside another, on any replica, never counts a row twice; the stats rows are
+        written in reviewer order, so two folds cannot wait on each other in a cycle."""
+        rows = await self._ex.many(
+            "DELETE FROM reviewer_load WHERE id IN (SELECT id FROM reviewer_load ORDER BY id LIMIT ?)"
+            " RETURNING reviewer, open_delta, assigned_at",
+            (limit,),
+        )
+        totals: dict[str, tuple[int, str]] = {}
+        for r in rows:
+            open_now, last = totals.get(str(r["reviewer"]), (0, ""))
+            totals[str(r["reviewer"])] = (open_now + int(r["open_delta"]), max(last, str(r["assigned_at"])))
+        await self._ex.run_many(
+            "INSERT INTO reviewer_stats (reviewer, open, last_assigned_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (reviewer) DO UPDATE SET open = reviewer_stats.open + excluded.open,"
+            " last_assigned_at = CASE WHEN excluded.last_assigned_at > COALESCE(reviewer_stats.last_assigned_at, '')"
+            " THEN excluded.last_assigned_at ELSE reviewer_stats.last_assigned_at END",
+            [(reviewer, delta, last) for reviewer, (delta, last) in sorted(totals.items())],
+        )
+        return len(rows)
 
 
 class Decisions:
@@ -145,6 +175,19 @@ class Decisions:
             "SELECT decision FROM decisions WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
         )
         return str(row["decision"]) if row else None
+
+    async def all_of(self, request_id: int) -> list[tuple[str, str]]:
+        """(reviewer, approve | deny) of every decision on ``request_id``, first first."""
+        rows = await self._ex.many(
+            "SELECT reviewer, decision FROM decisions WHERE request_id = ? ORDER BY at, reviewer", (request_id,)
+        )
+        return [(str(r["reviewer"]), str(r["decision"])) for r in rows]
+
+    async def reason_of(self, request_id: int, reviewer: str) -> str | None:
+        row = await self._ex.one(
+            "SELECT reason FROM decisions WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
+        )
+        return row["reason"] if row else None
 
     async def approvers(self, request_id: int) -> list[str]:
         rows = await self._ex.many(

@@ -24,6 +24,8 @@ from typing import Any
 
 from bot.domain.errors import ConfigurationError, StorageFailure
 from bot.store.executor import Row
+from bot.store.schema import Schema
+from bot.store.sqlite.introspect import read_schema
 from bot.store.sqlite.migrations import migrate
 from bot.store.unit_of_work import Backend, Repos, Tx
 
@@ -245,6 +247,10 @@ class SqliteStore(Backend):
                 conn.close()
         except sqlite3.Error as exc:
             raise StorageFailure(describe(exc)) from exc
+
+    async def schema(self) -> Schema:
+        assert self._reader is not None, "SqliteStore.open() was not called"
+        return await read_schema(SqliteExecutor(self._reader))
 
     async def maintain(self) -> None:
         """Fold the WAL back into the database file so it does not grow without bound."""
