@@ -1,4 +1,6 @@
-# Shared by scripts/serve and scripts/test: find Python 3.11+ and make .venv.
+# Shared by scripts/demo, scripts/serve and scripts/test: find Python 3.11+, make .venv, and
+# install signoff into it only when it is not installed yet or pyproject.toml changed since, so
+# a second run needs no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-}"
@@ -17,5 +19,20 @@ if [ -z "$PY" ]; then
 fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+
+# install_signoff SPEC: an editable install of SPEC (".", ".[dev]") unless the same pyproject.toml
+# was installed with it already. PYTHONWARNINGS hides setuptools' notice about editable installs.
+install_signoff() {
+  local spec="$1" stamp want
+  stamp=".venv/.signoff-installed-$(printf '%s' "$spec" | tr -c 'a-z' '_')"
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  for done in "$stamp" .venv/.signoff-installed-__dev_; do  # the dev install holds the plain one
+    if [ -f "$done" ] && [ "$(cat "$done")" = "$want" ] && { [ "$done" = "$stamp" ] || [ "$spec" = "." ]; }; then
+      return 0
+    fi
+  done
+  PYTHONWARNINGS=ignore .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+  echo "$want" > "$stamp"
+}
