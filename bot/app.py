@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.admission import Admission
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.errors import ConfigurationError, StorageFailure
@@ -32,6 +33,7 @@ from bot.services.replicas import ReplicaRegistry, replica_id
 from bot.services.review_timers import reviews_follow_roster
 from bot.slack.acks_first import AckPriority
 from bot.slack.bolt_app import build_bolt_app, slack_handler
+from bot.slack.busy import Responder
 from bot.slack.client import interactive_client, outbox_client, slack_error
 from bot.slack.delivery import SlackRenderer
 from bot.slack.directory import SlackDirectory
@@ -70,6 +72,7 @@ class Signoff:
     groups: GroupMembership
     replicas: ReplicaRegistry
     feed: ChangeFeed
+    admission: Admission
     _groups_task: asyncio.Task[None] | None = None
     _beat_task: asyncio.Task[None] | None = None
     _watch_task: asyncio.Task[None] | None = None
@@ -95,6 +98,7 @@ class Signoff:
         self._http = aiohttp.ClientSession()
         self.client.session = self._http
         self.outbox.client.session = self._http
+        self.admission.start()
         await self.store.open()
         await policy_state.initialise(
             self.store, self.settings.policy_start, self.settings.policy_days, self.clock.now()
@@ -169,8 +173,13 @@ class Signoff:
     def _start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
         handler = CheckedSocketModeHandler(
-            self.bolt, self.settings.slack_app_token.get_secret_value(), self.outbox.priority, self.deps.metrics
+            self.bolt,
+            self.settings.slack_app_token.get_secret_value(),
+            self.outbox.priority,
+            self.deps.metrics,
+            self.admission,
         )
+        handler.responder = Responder(self.background, lambda: self.client.session)
         self._socket = handler
         # Connecting retries until Slack answers; it runs beside the server so a signal can stop it.
         self._socket_task = asyncio.create_task(handler.connect_async(), name="socket mode connect")  # type: ignore[no-untyped-call]
@@ -234,7 +243,7 @@ class Signoff:
             self.feed.close()
             await self._runner.cleanup()
             self._runner = None
-        self.scheduler.stop()
+        await self.scheduler.stop()
         await self.background.close()
         await self.outbox.stop()
         with contextlib.suppress(Exception):  # counts of refused calls still held in memory
@@ -242,6 +251,7 @@ class Signoff:
         with contextlib.suppress(Exception):  # the others need not wait out its heartbeat
             await self.replicas.leave()
         await self.store.close()
+        await self.admission.stop()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -288,6 +298,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
 
     store.subscribe(committed)
     store.on_retry(lambda reason: metrics.store_retries.labels(reason=reason).inc())
+    admission = Admission(metrics)
+    store.on_wait(admission.delayed)
     background = Background()
     identity: dict[str, str | None] = {}
     ctx = ListenerContext(
@@ -295,9 +307,14 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     )
     secret = settings.slack_signing_secret.get_secret_value()
     bolt = build_bolt_app(secret, client, identity, ctx)
-    slack = None if settings.socket_mode else slack_handler(bolt, secret, worker.priority, metrics)
+    responder = Responder(background, lambda: client.session)
+    slack = (
+        None
+        if settings.socket_mode
+        else slack_handler(bolt, secret, worker.priority, metrics, admission, responder.tell)
+    )
     refusals = RefusalLog(deps)
-    api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed, refusals)
+    api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed, refusals, admission)
     parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
 
     async def readiness() -> dict[str, object]:
@@ -324,6 +341,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         groups=groups,
         replicas=replicas,
         feed=feed,
+        admission=admission,
     )
     parts.append(signoff)
     return signoff

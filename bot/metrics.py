@@ -60,6 +60,18 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.loop_lag = Histogram(
+            "signoff_event_loop_lag_seconds",
+            "How late a 100 ms timer fires: how long ready work waits for the event loop",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=r,
+        )
+        self.shed = Counter(
+            "signoff_busy_answers",
+            "Requests answered busy (nothing done, nothing stored) because a queue stood too long",
+            ["kind"],
+            registry=r,
+        )
         self.policy_days_left = Gauge(
             "signoff_policy_days_left", "Days until the sign-off policy ends (0 once it has)", registry=r
         )

@@ -9,7 +9,9 @@ wait for a job interval.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,10 +22,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.domain.errors import StorageFailure
 from bot.domain.schedule import cron_fields
 from bot.services import policy_state
 from bot.services.anchor import sweep_anchor
 from bot.services.deps import Deps
+from bot.services.housekeeping import prune_deliveries
 from bot.services.policy_lifecycle import sweep_policy
 from bot.services.reconcile import reconcile
 from bot.services.review_timers import sweep_reviews
@@ -45,6 +49,29 @@ class Scheduler:
     escalate_after: timedelta
     sweep_every: timedelta = timedelta(seconds=30)  # SWEEP_EVERY
     _aps: AsyncIOScheduler | None = field(default=None, init=False)
+    _running: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+
+    def _job(self, sweep: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A sweep as a job: tracked (stopping cancels and awaits it), and never a traceback for a
+        database that is away (the next run tries again) or for stopping in the middle."""
+        name = sweep.__name__
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await sweep()
+            except asyncio.CancelledError:
+                log.info("the %s sweep stopped with the process; the next start resumes it", name)
+            except StorageFailure as err:
+                log.warning("the %s sweep did not run: %s; it runs again at its next time", name, err.detail)
+            except Exception:
+                log.exception("the %s sweep failed; it runs again at its next time", name)
+            finally:
+                self._running.discard(task)
+
+        return run
 
     async def tick(self) -> None:
         """Run every sweep once, in a fixed order."""
@@ -80,36 +107,47 @@ class Scheduler:
         await sweep_summary(self.deps, cron_fields(self.summary_cron), self.timezone)
 
     async def maintenance(self) -> None:
-        async with self.deps.store.write(durable=False) as tx:
-            await tx.deliveries.prune(self.deps.clock.now())
+        await prune_deliveries(self.deps)
         await self.deps.store.maintain()
 
     async def start(self) -> None:
-        await self.tick()  # catch up on anything missed while the bot was down
+        """Schedule every sweep, and run them all once now, in the background, to catch up on what
+        was missed while the bot was down (an end with thousands of requests to expire must not
+        keep the bot from answering)."""
         aps = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=self.timezone)
-        aps.add_job(self.policy, IntervalTrigger(seconds=self.sweep_every.total_seconds()), id="policy")
-        aps.add_job(self.reviews, IntervalTrigger(seconds=self.sweep_every.total_seconds()), id="reviews")
-        aps.add_job(self.summary, CronTrigger(**cron_fields(self.summary_cron), timezone=self.timezone), id="summary")
-        aps.add_job(self.anchor, IntervalTrigger(seconds=self.sweep_every.total_seconds()), id="anchor")
-        aps.add_job(self.maintenance, IntervalTrigger(seconds=MAINTENANCE_SECONDS), id="maintenance")
-        aps.add_job(self.fold, IntervalTrigger(seconds=FOLD_SECONDS), id="fold")
+        aps.add_job(self._job(self.tick), DateTrigger(), id="catch_up")
+        every = IntervalTrigger(seconds=self.sweep_every.total_seconds())
+        aps.add_job(self._job(self.policy), every, id="policy")
+        aps.add_job(self._job(self.reviews), every, id="reviews")
+        summary_at = CronTrigger(**cron_fields(self.summary_cron), timezone=self.timezone)
+        aps.add_job(self._job(self.summary), summary_at, id="summary")
+        aps.add_job(self._job(self.anchor), every, id="anchor")
+        aps.add_job(self._job(self.maintenance), IntervalTrigger(seconds=MAINTENANCE_SECONDS), id="maintenance")
+        aps.add_job(self._job(self.fold), IntervalTrigger(seconds=FOLD_SECONDS), id="fold")
         aps.start()
         self._aps = aps
         await self._schedule_end()
 
     async def _schedule_end(self) -> None:
-        """A job at the policy's exact end, so the end is announced on time, not at the next sweep."""
+        """A job at the policy's exact end, so the end is announced on time, not at the next sweep;
+        an end that has come (an admin ended it) runs now."""
         if self._aps is None:
             return
         end = (await policy_state.window(self.deps.store)).end
-        if end > self.deps.clock.now():
-            self._aps.add_job(self.policy, DateTrigger(run_date=end), id="policy_end", replace_existing=True)
+        when = DateTrigger(run_date=end) if end > self.deps.clock.now() else DateTrigger()
+        self._aps.add_job(self._job(self.policy), when, id="policy_end", replace_existing=True)
 
     def policy_changed(self) -> None:
         if self._aps is not None:
-            self._aps.add_job(self._schedule_end, DateTrigger(), id="reschedule_end", replace_existing=True)
+            reschedule = self._job(self._schedule_end)
+            self._aps.add_job(reschedule, DateTrigger(), id="reschedule_end", replace_existing=True)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """No new runs; a sweep in the middle of a batch is cancelled (its transaction rolls back)."""
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)

@@ -21,6 +21,7 @@ from bot.domain.timestamps import utc_text
 from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
 from bot.services import queries
 from bot.slack import ids
+from tests import db
 from tests.fakes.driver import SlackDriver, form_values
 from tests.fakes.signing import SIGNING_SECRET
 
@@ -96,6 +97,13 @@ class Harness:
             text = await resp.text()
             return resp.status, json.loads(text) if text else None
 
+    async def fetchone(self, sql: str, params: Any = ()) -> Any:
+        """A raw read straight from the bot's database (rows by position or name)."""
+        return await db.fetchone(self.bot.settings.database, sql, params)
+
+    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]:
+        return await db.fetchall(self.bot.settings.database, sql, params)
+
     async def settle(self) -> None:
         """Let the outbox deliver everything that is due and finish after-ack UI work."""
         for _ in range(3):
@@ -118,7 +126,7 @@ class Harness:
     async def assert_reviewer_stats_consistent(self) -> None:
         """The trigger-kept reviewer load (stats plus the ledger not yet folded, and again after a
         fold) agrees with the assignments it summarises."""
-        truth = await self.bot.store.fetchall(
+        truth = await self.fetchall(
             "SELECT reviewer, SUM(active) AS open, MAX(assigned_at) AS last FROM assignments"
             " GROUP BY reviewer ORDER BY reviewer"
         )
@@ -136,7 +144,7 @@ class Harness:
         return [m.text for m in self.slack.posts_in(SUMMARY)]
 
     async def audit_actions(self, action: str) -> int:
-        row = await self.bot.store.fetchone("SELECT COUNT(*) FROM audit WHERE action = ?", (action,))
+        row = await self.fetchone("SELECT COUNT(*) FROM audit WHERE action = ?", (action,))
         assert row is not None
         return int(row[0])
 

@@ -22,7 +22,8 @@ in one place, to ephemeral Slack replies and HTTP statuses.
     │   └── IdempotencyMismatch same key, different body               -> 422
     ├── Unauthenticated         missing, wrong or revoked API token     -> 401
     ├── Unavailable             a dependency (Slack) could not answer  -> 503
-    │   └── StorageFailure      the database refused the write (disk full, I/O); nothing was stored
+    │   ├── StorageFailure      the database refused the write (disk full, I/O); nothing was stored
+    │   └── Busy                too much at once to answer in time; nothing was stored
     ├── RepeatedDelivery        this Slack delivery was already done   -> an empty ack, nothing more
     └── ConfigurationError      a setting or the roster is wrong; names the setting
 """
@@ -144,6 +145,18 @@ class StorageFailure(Unavailable):
         )
         self.detail = detail
         self.conflict = conflict  # "deadlock" | "serialization": the store runs the work again
+
+
+class Busy(Unavailable):
+    """More work arrived than signoff can answer in time: this was not started, nothing was stored."""
+
+    code = "busy"
+    retry_after = 5  # seconds
+
+    def __init__(self) -> None:
+        super().__init__(
+            "signoff is busy right now and did not do this; nothing was saved. Try again in a few seconds."
+        )
 
 
 class RepeatedDelivery(SignoffError):

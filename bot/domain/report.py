@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 TOP = 5
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    status: str
-    required: bool
-    created_at: datetime
-    decided_at: datetime | None
-    team: str
-    reason: str | None
-    person: str = ""
-    approvals_needed: int = 1
-    break_glass: str | None = None  # the review after the fact: pending | justified | not_justified
 
 
 @dataclass(frozen=True)
@@ -65,66 +51,77 @@ class Report:
     break_glass_by_team: list[BreakGlassUse] = field(default_factory=list)
 
 
-def percentile(values: list[timedelta], p: float) -> timedelta | None:
-    """Nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
+@dataclass(frozen=True)
+class PeriodFacts:
+    """What the database counted for the period (bot/store/sql/report.py), before people are
+    grouped by team."""
+
+    statuses: list[tuple[str, bool, int]]  # (status, sign-off required, requests)
+    by_requester: list[tuple[str, int]]
+    denial_reasons: list[tuple[str, int]]
+    break_glass: list[tuple[str, int, int, int]]  # (requester, uses, reviewed, not justified)
+    median_seconds: int | None
+    p90_seconds: int | None
+    several_seniors: int
+    reviewer_shares: list[ReviewerLoad]
 
 
 def build_report(
     start: datetime,
     end: datetime,
-    rows: Iterable[ReportRow],
-    loads: Iterable[ReviewerLoad],
+    facts: PeriodFacts,
+    team_of: Callable[[str], str],
     destructive_approvals: int = 2,
 ) -> Report:
-    rows = list(rows)
-    status = Counter(r.status for r in rows)
-    decision_times = [
-        r.decided_at - r.created_at for r in rows if r.status in ("approved", "denied") and r.decided_at is not None
-    ]
-    reasons = Counter(" ".join(r.reason.lower().split())[:120] for r in rows if r.status == "denied" and r.reason)
-    teams = Counter(r.team for r in rows)
+    status: Counter[str] = Counter()
+    required = not_required = 0
+    for name, needed, n in facts.statuses:
+        status[name] += n
+        required += n if needed else 0
+        not_required += 0 if needed else n
+    teams: Counter[str] = Counter()
+    for person, n in facts.by_requester:
+        teams[team_of(person)] += n
+    reasons: Counter[str] = Counter()
+    for reason, n in facts.denial_reasons:
+        reasons[" ".join(reason.split())[:120]] += n
+    uses = [BreakGlassUse(person, u, r, nj) for person, u, r, nj in facts.break_glass]
+    by_team: dict[str, BreakGlassUse] = {}
+    for use in uses:
+        team = team_of(use.who)
+        was = by_team.get(team, BreakGlassUse(team, 0, 0, 0))
+        by_team[team] = BreakGlassUse(
+            team, was.uses + use.uses, was.reviewed + use.reviewed, was.not_justified + use.not_justified
+        )
     return Report(
         start=start,
         end=end,
-        total=len(rows),
-        required=sum(1 for r in rows if r.required),
-        not_required=sum(1 for r in rows if not r.required),
+        total=sum(status.values()),
+        required=required,
+        not_required=not_required,
         approved=status["approved"],
         denied=status["denied"],
         pending=status["pending"],
         expired=status["expired"],
         cancelled=status["cancelled"],
-        median_to_decision=percentile(decision_times, 50),
-        p90_to_decision=percentile(decision_times, 90),
+        median_to_decision=_seconds(facts.median_seconds),
+        p90_to_decision=_seconds(facts.p90_seconds),
         per_team=sorted(teams.items(), key=lambda kv: (-kv[1], kv[0])),
-        reviewer_load=sorted(loads, key=lambda x: (-x.assigned, x.user)),
+        reviewer_load=sorted(facts.reviewer_shares, key=lambda x: (-x.assigned, x.user)),
         top_denial_reasons=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP],
         destructive_approvals=destructive_approvals,
-        several_seniors=sum(1 for r in rows if r.required and r.approvals_needed > 1 and r.break_glass is None),
-        break_glass=_uses("everyone", [r for r in rows if r.break_glass is not None]),
-        break_glass_by_person=_grouped(rows, lambda r: r.person),
-        break_glass_by_team=_grouped(rows, lambda r: r.team),
+        several_seniors=facts.several_seniors,
+        break_glass=BreakGlassUse(
+            "everyone", sum(u.uses for u in uses), sum(u.reviewed for u in uses), sum(u.not_justified for u in uses)
+        ),
+        break_glass_by_person=_ranked(uses),
+        break_glass_by_team=_ranked(list(by_team.values())),
     )
 
 
-def _uses(who: str, rows: list[ReportRow]) -> BreakGlassUse:
-    return BreakGlassUse(
-        who,
-        uses=len(rows),
-        reviewed=sum(1 for r in rows if r.break_glass in ("justified", "not_justified")),
-        not_justified=sum(1 for r in rows if r.break_glass == "not_justified"),
-    )
+def _seconds(value: int | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=value)
 
 
-def _grouped(rows: list[ReportRow], key: Callable[[ReportRow], str]) -> list[BreakGlassUse]:
-    groups: dict[str, list[ReportRow]] = {}
-    for r in rows:
-        if r.break_glass is not None:
-            groups.setdefault(key(r), []).append(r)
-    found = [_uses(who, members) for who, members in groups.items()]
-    return sorted(found, key=lambda u: (-u.uses, u.who))
+def _ranked(uses: list[BreakGlassUse]) -> list[BreakGlassUse]:
+    return sorted(uses, key=lambda u: (-u.uses, u.who))

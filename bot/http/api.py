@@ -14,9 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import log_context
+from bot import deadlines, log_context
+from bot.admission import BUDGET, Admission
 from bot.domain.blast_radius import DIGESTS_WANTED, valid_digests
-from bot.domain.errors import InvalidInput, MalformedPayload, SignoffError, Unauthenticated
+from bot.domain.errors import Busy, InvalidInput, MalformedPayload, SignoffError, Unauthenticated, Unavailable
 from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
 from bot.domain.request_fields import API_FIELDS, FIELDS, Kind
@@ -90,7 +91,15 @@ def request_json(req: ChangeRequest, reviewers: list[str]) -> dict[str, Any]:
 
 
 def _error(err: SignoffError) -> web.Response:
-    return web.json_response(http_body(err), status=http_status(err))
+    headers = {"Retry-After": str(getattr(err, "retry_after", 5))} if isinstance(err, Unavailable) else None
+    return web.json_response(http_body(err), status=http_status(err), headers=headers)
+
+
+def _busy(admission: Admission, what: str) -> None:
+    """Shed at the door when a queue stands (see bot/admission.py): nothing is read or stored."""
+    if admission.busy():
+        admission.refuse(what)
+        raise Busy()
 
 
 @dataclass
@@ -100,6 +109,7 @@ class PipelineApi:
     directory: Directory
     feed: ChangeFeed
     refusals: RefusalLog
+    admission: Admission
     max_waiters: int = MAX_WAITERS
 
     def register(self, app: web.Application) -> None:
@@ -130,6 +140,14 @@ class PipelineApi:
         return body
 
     async def create(self, request: web.Request) -> web.Response:
+        try:
+            _busy(self.admission, "api_create")
+            with deadlines.within(BUDGET):
+                return await self._create(request)
+        except SignoffError as err:
+            return _error(err)
+
+    async def _create(self, request: web.Request) -> web.Response:
         try:
             pipeline = await self._pipeline(request)
             body = await self._body(request)
@@ -173,27 +191,41 @@ class PipelineApi:
 
     async def get(self, request: web.Request) -> web.Response:
         try:
-            await self._pipeline(request)
+            _busy(self.admission, "api_get")
+            with deadlines.within(BUDGET):
+                await self._pipeline(request)
             ref = request.match_info["ref"]
             request_id = parse_ref(ref)
             wait = _wait_seconds(request.query.get("wait"))
             if request_id is None:
                 raise InvalidInput({"id": f"{ref!r} is not a request id like CR-42"})
             log_context.request_id.set(format_ref(request_id))
-            req = await queries.get_request(self.deps, request_id)
+            with deadlines.within(BUDGET):
+                req = await queries.get_request(self.deps, request_id)
             loop_time = asyncio.get_running_loop().time
             if self.feed.waiting >= self.max_waiters:
                 wait = 0.0  # so many already wait that this one is answered now; the pipeline asks again
             deadline = loop_time() + wait
             while req.status is Status.PENDING and loop_time() < deadline and not self.feed.closed:
                 await self.feed.wait(request_id, deadline - loop_time())
-                req = await queries.get_request(self.deps, request_id)
+                with deadlines.within(BUDGET):
+                    req = await queries.get_request(self.deps, request_id)
+            with deadlines.within(BUDGET):
+                reviewers = await self._reviewers(req.id)
         except SignoffError as err:
             return _error(err)
-        return web.json_response(request_json(req, await self._reviewers(req.id)))
+        return web.json_response(request_json(req, reviewers))
 
     async def verify(self, request: web.Request) -> web.Response:
         """Is this plan (by SHA-256) the approved one? Audited whatever the answer."""
+        try:
+            _busy(self.admission, "api_verify")
+            with deadlines.within(BUDGET):
+                return await self._verify(request)
+        except SignoffError as err:
+            return _error(err)
+
+    async def _verify(self, request: web.Request) -> web.Response:
         try:
             pipeline = await self._pipeline(request)
             ref = request.match_info["ref"]

@@ -398,6 +398,9 @@ class FakeSlack:
 
     # --- response_url ----------------------------------------------------
     async def _respond(self, request: web.Request) -> web.Response:
+        gate = self.gates.get("response_url")
+        if gate is not None:
+            await gate.wait()
         body = await request.json()
         self.ephemerals.append(Ephemeral(request.match_info["url_id"], str(body.get("text", "")), body))
         self.calls.append(Call("response_url", body, True))

@@ -24,7 +24,9 @@ async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str 
         if refusal is not None:
             await tx.refuse(refusal, actor, request_id, "cancel", now)
         reviewers = await tx.assignments.active(request_id)  # before the outcome closes them
-        await tx.requests.set_outcome(request_id, status=Status.CANCELLED, now=now, decided_by=actor)
+        await tx.requests.set_outcome(
+            request_id, status=Status.CANCELLED, now=now, requested_at=req.created_at, decided_by=actor
+        )
         await tx.audit.append(now, AuditEntry(actor, "cancelled", request_id))
         queued = [
             notices.review_refresh(request_id),

@@ -72,7 +72,9 @@ async def _decide(
             final = req.approvals >= req.approvals_needed
             status = Status.APPROVED
         if final:
-            won = await tx.requests.set_outcome(request_id, status=status, now=now, decided_by=actor, reason=reason)
+            won = await tx.requests.set_outcome(
+                request_id, status=status, now=now, requested_at=req.created_at, decided_by=actor, reason=reason
+            )
             assert won, "pending was checked in this transaction, with the request locked"
             queued.append(notices.tell_requester(request_id, req.requester, notices.DECIDED))
             queued += await completion(tx, request_id)

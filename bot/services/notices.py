@@ -22,6 +22,7 @@ HOME_REFRESH = "home_refresh"  # republish someone's App Home, if they ever open
 WORKFLOW_COMPLETE = "workflow_complete"  # complete the Workflow Builder step that asked, with the outcome
 AVAILABILITY_DM = "availability_dm"  # tell someone their availability changed; data.event says how
 GROUP_PROBLEM_DM = "group_problem_dm"  # tell an admin a roster user group cannot be read from Slack
+REPORT_REPLY = "report_reply"  # the report someone asked for, to their response_url (or by DM)
 
 # data.event values for REQUESTER_DM
 WAITING = "waiting"
@@ -83,6 +84,10 @@ def availability_dm(user: str, event: str) -> Notice:
 
 def group_problem(admin: str, group: str, problem: str) -> Notice:
     return Notice(GROUP_PROBLEM_DM, None, admin, {"group": group, "problem": problem})
+
+
+def report_reply(user: str, response_url: str | None) -> Notice:
+    return Notice(REPORT_REPLY, None, user, {"response_url": response_url})
 
 
 def home_refresh(user: str) -> Notice:

@@ -1,15 +1,19 @@
 """The policy's life: warnings before the end, the end itself (once), and admin changes.
 
-The end is announced exactly once per end time: the announcement, the expiry of every
-pending request and the "announced" mark commit in one transaction. A bot that was down
-at the end announces at its next sweep. Replicas take turns (the sweep's job lock), so
-several replicas announce once.
+At the end every pending request expires, in batches of ``BATCH``, each batch one transaction
+(so however many are pending, no transaction holds the event loop or the routing lock for
+long), and then the end is announced, exactly once per end time, in a transaction of its own
+that checks nothing is left pending. Each transaction takes the policy's job lock, so replicas
+take turns; the count of requests expired so far is kept with each batch, so an end that a crash
+interrupts resumes where it stopped, at the next sweep of any replica, and the announcement
+gives the full count. A bot that was down at the end does it at its next sweep.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import Conflict, NotAdmin
@@ -19,7 +23,7 @@ from bot.domain.policy import PolicyWindow
 from bot.domain.timestamps import utc_text
 from bot.services import notices
 from bot.services.deps import Deps
-from bot.services.policy_state import save_overrides, timeline_in, window_in
+from bot.services.policy_state import save_overrides, timeline_in, window, window_in
 from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
 
@@ -27,6 +31,8 @@ WARN_DAYS = (14, 7, 1)
 ANNOUNCED = "policy_end_announced"  # the end time that was announced
 WARNED = "policy_warned"  # "<end>|<days>": the last warning sent for that end
 ENDED_BY = "policy_ended_by"  # the admin who ended it early
+PROGRESS = "policy_end_progress"  # "<end>|<requests expired so far>" while an end is under way
+BATCH = 100  # requests expired per transaction
 MAX_EXTENSION_DAYS = 3650
 JOB = "policy"
 
@@ -40,54 +46,66 @@ class PolicySweep:
 
 async def sweep_policy(deps: Deps) -> PolicySweep:
     now = deps.clock.now()
+    if now < (await window(deps.store)).end:
 
-    async def sweep(tx: Tx) -> PolicySweep:
-        await tx.facts.lock_job(JOB)
-        await tx.requests.lock_all()
-        window = await window_in(tx)
-        if now >= window.end:
-            return await _end(tx, deps, window, now)
-        return await _warn(tx, deps, window, now)
+        async def warn(tx: Tx) -> PolicySweep:
+            await tx.facts.lock_job(JOB)
+            current = await window_in(tx)
+            return await _warn(tx, deps, current, now) if now < current.end else PolicySweep()
 
-    return await deps.store.transact(sweep)
+        return await deps.store.transact(warn)
+    while True:
+        step = await deps.store.transact(partial(_end_step, deps=deps, now=now))
+        if step is None or step.ended:
+            return step or PolicySweep()
 
 
-async def _end(tx: Tx, deps: Deps, window: PolicyWindow, now: datetime) -> PolicySweep:
-    if await tx.facts.get(ANNOUNCED) == utc_text(window.end):
-        return PolicySweep()
-    pending = await tx.requests.pending_ids()
-    for request_id in pending:
-        req = await tx.requests.get_for_update(request_id)
-        assert req is not None
-        reviewers = await tx.assignments.active(request_id)  # before the outcome closes them
-        await tx.requests.set_outcome(request_id, status=Status.EXPIRED, now=now, reason="policy ended")
-        await tx.audit.append(now, AuditEntry("signoff", "expired", request_id, "policy_ended"))
-        queued = [
-            notices.tell_requester(request_id, req.requester, notices.EXPIRED),
-            *await completion(tx, request_id),
-            notices.review_refresh(request_id),
-        ]
-        if req.reviewer is None:
-            queued.append(notices.claim_refresh(request_id))
-        queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
-        await tx.outbox.enqueue_many(now, queued)
+async def _end_step(tx: Tx, deps: Deps, now: datetime) -> PolicySweep | None:
+    """One transaction of the end: expire a batch, or (nothing left) announce. None: nothing to do."""
+    await tx.facts.lock_job(JOB)
+    current = await window_in(tx)
+    end = utc_text(current.end)
+    if now < current.end or await tx.facts.get(ANNOUNCED) == end:
+        return None  # extended meanwhile, or announced (by this replica or another)
+    await tx.requests.lock_all()
+    progress_end, _, counted = (await tx.facts.get(PROGRESS) or "").partition("|")
+    so_far = int(counted) if progress_end == end and counted.isdigit() else 0
+    batch = await tx.requests.pending_ids(BATCH)
+    if batch:
+        for request_id in batch:
+            await _expire(tx, request_id, now)
+        await tx.facts.put(PROGRESS, f"{end}|{so_far + len(batch)}")
+        return PolicySweep(ended=False, expired=so_far + len(batch))
     ended_by = await tx.facts.get(ENDED_BY)
-    await tx.audit.append(
-        now, AuditEntry("signoff", "policy_ended", details={"end": utc_text(window.end), "expired": len(pending)})
-    )
+    await tx.audit.append(now, AuditEntry("signoff", "policy_ended", details={"end": end, "expired": so_far}))
     await tx.outbox.enqueue(
         now,
         notices.policy_notice(
-            deps.summary_channel,
-            "ended",
-            start=utc_text(window.start),
-            end=utc_text(window.end),
-            by=ended_by,
-            expired=len(pending),
+            deps.summary_channel, "ended", start=utc_text(current.start), end=end, by=ended_by, expired=so_far
         ),
     )
-    await tx.facts.put(ANNOUNCED, utc_text(window.end))
-    return PolicySweep(ended=True, expired=len(pending))
+    await tx.facts.put(ANNOUNCED, end)
+    await tx.facts.delete(PROGRESS)
+    return PolicySweep(ended=True, expired=so_far)
+
+
+async def _expire(tx: Tx, request_id: int, now: datetime) -> None:
+    req = await tx.requests.get_for_update(request_id)
+    assert req is not None
+    reviewers = await tx.assignments.active(request_id)  # before the outcome closes them
+    await tx.requests.set_outcome(
+        request_id, status=Status.EXPIRED, now=now, requested_at=req.created_at, reason="policy ended"
+    )
+    await tx.audit.append(now, AuditEntry("signoff", "expired", request_id, "policy_ended"))
+    queued = [
+        notices.tell_requester(request_id, req.requester, notices.EXPIRED),
+        *await completion(tx, request_id),
+        notices.review_refresh(request_id),
+    ]
+    if req.reviewer is None:
+        queued.append(notices.claim_refresh(request_id))
+    queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
+    await tx.outbox.enqueue_many(now, queued)
 
 
 async def _warn(tx: Tx, deps: Deps, window: PolicyWindow, now: datetime) -> PolicySweep:
@@ -149,20 +167,29 @@ async def extend_policy(deps: Deps, actor: str, days_text: str, delivery: str | 
     return window
 
 
-async def end_policy(deps: Deps, actor: str, delivery: str | None = None) -> PolicySweep:
+@dataclass(frozen=True)
+class Ended:
+    pending: int  # requests still pending when it ended, now being expired by the policy sweep
+
+
+async def end_policy(deps: Deps, actor: str, delivery: str | None = None) -> Ended:
+    """Admins only. The end is recorded now and the answer goes out at once; expiring the pending
+    requests and announcing the end (which grow with the data) follow in the policy sweep, which
+    is started at once (``policy_changed``)."""
     now = deps.clock.now()
 
-    async def end(tx: Tx) -> None:
+    async def end(tx: Tx) -> Ended:
         await _admin_only(tx, deps, actor, "policy_end", now)
         await tx.facts.lock_job(JOB)
         timeline = await timeline_in(tx)
-        window = timeline.window
-        if now >= window.end:
-            raise Conflict(f"The policy already ended on {window.end:%Y-%m-%d %H:%M} UTC.")
+        current = timeline.window
+        if now >= current.end:
+            raise Conflict(f"The policy already ended on {current.end:%Y-%m-%d %H:%M} UTC.")
         await save_overrides(tx, timeline.ended(now))
         await tx.facts.put(ENDED_BY, actor)
-        await tx.audit.append(now, AuditEntry(actor, "policy_end_requested", details={"was": utc_text(window.end)}))
+        await tx.audit.append(now, AuditEntry(actor, "policy_end_requested", details={"was": utc_text(current.end)}))
+        return Ended(await tx.requests.count_pending())
 
-    await deps.store.transact(end, delivery)
+    ended = await deps.store.transact(end, delivery)
     deps.policy_changed()
-    return await sweep_policy(deps)
+    return ended

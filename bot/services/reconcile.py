@@ -87,7 +87,9 @@ async def _apply_decisions(tx: Tx, deps: Deps, request_id: int) -> bool:
     else:
         return False
     reviewers = await tx.assignments.active(request_id)
-    await tx.requests.set_outcome(request_id, status=status, now=now, decided_by=by, reason=reason)
+    await tx.requests.set_outcome(
+        request_id, status=status, now=now, requested_at=req.created_at, decided_by=by, reason=reason
+    )
     details = {"status": status.value, "decided_by": by, "approvals": len(approvers)}
     await tx.audit.append(now, AuditEntry("signoff", "repaired", request_id, kind, details))
     queued = [

@@ -1,33 +1,45 @@
-"""The report for the policy period, from what the database recorded."""
+"""The report for the policy period, from what the database counted (never a row per request)."""
 
 from __future__ import annotations
 
-from bot.domain.report import Report, ReportRow, ReviewerLoad, build_report
+from bot.domain.report import PeriodFacts, Report, ReviewerLoad, build_report
+from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
+from bot.store.unit_of_work import Tx
+
+TOP_REASONS = 50  # read from the database; the report shows the top five after merging spacing
 
 
 async def policy_report(deps: Deps) -> Report:
     roster = deps.roster()
     async with deps.store.read() as r:
         w = await window_in(r)
-        period = await r.report.requests_in(w.start, w.end)
-        shares = await r.report.reviewer_shares(w.start, w.end)
-    rows = []
-    for p in period:
-        engineer = roster.get(p.requester)
-        rows.append(
-            ReportRow(
-                status=p.status,
-                required=p.required,
-                created_at=p.created_at,
-                decided_at=p.decided_at,
-                team=(engineer.team if engineer and engineer.team else "no team"),
-                reason=p.reason if p.status == "denied" else None,
-                person=p.requester,
-                approvals_needed=p.approvals_needed,
-                break_glass=p.break_glass_verdict,
-            )
+        median, p90 = await r.report.seconds_to_decision(w.start, w.end, (50, 90))
+        facts = PeriodFacts(
+            statuses=await r.report.statuses(w.start, w.end),
+            by_requester=await r.report.by_requester(w.start, w.end),
+            denial_reasons=await r.report.denial_reasons(w.start, w.end, TOP_REASONS),
+            break_glass=await r.report.break_glass_by_requester(w.start, w.end),
+            median_seconds=median,
+            p90_seconds=p90,
+            several_seniors=await r.report.several_seniors(w.start, w.end),
+            reviewer_shares=[ReviewerLoad(*share) for share in await r.report.reviewer_shares(w.start, w.end)],
         )
-    loads = [ReviewerLoad(reviewer, assigned, decided) for reviewer, assigned, decided in shares]
-    return build_report(w.start, w.end, rows, loads, deps.destructive_approvals)
+
+    def team_of(user: str) -> str:
+        engineer = roster.get(user)
+        return engineer.team if engineer and engineer.team else "no team"
+
+    return build_report(w.start, w.end, facts, team_of, deps.destructive_approvals)
+
+
+async def request_report(deps: Deps, user: str, response_url: str | None, delivery: str | None = None) -> None:
+    """`/signoff report`: queue the report for ``user`` (to ``response_url``, in the conversation they
+    asked in; without one, by DM). It is put together and sent by the outbox, after the command
+    was answered: a period of a million requests takes the database seconds."""
+
+    async def queue(tx: Tx) -> None:
+        await tx.outbox.enqueue(deps.clock.now(), notices.report_reply(user, response_url))
+
+    await deps.store.transact(queue, delivery)

@@ -1,9 +1,11 @@
-"""Reminders and escalation for reviews that wait too long.
+"""Reminders and escalation for reviews that wait too long, and reviews that must move.
 
-One sweep handles everything overdue, however long the bot was down: an overdue
-assignment is escalated (not also reminded), and the new assignment starts its own
-clock, so a second sweep changes nothing. Replicas take turns (the sweep's job lock),
-so each reminder and escalation happens once.
+One sweep handles everything overdue, however long the bot was down: an overdue assignment is
+escalated (not also reminded), and the new assignment starts its own clock, so a second sweep
+changes nothing. The work goes a batch of ``BATCH`` reviews per transaction (a thousand overdue
+reviews after a long outage never hold the event loop in one transaction), and every
+transaction takes the routing lock, so replicas take turns and each reminder and escalation
+happens once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from bot.services import notices
 from bot.services.deps import Deps
 from bot.store.unit_of_work import Tx
 
+BATCH = 100  # reviews reminded, escalated or moved per transaction
+
 
 @dataclass(frozen=True)
 class ReviewSweep:
@@ -29,17 +33,31 @@ class ReviewSweep:
 
 async def sweep_reviews(deps: Deps, reminder_after: timedelta, escalate_after: timedelta) -> ReviewSweep:
     now = deps.clock.now()
+    total = ReviewSweep()
+    while True:
 
-    async def sweep(tx: Tx) -> ReviewSweep:
-        await tx.requests.lock_all()
-        back = await _back_from_away(tx, now)
-        routing = await Routing.read(tx, deps)
-        moved = await move_reviews_of_unavailable(tx, deps, now, routing)
-        escalated, unassigned = await _escalate(tx, deps, routing, now - escalate_after, now)
-        reminded = await _remind(tx, now - reminder_after, now)
-        return ReviewSweep(reminded, escalated + moved, unassigned, back)
+        async def step(tx: Tx) -> ReviewSweep:
+            await tx.requests.lock_all()
+            left = BATCH
+            back = await _back_from_away(tx, now, left)
+            left -= back
+            routing = await Routing.read(tx, deps)
+            moved = await move_reviews_of_unavailable(tx, deps, now, routing, left) if left else 0
+            left -= moved
+            escalated, unassigned = await _escalate(tx, deps, routing, now - escalate_after, now, left)
+            left -= escalated + unassigned
+            reminded = await _remind(tx, now - reminder_after, now, left) if left else 0
+            return ReviewSweep(reminded, escalated + moved, unassigned, back)
 
-    return await deps.store.transact(sweep)
+        done = await deps.store.transact(step)
+        total = ReviewSweep(
+            total.reminded + done.reminded,
+            total.escalated + done.escalated,
+            total.unassigned + done.unassigned,
+            total.back + done.back,
+        )
+        if done.reminded + done.escalated + done.unassigned + done.back < BATCH:
+            return total
 
 
 @dataclass
@@ -60,13 +78,16 @@ class Routing:
         return cls(roster, away, delegates, load, last)
 
 
-async def move_reviews_of_unavailable(tx: Tx, deps: Deps, now: datetime, routing: Routing | None = None) -> int:
-    """Every pending review held by someone who may no longer review (away, deactivated, off the
-    roster or no longer senior) moves at once to another eligible senior, as an escalation does."""
+async def move_reviews_of_unavailable(
+    tx: Tx, deps: Deps, now: datetime, routing: Routing | None = None, limit: int = BATCH
+) -> int:
+    """Pending reviews held by someone who may no longer review (away, deactivated, off the roster
+    or no longer senior) move to another eligible senior, as an escalation does: up to ``limit``
+    now, the rest at the next sweep (or the next batch of ``reviews_follow_roster``)."""
     await tx.requests.lock_all()
     routing = routing or await Routing.read(tx, deps)
     may_review = set(routing.roster.seniors()) - routing.away
-    held = await tx.assignments.held_outside(may_review)
+    held = await tx.assignments.held_outside(may_review, limit)
     for request_id, reviewer in held:
         reason = "reviewer_away" if reviewer in routing.away else "reviewer_not_eligible"
         await reassign(tx, deps, routing, request_id, reviewer, now, reason)
@@ -74,16 +95,22 @@ async def move_reviews_of_unavailable(tx: Tx, deps: Deps, now: datetime, routing
 
 
 async def reviews_follow_roster(deps: Deps) -> int:
-    """After the roster changed (a user-group event or refresh): move reviews at once."""
+    """After the roster changed (a user-group event or refresh): move reviews now, a batch per
+    transaction."""
+    moved = 0
+    while True:
 
-    async def follow(tx: Tx) -> int:
-        return await move_reviews_of_unavailable(tx, deps, deps.clock.now())
+        async def follow(tx: Tx) -> int:
+            return await move_reviews_of_unavailable(tx, deps, deps.clock.now())
 
-    return await deps.store.transact(follow)
+        done = await deps.store.transact(follow)
+        moved += done
+        if done < BATCH:
+            return moved
 
 
-async def _back_from_away(tx: Tx, now: datetime) -> int:
-    users = await tx.availability.back_due(now)
+async def _back_from_away(tx: Tx, now: datetime, limit: int) -> int:
+    users = await tx.availability.back_due(now, limit)
     for user in users:
         await tx.availability.set_away(user, False, now)
         await tx.audit.append(now, AuditEntry(user, "back", details={"by": "away_until"}))
@@ -91,8 +118,8 @@ async def _back_from_away(tx: Tx, now: datetime) -> int:
     return len(users)
 
 
-async def _remind(tx: Tx, cutoff: datetime, now: datetime) -> int:
-    due = await tx.assignments.overdue(cutoff, unreminded_only=True)
+async def _remind(tx: Tx, cutoff: datetime, now: datetime, limit: int) -> int:
+    due = await tx.assignments.overdue(cutoff, unreminded_only=True, limit=limit)
     for request_id, reviewer in due:
         await tx.assignments.mark_reminded(request_id, reviewer, now)
         await tx.outbox.enqueue(now, notices.reminder(request_id, reviewer))
@@ -100,9 +127,13 @@ async def _remind(tx: Tx, cutoff: datetime, now: datetime) -> int:
     return len(due)
 
 
-async def _escalate(tx: Tx, deps: Deps, routing: Routing, cutoff: datetime, now: datetime) -> tuple[int, int]:
+async def _escalate(
+    tx: Tx, deps: Deps, routing: Routing, cutoff: datetime, now: datetime, limit: int
+) -> tuple[int, int]:
     escalated = unassigned = 0
-    for request_id, reviewer in await tx.assignments.overdue(cutoff, unreminded_only=False):
+    if limit <= 0:
+        return 0, 0
+    for request_id, reviewer in await tx.assignments.overdue(cutoff, unreminded_only=False, limit=limit):
         if await reassign(tx, deps, routing, request_id, reviewer, now):
             escalated += 1
         else:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,10 +25,13 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import deadlines
+from bot.admission import BUDGET, Admission
 from bot.domain.errors import MalformedPayload
 from bot.domain.json_input import parse_json_object
 from bot.domain.numbers import ascii_int
 from bot.metrics import Metrics
+from bot.slack import busy
 from bot.slack.acks_first import AckPriority
 from bot.slack.listeners import ListenerContext, register_all
 from bot.slack.listeners.payloads import check_shape
@@ -106,6 +110,7 @@ def signed_by_slack(secret: bytes, body: bytes, timestamp: str, signature: str, 
 
 
 KIND = web.RequestKey("kind", str)  # set once a request is parsed as an interaction
+UNSHED = frozenset({"url_verification", "view_closed"})  # answered whatever the load: they do nothing
 
 
 def interaction_kind(body: dict[str, Any]) -> str:
@@ -119,19 +124,28 @@ def interaction_kind(body: dict[str, Any]) -> str:
     return kind if isinstance(kind, str) and kind in known else "other"
 
 
-def slack_handler(app: AsyncApp, signing_secret: str, priority: AckPriority, metrics: Metrics) -> Any:
+def slack_handler(
+    app: AsyncApp,
+    signing_secret: str,
+    priority: AckPriority,
+    metrics: Metrics,
+    admission: Admission,
+    tell: Callable[[str, dict[str, Any]], None],
+) -> Any:
+    """The aiohttp handler for ``/slack/events``. ``tell(response_url, body)`` posts an ephemeral
+    answer after the acknowledgement (a shed click's "busy")."""
     secret = signing_secret.encode()
 
     async def handle(request: web.Request) -> web.Response:
         started = time.perf_counter()
         with priority.answering():
-            response = await _handle(request)
+            response = await _handle(request, started)
         kind = request.get(KIND)
         if kind is not None:  # refused before it was parsed: not an interaction
             metrics.ack.labels(kind=kind).observe(time.perf_counter() - started)
         return response
 
-    async def _handle(request: web.Request) -> web.Response:
+    async def _handle(request: web.Request, started: float) -> web.Response:
         try:
             async with asyncio.timeout(BODY_READ_SECONDS):
                 data = await request.read()
@@ -156,12 +170,19 @@ def slack_handler(app: AsyncApp, signing_secret: str, priority: AckPriority, met
         except MalformedPayload as err:
             log.warning("rejected a Slack payload: %s", err.message)
             return _json_error(400, "malformed_payload", err.message)
-        request[KIND] = interaction_kind(body)
+        kind = request[KIND] = interaction_kind(body)
+        if kind not in UNSHED and admission.busy():
+            admission.refuse(kind)
+            response, response_url = busy.answer(kind, body)
+            if response_url is not None:
+                tell(response_url, busy.ephemeral())
+            return response
         bolt_req = AsyncBoltRequest(body=raw, query=request.query_string, headers=dict(request.headers))
         if bolt_req.body != body:
             bolt_req.body = body
             bolt_req.context = build_async_context(AsyncBoltContext({}), body)
-        bolt_resp = await app.async_dispatch(bolt_req)
+        with deadlines.within(BUDGET - (time.perf_counter() - started)):
+            bolt_resp = await app.async_dispatch(bolt_req)
         return await to_aiohttp_response(bolt_resp)
 
     return handle

@@ -131,6 +131,14 @@ class SlackRenderer:
         elif kind == notices.AVAILABILITY_DM:
             assert row.recipient is not None
             await send.post(row.recipient, scheduled_messages.availability_message(str(row.data.get("event", ""))))
+        elif kind == notices.REPORT_REPLY:
+            assert row.recipient is not None
+            message = policy_messages.report_message(await policy_report(self.deps), tz)
+            url = row.data.get("response_url")
+            if isinstance(url, str) and url:
+                await send.respond(url, message)
+            else:
+                await send.post(row.recipient, message)
         elif kind == notices.GROUP_PROBLEM_DM:
             assert row.recipient is not None
             message = scheduled_messages.group_problem_message(str(row.data["group"]), str(row.data["problem"]))

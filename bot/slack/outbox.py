@@ -144,6 +144,20 @@ class Sender:
         async with self._worker.store.write(durable=False) as tx:
             await tx.messages.save(key, channel, ts)
 
+    async def respond(self, response_url: str, message: Message) -> None:
+        """An ephemeral answer in the conversation a command came from (its ``response_url``)."""
+        text, body = message
+        payload = {"response_type": "ephemeral", "replace_original": False, "text": text, "blocks": body}
+        try:
+            await self._worker.client.respond(response_url, payload)
+        except WebApiError as exc:
+            if exc.status >= 500:
+                raise Retry(backoff(self._row.attempts), f"response_url: {exc.error}", Failure.SLACK_DOWN) from None
+            raise Undeliverable(f"response_url: {exc.error}") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            error = f"response_url: {type(exc).__name__}: {exc}"
+            raise Retry(backoff(self._row.attempts), error, Failure.AMBIGUOUS) from None
+
     async def update(self, channel: str, ts: str, message: Message) -> None:
         text, body = message
         await self.call("chat.update", channel=channel, ts=ts, text=text, blocks=body)

@@ -52,6 +52,30 @@ class SlackWebApi:
     def __repr__(self) -> str:
         return f"SlackWebApi({self._base!r})"
 
+    async def respond(self, url: str, payload: dict[str, Any]) -> None:
+        """POST to a command's ``response_url`` (no token: the URL is the credential). Slack answers
+        ``ok`` as text, or JSON with an error (``expired_url``, ``used_url``)."""
+        assert self.session is not None, "SlackWebApi.session was not set"
+        result = "unreachable"
+        try:
+            async with self.session.post(url, json=payload, timeout=self._timeout) as resp:
+                status = resp.status
+                text = await resp.text()
+            error = None
+            if text.strip().startswith("{"):
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    data = {}
+                if isinstance(data, dict) and data.get("ok") is False:
+                    error = str(data.get("error") or "refused")
+            if status >= 300 or error is not None:
+                result = "error"
+                raise WebApiError(status, error or f"HTTP {status}")
+            result = "ok"
+        finally:
+            self._metrics.slack_calls.labels(method="response_url", result=result).inc()
+
     async def call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """Slack's answer to ``method``; WebApiError when it is not ok; aiohttp/OS errors when unreachable."""
         assert self.session is not None, "SlackWebApi.session was not set"

@@ -22,6 +22,11 @@ class Executor(Protocol):
         """Execute; returns the rows changed."""
         ...
 
+    async def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Execute without waiting for a result (PostgreSQL pipelines it with what follows); an
+        error surfaces at the next statement that waits, inside the same transaction."""
+        ...
+
     async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     async def lock(self, name: str, shared: bool = False) -> None:

@@ -30,8 +30,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+from bot.deadlines import wait_budget
 from bot.domain.audit import AuditEntry
-from bot.domain.errors import SignoffError, StorageFailure
+from bot.domain.errors import Busy, SignoffError, StorageFailure
 from bot.store.executor import ChangeLog, Changes, Executor
 from bot.store.schema import Schema
 from bot.store.sql import repositories
@@ -55,6 +56,7 @@ class Repos:
 
     def __init__(self, ex: Executor, log: ChangeLog | None = None) -> None:
         r = repositories
+        self.executor = ex  # for the store's own tools (schema, copy); services use the repositories
         self.log = log if log is not None else ChangeLog()
         self.requests = r.Requests(ex, self.log)
         self.assignments = r.Assignments(ex, self.log)
@@ -98,6 +100,7 @@ class Backend:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._retried: Callable[[str], None] = lambda reason: None
+        self._waited: Callable[[float], None] = lambda seconds: None
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -105,6 +108,26 @@ class Backend:
     def on_retry(self, counter: Callable[[str], None]) -> None:
         """``counter(reason)`` is called for every attempt ``transact`` runs again (for metrics)."""
         self._retried = counter
+
+    def on_wait(self, listener: Callable[[float], None]) -> None:
+        """``listener(seconds)`` hears how long each transaction waited for the database (the
+        write lock, a pooled connection): the queueing delay admission control measures."""
+        self._waited = listener
+
+    async def _queued(self, take: Callable[[], Awaitable[T]]) -> T:
+        """Wait in one of the store's queues (the write lock, a pooled connection) no longer than
+        the work's deadline allows (``bot.deadlines``); past it, raise Busy: the work did not
+        start, so nothing is stored. Every wait is reported to ``on_wait``."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(wait_budget()):
+                got = await take()
+        except TimeoutError:
+            self._waited(loop.time() - started)
+            raise Busy() from None
+        self._waited(loop.time() - started)
+        return got
 
     async def transact(
         self, work: Callable[[Tx], Awaitable[T]], delivery: str | None = None, durable: bool = True
@@ -186,6 +209,8 @@ class Store(Protocol):
         ...
 
     def on_retry(self, counter: Callable[[str], None]) -> None: ...
+
+    def on_wait(self, listener: Callable[[float], None]) -> None: ...
 
     def write(self, delivery: str | None = None, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
         """A write transaction. ``delivery`` is the Slack delivery this work answers, remembered in the

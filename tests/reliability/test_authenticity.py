@@ -22,7 +22,7 @@ FORM = "application/x-www-form-urlencoded"
 async def table_counts(h: Harness) -> dict[str, int]:
     counts = {}
     for table in ("requests", "audit", "outbox", "deliveries", "decisions"):
-        row = await h.bot.store.fetchone(f"SELECT COUNT(*) FROM {table}")
+        row = await h.fetchone(f"SELECT COUNT(*) FROM {table}")
         assert row is not None
         counts[table] = int(row[0])
     return counts
@@ -120,7 +120,7 @@ async def test_missing_or_wrong_api_tokens_get_401_and_write_nothing(
         "deliveries": 0,
         "decisions": 0,
     }  # only the refusal is recorded: the first from a source each minute, the rest counted
-    refusals = await h.bot.store.fetchall("SELECT reason FROM audit WHERE action = 'refused'")
+    refusals = await h.fetchall("SELECT reason FROM audit WHERE action = 'refused'")
     assert [r["reason"] for r in refusals] == ["bad_token"]
 
 

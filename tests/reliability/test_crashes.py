@@ -73,7 +73,9 @@ async def main():
     now = datetime.now(UTC)
     async with store.write() as tx:
         await tx.decisions.record(1, "U0SENIOR1", "approve", None, now)
-        assert await tx.requests.set_outcome(1, status=Status.APPROVED, now=now, decided_by="U0SENIOR1")
+        assert await tx.requests.set_outcome(
+            1, status=Status.APPROVED, now=now, requested_at=now, decided_by="U0SENIOR1"
+        )
         await tx.audit.append(now, AuditEntry("U0SENIOR1", "decided", 1))
         await tx.outbox.enqueue(now, notices.review_refresh(1))
         os._exit(9)  # the process dies here, before COMMIT

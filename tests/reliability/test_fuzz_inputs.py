@@ -51,7 +51,7 @@ class LiveBot:
         async def read() -> dict[str, int]:
             out = {}
             for table in ("requests", "decisions", "outbox", "audit"):
-                row = await self.h.bot.store.fetchone(f"SELECT COUNT(*) FROM {table}")
+                row = await self.h.fetchone(f"SELECT COUNT(*) FROM {table}")
                 out[table] = int(row[0]) if row else -1
             return out
 

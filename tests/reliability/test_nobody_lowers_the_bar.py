@@ -55,5 +55,5 @@ async def test_a_requester_id_slack_does_not_know_is_refused(h: Harness) -> None
     status, body = await h.api("POST", "/api/v1/requests", {**BODY, "requester": "U0GHOST99"})
     assert status == 422, body
     assert "requester" in body["fields"]
-    row = await h.bot.store.fetchone("SELECT COUNT(*) FROM requests")
+    row = await h.fetchone("SELECT COUNT(*) FROM requests")
     assert row is not None and row[0] == 0

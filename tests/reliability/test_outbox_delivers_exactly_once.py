@@ -16,7 +16,7 @@ from tests.harness import Harness
 
 
 async def outbox_states(h: Harness) -> dict[str, int]:
-    rows = await h.bot.store.fetchall(
+    rows = await h.fetchall(
         "SELECT status, COUNT(*) AS n FROM outbox WHERE kind != 'home_refresh' GROUP BY status"  # nobody opened Home
     )
     return {r["status"]: r["n"] for r in rows}

@@ -42,7 +42,7 @@ async def test_429s_do_not_count_as_failures(h: Harness) -> None:
     for _ in range(8):
         h.clock.advance(timedelta(seconds=1))
         await h.settle()
-    row = await h.bot.store.fetchone("SELECT attempts FROM outbox WHERE kind = 'review_dm'")
+    row = await h.fetchone("SELECT attempts FROM outbox WHERE kind = 'review_dm'")
     assert row is not None and row["attempts"] == 1  # the one 500; eight 429s did not grow the backoff
     h.clock.advance(timedelta(seconds=2))  # the first backoff step after one failure
     await h.settle()
@@ -68,9 +68,7 @@ async def test_after_an_outage_the_backlog_drains_at_once_in_order(h: Harness) -
         requester = f"U0JUNIOR{1 + i % 2}"
         order = delivered_order(h, ref)
         assert len(order) == 2 and order[1] == requester, (ref, order)
-    pending = await h.bot.store.fetchone(
-        "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND kind != 'home_refresh'"
-    )
+    pending = await h.fetchone("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND kind != 'home_refresh'")
     assert pending is not None and pending[0] == 0
 
 

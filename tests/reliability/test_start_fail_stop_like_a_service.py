@@ -259,5 +259,5 @@ async def test_a_full_disk_refuses_clearly_loses_nothing_and_recovers(small_disk
         assert again.json()["response_action"] == "update", again.text
         async with h.session.get(f"{h.url}/readyz") as resp:
             assert resp.status == 200
-        row = await h.bot.store.fetchone("SELECT COUNT(*) FROM requests WHERE title = 'On a full disk'")
+        row = await h.fetchone("SELECT COUNT(*) FROM requests WHERE title = 'On a full disk'")
         assert row is not None and row[0] == 1

@@ -60,7 +60,7 @@ async def act(h: Harness, user: str, action: str, ref: str) -> None:
 
 
 async def refusal_codes(h: Harness, ref: str) -> list[str]:
-    rows = await h.bot.store.fetchall(
+    rows = await h.fetchall(
         "SELECT reason FROM audit WHERE action = 'refused' AND request_id = ? ORDER BY seq", (int(ref[3:]),)
     )
     return [str(r["reason"]) for r in rows]
@@ -103,7 +103,7 @@ async def test_the_whole_table(h: Harness) -> None:
     table = {(a, s, x): expected(a, s) for a in ACTORS for s in STATES for x in ACTIONS}
     assert seen == table
     refused = sum(1 for v in table.values() if v != "decided")
-    row = await h.bot.store.fetchone("SELECT COUNT(*) FROM audit WHERE action = 'refused'")
+    row = await h.fetchone("SELECT COUNT(*) FROM audit WHERE action = 'refused'")
     assert row is not None and row[0] == refused == 58  # 6 actors x 5 states x 2 actions, 2 cells decide
     await h.assert_reviewer_stats_consistent()
 

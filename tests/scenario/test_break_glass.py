@@ -137,7 +137,7 @@ async def test_break_glass_from_slack_needs_a_reason_and_the_roster(h: Harness) 
     assert "Only engineers on signoff's roster can break glass" in outsider["text"]
     forged = await h.driver.submit("U0NOBODY", ids.BREAK_GLASS_FORM, form_values(break_glass="Let me in"))
     assert "Only engineers on signoff's roster" in forged.json()["errors"]["title"]
-    assert await h.bot.store.fetchone("SELECT id FROM requests WHERE requester = 'U0NOBODY'") is None
+    assert await h.fetchone("SELECT id FROM requests WHERE requester = 'U0NOBODY'") is None
     assert await h.audit_actions("refused") >= 1
 
 
@@ -150,4 +150,4 @@ async def test_break_glass_over_the_api_needs_a_reason(h: Harness) -> None:
     assert status == 403 and "roster" in body["message"]
     result = await run(h, *CLI, "--requester", "U0JUNIOR1", "--break-glass", " ")
     assert result.code == 3 and "--break-glass needs" in result.err
-    assert await h.bot.store.fetchone("SELECT id FROM requests") is None
+    assert await h.fetchone("SELECT id FROM requests") is None

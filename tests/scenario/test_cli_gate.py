@@ -107,7 +107,7 @@ async def test_unreachable_server_bad_token_and_bad_usage_exit_3(h: Harness) -> 
     assert result.code == 3 and "not a duration" in result.err
     result = await run(h, *ASK, "--ai-assisted", env={"SIGNOFF_URL": ""})
     assert result.code == 3 and "SIGNOFF_URL" in result.err
-    rows = await h.bot.store.fetchone("SELECT COUNT(*) FROM requests")
+    rows = await h.fetchone("SELECT COUNT(*) FROM requests")
     assert rows is not None and rows[0] == 0
 
 

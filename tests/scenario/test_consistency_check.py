@@ -119,7 +119,7 @@ async def test_an_outbox_row_held_by_a_gone_replica_is_released_once(h: Harness)
     await h.tick()
     await h.tick()
     assert await repairs(h) == {"stale_claim": 1.0}
-    rows = await h.bot.store.fetchall("SELECT status, claimed_by FROM outbox WHERE created_at = ?", (long_ago,))
+    rows = await h.fetchall("SELECT status, claimed_by FROM outbox WHERE created_at = ?", (long_ago,))
     assert [tuple(r) for r in rows] == [("sent", None), ("sent", None)]  # released, both went out
 
 

@@ -102,7 +102,7 @@ async def test_the_form_insists_on_the_destructive_question(h: Harness) -> None:
         "response_action": "errors",
         "errors": {"destructive": "This answer is required: say yes or no"},
     }
-    assert await h.bot.store.fetchone("SELECT id FROM requests") is None
+    assert await h.fetchone("SELECT id FROM requests") is None
 
 
 async def test_escalation_moves_only_the_reviewer_who_did_not_answer(h: Harness) -> None:

@@ -24,8 +24,8 @@ BODY: dict[str, Any] = {
 
 
 async def stored(h: Harness) -> tuple[int, int]:
-    requests = await h.bot.store.fetchone("SELECT COUNT(*) FROM requests")
-    outbox = await h.bot.store.fetchone("SELECT COUNT(*) FROM outbox")
+    requests = await h.fetchone("SELECT COUNT(*) FROM requests")
+    outbox = await h.fetchone("SELECT COUNT(*) FROM outbox")
     assert requests is not None and outbox is not None
     return int(requests[0]), int(outbox[0])
 
@@ -40,7 +40,7 @@ async def test_create_routes_and_notifies_like_slash_signoff(h: Harness) -> None
     await h.settle()
     assert h.review_dm("U0SENIOR1", "CR-1")
     assert any("CR-1 is waiting for <@U0SENIOR1>'s sign-off" in m.text for m in h.slack.dms("U0JUNIOR1"))
-    rows = await h.bot.store.fetchall("SELECT details FROM audit WHERE action = 'requested'")
+    rows = await h.fetchall("SELECT details FROM audit WHERE action = 'requested'")
     assert '"pipeline":"ci"' in rows[0]["details"]
 
 

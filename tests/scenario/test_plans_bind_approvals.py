@@ -81,7 +81,7 @@ async def test_a_plan_that_cannot_be_read_is_refused_before_asking(h: Harness, p
     result = await run(h, *ASK, "--requester", "U0JUNIOR1", "--plan", str(PLANS / plan))
     assert result.code == 3
     assert result.err.startswith("signoff: --plan ")
-    assert await h.bot.store.fetchone("SELECT id FROM requests") is None
+    assert await h.fetchone("SELECT id FROM requests") is None
 
 
 async def test_verify_binds_the_approval_to_the_plan(h: Harness, tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ async def test_verify_binds_the_approval_to_the_plan(h: Harness, tmp_path: Path)
     assert f"sha256 {sha(plan)} (NOT APPROVED)" in changed.out
     assert f"approved: sha256 {approved}" in changed.out
 
-    rows = await h.bot.store.fetchall("SELECT actor, details FROM audit WHERE action = 'plan_verified' ORDER BY seq")
+    rows = await h.fetchall("SELECT actor, details FROM audit WHERE action = 'plan_verified' ORDER BY seq")
     assert [json.loads(r[1])["result"] for r in rows] == ["not_approved", "match", "mismatch"]
     assert {r[0] for r in rows} == {"api:ci"}
 
@@ -158,7 +158,7 @@ async def test_the_api_refuses_a_malformed_plan_summary(h: Harness) -> None:
         assert "plan" in body["fields"]
     status, body = await h.api("POST", "/api/v1/requests", {**base, "destructive": "maybe"})
     assert status == 422 and "destructive" in body["fields"]
-    assert await h.bot.store.fetchone("SELECT id FROM requests") is None
+    assert await h.fetchone("SELECT id FROM requests") is None
 
 
 async def test_the_cli_waits_for_both_approvals(h: Harness) -> None:

@@ -85,8 +85,8 @@ async def test_three_days_down_with_200_overdue_is_one_sweep(h: Harness) -> None
     moved = {b["id"]: (await h.get(b["id"])).reviewer for _, b in results}
     assert all(moved[ref] not in (None, first[ref]) for ref in moved)
 
-    before = await h.bot.store.fetchone("SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM audit)")
+    before = await h.fetchone("SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM audit)")
     await h.tick()
-    after = await h.bot.store.fetchone("SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM audit)")
+    after = await h.fetchone("SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM audit)")
     assert before is not None and after is not None and tuple(before) == tuple(after)
     await h.assert_reviewer_stats_consistent()

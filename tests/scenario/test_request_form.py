@@ -12,7 +12,7 @@ from tests.harness import Harness
 
 
 async def count_requests(h: Harness) -> int:
-    row = await h.bot.store.fetchone("SELECT COUNT(*) FROM requests")
+    row = await h.fetchone("SELECT COUNT(*) FROM requests")
     assert row is not None
     return int(row[0])
 

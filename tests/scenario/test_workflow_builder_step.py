@@ -78,7 +78,7 @@ async def test_bad_inputs_end_the_step_with_the_fields(h: Harness) -> None:
     execution = await step(h, link="not a link", requester="nobody")
     done = h.slack.executions[execution]
     assert done["state"] == "failed" and "url" in done["error"] and "requester" in done["error"]
-    row = await h.bot.store.fetchone("SELECT COUNT(*) FROM requests")
+    row = await h.fetchone("SELECT COUNT(*) FROM requests")
     assert row is not None and row[0] == 0
 
 
@@ -87,7 +87,7 @@ async def test_a_retried_event_makes_one_request(h: Harness) -> None:
     for _ in range(2):  # Slack retries; a new event_id each time, the same execution
         assert (await h.driver.event(event)).status == 200
     await h.settle()
-    row = await h.bot.store.fetchone("SELECT COUNT(*) FROM requests")
+    row = await h.fetchone("SELECT COUNT(*) FROM requests")
     assert row is not None and row[0] == 1
 
 
@@ -98,5 +98,5 @@ async def test_a_step_that_already_ended_is_recorded_not_retried(h: Harness) -> 
     await h.settle()
     calls = [c for c in h.slack.calls_to("functions.completeSuccess") if c.args["function_execution_id"] == execution]
     assert len(calls) == 1 and calls[0].error == "execution_not_in_running_state"
-    row = await h.bot.store.fetchone("SELECT status, last_error FROM outbox WHERE kind = 'workflow_complete'")
+    row = await h.fetchone("SELECT status, last_error FROM outbox WHERE kind = 'workflow_complete'")
     assert row is not None and row["status"] == "failed" and "execution_not_in_running_state" in row["last_error"]

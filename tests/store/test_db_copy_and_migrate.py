@@ -31,7 +31,7 @@ async def test_a_sqlite_deployment_moves_to_postgresql_whole(tmp_path: Path, pos
         pending = await h.ask("U0JUNIOR2", title="Still pending")
         await h.settle()
         tables = ("requests", "assignments", "decisions", "audit", "outbox", "slack_messages", "meta")
-        before = {t: (await h.bot.store.fetchone(f"SELECT COUNT(*) FROM {t}"))[0] for t in tables}
+        before = {t: (await h.fetchone(f"SELECT COUNT(*) FROM {t}"))[0] for t in tables}
     code, out, err = await signoff("db", "copy", "--from", sqlite_url, "--to", postgres_url)
     assert code == 0, err
     assert "audit chain intact on the target" in out

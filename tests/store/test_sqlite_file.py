@@ -3,10 +3,14 @@ upgrade from a file written before assignments became the one record of reviewer
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from bot.domain.errors import StorageFailure
 from bot.store.sqlite import SqliteStore
 from bot.store.sqlite.migrations import available, migrate
 
@@ -22,13 +26,16 @@ def test_running_migrations_twice_changes_nothing(tmp_path: Path) -> None:
     conn.close()
 
 
-async def test_pragmas_are_in_force(tmp_path: Path) -> None:
+async def test_the_file_is_in_wal_mode_and_foreign_keys_hold(tmp_path: Path) -> None:
     store = SqliteStore(str(tmp_path / "s.db"))
     await store.open()
     try:
-        assert (await store.fetchone("PRAGMA journal_mode"))[0] == "wal"
-        assert (await store.fetchone("PRAGMA foreign_keys"))[0] == 1
-        assert (await store.fetchone("PRAGMA busy_timeout"))[0] >= 5000
+        conn = sqlite3.connect(tmp_path / "s.db")
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
+        with pytest.raises(StorageFailure):  # an assignment of a request that does not exist
+            async with store.write() as tx:
+                await tx.assignments.assign(404, "U0SENIOR1", NOW, "routed", new=True)
     finally:
         await store.close()
 
@@ -61,5 +68,35 @@ async def test_an_older_file_keeps_who_reviews_what(tmp_path: Path) -> None:
             first, second = await r.requests.get(1), await r.requests.get(2)
         assert first is not None and first.reviewer == "U0S2"
         assert second is not None and second.reviewer is None
+    finally:
+        await store.close()
+
+
+async def test_reads_run_in_reader_threads_and_the_loop_goes_on(tmp_path: Path) -> None:
+    """A read that takes a while (here a query counting to three million) runs on an aiosqlite
+    connection's own thread: the event loop keeps running other work all the while."""
+    store = SqliteStore(str(tmp_path / "s.db"))
+    await store.open()
+    ticks = 0
+
+    async def other_work() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    try:
+        beside = asyncio.create_task(other_work())
+        await asyncio.sleep(0.02)
+        async with store.read() as r:
+            started = ticks
+            row = await r.executor.one(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3000000)"
+                " SELECT COUNT(*) AS n FROM c"
+            )
+            during = ticks - started
+        beside.cancel()
+        assert row is not None and row["n"] == 3_000_000
+        assert during >= 5, f"the loop ran {during} times while the read ran"
     finally:
         await store.close()

@@ -26,7 +26,9 @@ async def _decide(store: Store, request_id: int, who: str) -> bool:
         if req.status is not Status.PENDING:
             return False
         await tx.audit.append(NOW, AuditEntry(who, "decided", request_id))
-        return await tx.requests.set_outcome(request_id, status=Status.APPROVED, now=NOW, decided_by=who)
+        return await tx.requests.set_outcome(
+            request_id, status=Status.APPROVED, now=NOW, requested_at=NOW, decided_by=who
+        )
 
 
 async def test_one_of_many_concurrent_decisions_wins(spread: Spread) -> None:
@@ -51,7 +53,7 @@ async def _approve_until_enough(store: Store, request_id: int, who: str) -> str:
             return "again"
         if req.approvals + 1 < req.approvals_needed:
             return "recorded"
-        await tx.requests.set_outcome(request_id, status=Status.APPROVED, now=NOW, decided_by=who)
+        await tx.requests.set_outcome(request_id, status=Status.APPROVED, now=NOW, requested_at=NOW, decided_by=who)
         return "decided"
 
 
@@ -212,7 +214,7 @@ async def _assign_pair(store: Store, request_id: int, reviewers: list[str], clos
     """Assign two reviewers (in the order given), or close the request's reviews, in one transaction."""
     async with store.write() as tx:
         if close:
-            await tx.requests.set_outcome(request_id, status=Status.CANCELLED, now=NOW)
+            await tx.requests.set_outcome(request_id, status=Status.CANCELLED, now=NOW, requested_at=NOW)
         else:
             for reviewer in reviewers:
                 await tx.assignments.assign(request_id, reviewer, NOW, "routed", new=True)

@@ -155,7 +155,7 @@ async def test_commits_tell_subscribers_what_changed(database_url: str) -> None:
             await tx.outbox.enqueue(NOW, Notice("review_dm", request_id, "U0SENIOR1"))
         with pytest.raises(RuntimeError):
             async with store.write() as tx:
-                await tx.requests.set_outcome(request_id, status=Status.DENIED, now=NOW)
+                await tx.requests.set_outcome(request_id, status=Status.DENIED, now=NOW, requested_at=NOW)
                 raise RuntimeError("rolled back: nobody hears of it")
         assert heard == [Changes(frozenset({request_id})), Changes(frozenset(), notices=True)]
 
@@ -210,6 +210,6 @@ async def test_what_a_change_destroys_and_its_break_glass_read_back_alike(databa
             assert req.break_glass == BreakGlass("Checkout is down", Verdict.PENDING)
             assert (req.decided_by, req.approvals_needed, req.awaiting_hindsight) == ("U0JUNIOR1", 2, True)
             assert [x.id for x in await r.requests.awaiting_hindsight(10)] == [request_id]
-            assert await r.assignments.overdue(NOW + timedelta(days=1), unreminded_only=False) == [
+            assert await r.assignments.overdue(NOW + timedelta(days=1), unreminded_only=False, limit=10) == [
                 (request_id, "U0SENIOR1")
             ]

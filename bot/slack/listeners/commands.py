@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from bot.services import queries
 from bot.services.cancel_request import cancel_request
 from bot.services.policy_lifecycle import end_policy, extend_policy
 from bot.services.policy_state import window
-from bot.services.report import policy_report
+from bot.services.report import request_report
 from bot.services.roster_view import by_level, roster_for_admin
 from bot.services.set_availability import set_availability
 from bot.services.summary import post_summary
@@ -33,7 +34,20 @@ from bot.slack.text import safe, when
 log = logging.getLogger(__name__)
 ROSTER_SHOWN = 40  # people listed; a section holds 3,000 characters
 Reply = tuple[str, list[dict[str, Any]] | None]
-Handler = Callable[[ListenerContext, str, str, str | None], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `/signoff` invocation: who typed it, what followed the subcommand, the delivery that
+    recognises Slack's repeats, and where a later answer goes (``response_url``)."""
+
+    user: str
+    arg: str
+    delivery: str | None
+    response_url: str | None
+
+
+Handler = Callable[[ListenerContext, Command], Awaitable[Reply]]
 
 
 def _ref_arg(verb: str, arg: str) -> int:
@@ -43,23 +57,23 @@ def _ref_arg(verb: str, arg: str) -> int:
     return request_id
 
 
-async def _help(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
+async def _help(ctx: ListenerContext, cmd: Command) -> Reply:
     return blocks.HELP, None
 
 
-async def _status(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    req = await queries.get_request(ctx.deps, _ref_arg("status", arg))
+async def _status(ctx: ListenerContext, cmd: Command) -> Reply:
+    req = await queries.get_request(ctx.deps, _ref_arg("status", cmd.arg))
     async with ctx.deps.store.read() as r:
         reviewers = await r.assignments.everyone(req.id)
     return blocks.status_message(req, reviewers, ctx.tz)
 
 
-async def _pending(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    return blocks.pending_message(await queries.pending_for(ctx.deps, user), ctx.tz)
+async def _pending(ctx: ListenerContext, cmd: Command) -> Reply:
+    return blocks.pending_message(await queries.pending_for(ctx.deps, cmd.user), ctx.tz)
 
 
-async def _cancel(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    req = await cancel_request(ctx.deps, _ref_arg("cancel", arg), user, delivery)
+async def _cancel(ctx: ListenerContext, cmd: Command) -> Reply:
+    req = await cancel_request(ctx.deps, _ref_arg("cancel", cmd.arg), cmd.user, cmd.delivery)
     return f"{req.ref} is cancelled. Its reviewer's message now says so.", None
 
 
@@ -85,13 +99,16 @@ def _away_args(arg: str, now: datetime, tz: ZoneInfo) -> tuple[datetime | None, 
         except ValueError:
             raise InvalidInput({"until": f"is not a date like 2026-12-24. {AWAY_USAGE}"}) from None
     elif m.group("for"):
-        until = now + parse_duration(m.group("for"))
+        try:
+            until = now + parse_duration(m.group("for"))
+        except ValueError:
+            raise InvalidInput({"away": f"must be a time longer than zero. {AWAY_USAGE}"}) from None
     return until, m.group("mention") or m.group("id")
 
 
-async def _away(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    until, delegate = _away_args(arg, ctx.deps.clock.now(), ctx.tz)
-    result = await set_availability(ctx.deps, user, True, delivery, until, delegate)
+async def _away(ctx: ListenerContext, cmd: Command) -> Reply:
+    until, delegate = _away_args(cmd.arg, ctx.deps.clock.now(), ctx.tz)
+    result = await set_availability(ctx.deps, cmd.user, True, cmd.delivery, until, delegate)
     if not result.changed:
         return "No change: you were already marked away like that.", None
     text = "You are marked away" + (f" until {when(until, ctx.tz)}" if until else "") + ": no new reviews come to you"
@@ -101,37 +118,41 @@ async def _away(ctx: ListenerContext, user: str, arg: str, delivery: str | None)
     return text + " `/signoff back` undoes it.", None
 
 
-async def _back(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    if not (await set_availability(ctx.deps, user, False, delivery)).changed:
+async def _back(ctx: ListenerContext, cmd: Command) -> Reply:
+    if not (await set_availability(ctx.deps, cmd.user, False, cmd.delivery)).changed:
         return "No change: you were already marked back.", None
     return "Welcome back: new reviews can be routed to you again.", None
 
 
-async def _policy(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    action, _, rest = arg.partition(" ")
+async def _policy(ctx: ListenerContext, cmd: Command) -> Reply:
+    action, _, rest = cmd.arg.partition(" ")
     action = action.lower()
     if action == "":
         return policy_messages.policy_status(await window(ctx.deps.store), ctx.deps.clock.now(), ctx.tz)
     if action == "extend":
-        extended = await extend_policy(ctx.deps, user, rest.strip(), delivery)
+        extended = await extend_policy(ctx.deps, cmd.user, rest.strip(), cmd.delivery)
         return f"The policy now ends {when(extended.end, ctx.tz)}. The summary channel was told.", None
     if action == "end":
-        result = await end_policy(ctx.deps, user, delivery)
-        return f"The policy has ended. {result.expired} pending request(s) expired. The summary channel was told.", None
+        ended = await end_policy(ctx.deps, cmd.user, cmd.delivery)
+        return (
+            f"The policy has ended. Its {ended.pending} pending request(s) are being expired now; the summary "
+            "channel gets the announcement and the report once they are.",
+            None,
+        )
     raise InvalidInput({"policy": "Usage: `/signoff policy`, `/signoff policy extend 30`, `/signoff policy end`"})
 
 
-async def _summary(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
+async def _summary(ctx: ListenerContext, cmd: Command) -> Reply:
     try:
-        await post_summary(ctx.deps, user, delivery)
+        await post_summary(ctx.deps, cmd.user, cmd.delivery)
     except TooSoon as err:
         link = f" <{blocks.archive_link(*err.last)}|See the last one.>" if err.last else ""
         return err.message + link, None
     return f"Posting the pending summary in <#{ctx.deps.summary_channel}>.", None
 
 
-async def _roster(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    roster = await roster_for_admin(ctx.deps, user)
+async def _roster(ctx: ListenerContext, cmd: Command) -> Reply:
+    roster = await roster_for_admin(ctx.deps, cmd.user)
     people = by_level(roster)
     lines = [
         f"• <@{e.user}>: {e.level.value}{', ' + safe(e.team, 60) if e.team else ''} (from {safe(e.source, 80)})"
@@ -148,8 +169,10 @@ async def _roster(ctx: ListenerContext, user: str, arg: str, delivery: str | Non
     return f"Roster: {len(people)} engineer(s)", [blocks.section(head + note), blocks.section("\n".join(lines) or "—")]
 
 
-async def _report(ctx: ListenerContext, user: str, arg: str, delivery: str | None) -> Reply:
-    return policy_messages.report_message(await policy_report(ctx.deps), ctx.tz)
+async def _report(ctx: ListenerContext, cmd: Command) -> Reply:
+    """Answered at once; the report (which grows with the period) follows in this conversation."""
+    await request_report(ctx.deps, cmd.user, cmd.response_url, cmd.delivery)
+    return "Putting the report for the policy period together; it appears here in a moment.", None
 
 
 SUBCOMMANDS: dict[str, Handler] = {
@@ -199,7 +222,14 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             if handler is None:
                 text, reply_blocks = f"I don't know `{safe(verb, 40)}`.\n{blocks.HELP}", None
             else:
-                text, reply_blocks = await handler(ctx, body["user_id"], arg.strip(), delivery_of(context))
+                response_url = body.get("response_url")
+                cmd = Command(
+                    body["user_id"],
+                    arg.strip(),
+                    delivery_of(context),
+                    response_url if isinstance(response_url, str) else None,
+                )
+                text, reply_blocks = await handler(ctx, cmd)
         except RepeatedDelivery:
             await ack()  # done the first time; that answer was the one to see
             return

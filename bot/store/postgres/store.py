@@ -26,7 +26,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from bot.domain.errors import ConfigurationError, StorageFailure
+from bot.deadlines import wait_budget
+from bot.domain.errors import Busy, ConfigurationError, StorageFailure
 from bot.store.executor import Changes, Row
 from bot.store.postgres.introspect import read_schema
 from bot.store.postgres.migrations import migrate
@@ -72,8 +73,11 @@ def lock_key(name: str) -> int:
 
 
 class PgExecutor:
-    def __init__(self, conn: Conn) -> None:
+    """Runs the shared SQL on a pooled connection; in a write transaction, in pipeline mode."""
+
+    def __init__(self, conn: Conn, pipeline: psycopg.AsyncPipeline | None = None) -> None:
         self._conn = conn
+        self._pipeline = pipeline
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         cur = await self._conn.execute(_sql(sql), tuple(params))
@@ -85,7 +89,12 @@ class PgExecutor:
 
     async def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         cur = await self._conn.execute(_sql(sql), tuple(params))
+        if self._pipeline is not None:
+            await self._pipeline.sync()  # the row count arrives with the results
         return int(cur.rowcount)
+
+    async def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self._conn.execute(_sql(sql), tuple(params))
 
     async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
@@ -93,6 +102,8 @@ class PgExecutor:
                 await cur.executemany(_sql(sql), [tuple(r) for r in rows])
 
     async def lock(self, name: str, shared: bool = False) -> None:
+        """Sent without waiting: the statements after it run once the lock is granted, each seeing
+        what was committed before it began."""
         fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         await self._conn.execute(f"SELECT {fn}(%s)", (lock_key(name),))
 
@@ -209,23 +220,49 @@ class PostgresStore(Backend):
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
-        assert self._pool is not None, "PostgresStore.open() was not called"
-        try:
-            async with self._pool.connection() as conn:
-                yield conn
+        """A pooled connection, waited for no longer than the work's deadline allows (then Busy)
+        and never longer than CHECKOUT_SECONDS (then the database is taken as unreachable)."""
+        pool = self._pool
+        assert pool is not None, "PostgresStore.open() was not called"
+        budget = wait_budget()
+        limited = budget is not None and budget < CHECKOUT_SECONDS
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:  # the pool's own timeout, not a cancellation, so a connection is never lost in between
+            conn = await pool.getconn(timeout=budget if limited else CHECKOUT_SECONDS)
         except PoolTimeout as exc:
+            self._waited(loop.time() - started)
+            if limited and pool.get_stats().get("pool_size", 0) >= self._pool_max:
+                raise Busy() from None  # every connection is in use: a queue, not an outage
             raise StorageFailure("the database cannot be reached") from exc
+        self._waited(loop.time() - started)
+        try:
+            yield conn
+        finally:
+            await pool.putconn(conn)
 
     @asynccontextmanager
     async def write(self, delivery: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
+        """One transaction in pipeline mode: statements whose results nobody waits for (locks,
+        inserts, ``Executor.send``) travel with the next one that is waited for, so a transaction
+        costs a few round trips, not one per statement. Lock waits inside the database end at the
+        work's deadline (``lock_timeout``), answered as Busy."""
+        budget = wait_budget()
         try:
-            async with self._connection() as conn, conn.transaction():
+            async with self._connection() as conn, conn.pipeline() as pipeline, conn.transaction():
+                ex = PgExecutor(conn, pipeline)
+                if budget is not None:
+                    await ex.send(f"SET LOCAL lock_timeout = '{max(1, int(budget * 1000))}ms'")
                 if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack
-                    await conn.execute("SET LOCAL synchronous_commit = off")
-                async with self._unit(PgExecutor(conn), delivery) as tx:
+                    await ex.send("SET LOCAL synchronous_commit = off")
+                async with self._unit(ex, delivery) as tx:
                     yield tx
                 if tx.log.requests:
                     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self._me, tx.log.requests)))
+        except psycopg.errors.LockNotAvailable as exc:
+            if budget is not None:
+                raise Busy() from None
+            raise failure(exc) from exc
         except psycopg.Error as exc:
             raise failure(exc) from exc
         self._done(tx)
@@ -244,8 +281,8 @@ class PostgresStore(Backend):
             raise StorageFailure(describe(exc)) from exc
 
     async def schema(self) -> Schema:
-        async with self._connection() as conn:
-            return await read_schema(PgExecutor(conn))
+        async with self.read() as r:
+            return await read_schema(r.executor)
 
     async def maintain(self) -> None:
         return None  # autovacuum keeps PostgreSQL tidy
@@ -266,41 +303,6 @@ class PostgresStore(Backend):
                 log.warning("listening for other replicas' changes failed (%s); retrying in %.0fs", exc, delay)
             await asyncio.sleep(delay)
             delay = min(30.0, delay * 2)
-
-    # For tests and operator tools, never services: a raw read, rows indexed by position or name.
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._connection() as conn:
-            cur = conn.cursor(row_factory=_either_row)
-            await cur.execute(_sql(sql), tuple(params))
-            return await cur.fetchone()
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self._connection() as conn:
-            cur = conn.cursor(row_factory=_either_row)
-            await cur.execute(_sql(sql), tuple(params))
-            return list(await cur.fetchall())
-
-
-class _EitherRow(tuple[Any, ...]):
-    """Like sqlite3.Row: ``row[0]`` and ``row["name"]``."""
-
-    names: list[str]
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return super().__getitem__(self.names.index(key))
-        return super().__getitem__(key)
-
-
-def _either_row(cursor: Any) -> Any:
-    names = [c.name for c in cursor.description or []]
-
-    def make(values: Sequence[Any]) -> _EitherRow:
-        row = _EitherRow(values)
-        row.names = names
-        return row
-
-    return make
 
 
 def _payload(me: str, ids: set[int]) -> str:

@@ -26,13 +26,13 @@ class Facts:
         return {str(r["key"]): str(r["value"]) for r in rows}
 
     async def put(self, key: str, value: str) -> None:
-        await self._ex.run(
+        await self._ex.send(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
 
     async def delete(self, key: str) -> None:
-        await self._ex.run("DELETE FROM meta WHERE key = ?", (key,))
+        await self._ex.send("DELETE FROM meta WHERE key = ?", (key,))
 
     async def lock_job(self, name: str) -> None:
         """Wait until no other transaction (of any replica) holds the job lock ``name``; hold it to commit."""
@@ -58,8 +58,12 @@ class Deliveries:
     async def seen(self, key: str) -> bool:
         return await self._ex.one("SELECT 1 AS one FROM deliveries WHERE key = ?", (key,)) is not None
 
-    async def prune(self, now: datetime) -> int:
-        return await self._ex.run("DELETE FROM deliveries WHERE seen_at < ?", (utc_text(now - DELIVERY_KEEP),))
+    async def prune(self, now: datetime, limit: int) -> int:
+        """Forget up to ``limit`` keys older than ``DELIVERY_KEEP``; returns how many."""
+        return await self._ex.run(
+            "DELETE FROM deliveries WHERE key IN (SELECT key FROM deliveries WHERE seen_at < ? LIMIT ?)",
+            (utc_text(now - DELIVERY_KEEP), limit),
+        )
 
 
 class WorkflowSteps:
@@ -67,7 +71,7 @@ class WorkflowSteps:
         self._ex = ex
 
     async def link(self, request_id: int, execution_id: str) -> None:
-        await self._ex.run(
+        await self._ex.send(
             "INSERT INTO workflow_steps (request_id, execution_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (request_id, execution_id),
         )

@@ -179,7 +179,7 @@ class Outbox:
                 failed,
             )
         if sent:
-            await self._ex.run(
+            await self._ex.send(
                 "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
                 f" AND claimed_by IS NULL AND {_WAITING_ON_SLACK}",
                 (stamp, stamp),
@@ -209,7 +209,7 @@ class SlackMessages:
         self._ex = ex
 
     async def save(self, key: str, channel: str, ts: str) -> None:
-        await self._ex.run(
+        await self._ex.send(
             "INSERT INTO slack_messages (key, channel, ts) VALUES (?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
             (key, channel, ts),

@@ -32,7 +32,7 @@ class Availability:
         )
         if row is not None and (bool(row["away"]), row["away_until"], row["delegate"]) == (away, until_text, delegate):
             return False
-        await self._ex.run(
+        await self._ex.send(
             'INSERT INTO availability ("user", away, away_until, delegate, updated_at) VALUES (?, ?, ?, ?, ?)'
             ' ON CONFLICT ("user") DO UPDATE SET away = excluded.away, away_until = excluded.away_until,'
             " delegate = excluded.delegate, updated_at = excluded.updated_at",
@@ -45,19 +45,19 @@ class Availability:
         row = await self._ex.one('SELECT deactivated FROM availability WHERE "user" = ? FOR UPDATE', (user,))
         if (bool(row["deactivated"]) if row is not None else False) == deactivated:
             return False
-        await self._ex.run(
+        await self._ex.send(
             'INSERT INTO availability ("user", away, deactivated, updated_at) VALUES (?, 0, ?, ?)'
             ' ON CONFLICT ("user") DO UPDATE SET deactivated = excluded.deactivated, updated_at = excluded.updated_at',
             (user, int(deactivated), utc_text(now)),
         )
         return True
 
-    async def back_due(self, now: datetime) -> list[str]:
-        """Away people whose end has come."""
+    async def back_due(self, now: datetime, limit: int) -> list[str]:
+        """Up to ``limit`` away people whose end has come."""
         rows = await self._ex.many(
             'SELECT "user" FROM availability WHERE away = 1 AND away_until IS NOT NULL AND away_until <= ?'
-            ' ORDER BY "user"',
-            (utc_text(now),),
+            ' ORDER BY "user" LIMIT ?',
+            (utc_text(now), limit),
         )
         return [str(r["user"]) for r in rows]
 
@@ -67,7 +67,7 @@ class HomeViewers:
         self._ex = ex
 
     async def opened(self, user: str, now: datetime) -> None:
-        await self._ex.run(
+        await self._ex.send(
             'INSERT INTO home_viewers ("user", opened_at) VALUES (?, ?)'
             ' ON CONFLICT ("user") DO UPDATE SET opened_at = excluded.opened_at',
             (user, utc_text(now)),

@@ -126,8 +126,8 @@ class Requests:
         row = await self._ex.one(
             f"INSERT INTO requests (requester, {_INSERT_DRAFT}, source, pipeline, status, sign_off_required,"
             " policy_reason, approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash,"
-            " break_glass_reason, break_glass_verdict, decided_by, decided_at)"
-            f" VALUES (?, {_INSERT_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " break_glass_reason, break_glass_verdict, decided_by, decided_at, seconds_to_decision)"
+            f" VALUES (?, {_INSERT_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester,
                 *(_to_column(f, getattr(draft, f.name)) for f in FIELDS),
@@ -145,6 +145,7 @@ class Requests:
                 None if break_glass is None else Verdict.PENDING.value,
                 decided_by,
                 stamp if decided_by else None,
+                0 if decided_by else None,
             ),
         )
         assert row is not None
@@ -162,8 +163,7 @@ class Requests:
         statement itself would count approvals from before the wait for the lock, and two seniors
         approving at once would each see the other's approval missing."""
         await self._ex.lock(ROUTING_LOCK, shared=True)
-        if await self._ex.one("SELECT id FROM requests WHERE id = ? FOR UPDATE", (request_id,)) is None:
-            return None
+        await self._ex.send("SELECT id FROM requests WHERE id = ? FOR UPDATE", (request_id,))
         return await self.get(request_id)
 
     async def lock_all(self) -> None:
@@ -191,8 +191,11 @@ class Requests:
     async def count_pending(self) -> int:
         return await self._count("r.status = 'pending'", ())
 
-    async def pending_ids(self) -> list[int]:
-        rows = await self._ex.many("SELECT id FROM requests WHERE status = 'pending' ORDER BY id")
+    async def pending_ids(self, limit: int) -> list[int]:
+        """Up to ``limit`` pending requests, oldest first."""
+        rows = await self._ex.many(
+            "SELECT id FROM requests WHERE status = 'pending' ORDER BY created_at, id LIMIT ?", (limit,)
+        )
         return [int(r["id"]) for r in rows]
 
     async def queue_of(self, reviewer: str, limit: int) -> list[ChangeRequest]:
@@ -223,17 +226,19 @@ class Requests:
         *,
         status: Status,
         now: datetime,
+        requested_at: datetime,
         decided_by: str | None = None,
         reason: str | None = None,
     ) -> bool:
         """Compare-and-set from pending to a final status. False if the request had moved on.
 
-        The request's assignments stop being open reviews."""
+        The request's assignments stop being open reviews; ``requested_at`` gives the time it waited."""
         stamp = utc_text(now)
+        waited = max(0, round((now - requested_at).total_seconds()))
         changed = await self._ex.run(
-            "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?, updated_at = ?"
-            " WHERE id = ? AND status = 'pending'",
-            (status.value, decided_by, stamp, reason, stamp, request_id),
+            "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?, updated_at = ?,"
+            " seconds_to_decision = ? WHERE id = ? AND status = 'pending'",
+            (status.value, decided_by, stamp, reason, stamp, waited, request_id),
         )
         return await self._closed(request_id, changed)
 
@@ -252,7 +257,7 @@ class Requests:
         """After a compare-and-set to a final state: its open reviews close with it."""
         if changed != 1:
             return False
-        await self._ex.run("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
+        await self._ex.send("UPDATE assignments SET active = 0 WHERE request_id = ? AND active = 1", (request_id,))
         self._log.requests.add(request_id)
         return True
 
@@ -297,5 +302,5 @@ class Requests:
         return await self._count("r.break_glass_verdict = 'pending'", ())
 
     async def require_approvals(self, request_id: int, approvals: int) -> None:
-        await self._ex.run("UPDATE requests SET approvals_needed = ? WHERE id = ?", (approvals, request_id))
+        await self._ex.send("UPDATE requests SET approvals_needed = ? WHERE id = ?", (approvals, request_id))
         self._log.requests.add(request_id)

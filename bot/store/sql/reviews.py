@@ -14,7 +14,7 @@ OPEN_REVIEW = "(r.status = 'pending' OR r.break_glass_verdict = 'pending')"
 _OVERDUE = (
     "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
     " JOIN requests r ON r.id = a.request_id"
-    f" WHERE a.active = 1 AND {OPEN_REVIEW} AND a.assigned_at <= ? {{extra}} ORDER BY a.request_id, a.reviewer"
+    f" WHERE a.active = 1 AND {OPEN_REVIEW} AND a.assigned_at <= ? {{extra}} ORDER BY a.request_id, a.reviewer LIMIT ?"
 )
 
 
@@ -27,27 +27,27 @@ class Assignments:
         """``reviewer`` may decide ``request_id`` from now (routed | claimed | escalated | reassigned).
         ``new``: the request was inserted in this transaction (nothing else to update)."""
         stamp = utc_text(now)
-        await self._ex.run(
+        await self._ex.send(
             "INSERT INTO assignments (request_id, reviewer, assigned_at, how, active, moved) VALUES (?, ?, ?, ?, 1, 0)"
             " ON CONFLICT (request_id, reviewer) DO UPDATE SET active = 1, moved = 0,"
             " assigned_at = excluded.assigned_at, how = excluded.how, reminded_at = NULL",
             (request_id, reviewer, stamp, how),
         )
         if not new:
-            await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (stamp, request_id))
+            await self._ex.send("UPDATE requests SET updated_at = ? WHERE id = ?", (stamp, request_id))
         self._log.requests.add(request_id)
 
     async def move_away(self, request_id: int, reviewer: str, now: datetime) -> None:
         """``reviewer`` no longer reviews ``request_id`` (escalated, away, off the roster)."""
-        await self._ex.run(
+        await self._ex.send(
             "UPDATE assignments SET active = 0, moved = 1 WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
         )
-        await self._ex.run("UPDATE requests SET updated_at = ? WHERE id = ?", (utc_text(now), request_id))
+        await self._ex.send("UPDATE requests SET updated_at = ? WHERE id = ?", (utc_text(now), request_id))
         self._log.requests.add(request_id)
 
     async def finish(self, request_id: int, reviewer: str) -> None:
         """``reviewer`` has done their part (approved while more approvals are needed)."""
-        await self._ex.run(
+        await self._ex.send(
             "UPDATE assignments SET active = 0 WHERE request_id = ? AND reviewer = ?", (request_id, reviewer)
         )
         self._log.requests.add(request_id)
@@ -72,27 +72,27 @@ class Assignments:
         )
         return [str(r["reviewer"]) for r in rows]
 
-    async def overdue(self, cutoff: datetime, unreminded_only: bool) -> list[tuple[int, str]]:
+    async def overdue(self, cutoff: datetime, unreminded_only: bool, limit: int) -> list[tuple[int, str]]:
         extra = "AND a.reminded_at IS NULL" if unreminded_only else ""
-        rows = await self._ex.many(_OVERDUE.format(extra=extra), (utc_text(cutoff),))
+        rows = await self._ex.many(_OVERDUE.format(extra=extra), (utc_text(cutoff), limit))
         return [(int(r["request_id"]), str(r["reviewer"])) for r in rows]
 
     async def mark_reminded(self, request_id: int, reviewer: str, now: datetime) -> None:
-        await self._ex.run(
+        await self._ex.send(
             "UPDATE assignments SET reminded_at = ? WHERE request_id = ? AND reviewer = ?",
             (utc_text(now), request_id, reviewer),
         )
 
-    async def held_outside(self, allowed: Collection[str]) -> list[tuple[int, str]]:
-        """(request, reviewer) of every open review whose reviewer is not in ``allowed``; only
-        those rows are read, however many reviews are open."""
+    async def held_outside(self, allowed: Collection[str], limit: int) -> list[tuple[int, str]]:
+        """(request, reviewer) of up to ``limit`` open reviews whose reviewer is not in ``allowed``;
+        only those rows are read, however many reviews are open."""
         people = sorted(set(allowed))
         outside = f" AND a.reviewer NOT IN ({', '.join('?' * len(people))})" if people else ""
         rows = await self._ex.many(
             "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
             f" JOIN requests r ON r.id = a.request_id WHERE a.active = 1 AND {OPEN_REVIEW}"
-            f"{outside} ORDER BY a.request_id, a.reviewer",
-            people,
+            f"{outside} ORDER BY a.request_id, a.reviewer LIMIT ?",
+            [*people, limit],
         )
         return [(int(r["request_id"]), str(r["reviewer"])) for r in rows]
 

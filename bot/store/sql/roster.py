@@ -57,7 +57,7 @@ class GroupMembers:
         hold (its members, or a problem it had), so the shared version moves."""
         text = json.dumps(sorted(set(members)))
         row = await self._ex.one("SELECT members, problem FROM group_members WHERE usergroup = ? FOR UPDATE", (group,))
-        await self._ex.run(
+        await self._ex.send(
             "INSERT INTO group_members (usergroup, members, refreshed_at, problem, told_admins)"
             " VALUES (?, ?, ?, NULL, 0)"
             " ON CONFLICT (usergroup) DO UPDATE SET members = excluded.members, refreshed_at = excluded.refreshed_at,"
@@ -76,7 +76,7 @@ class GroupMembers:
         row = await self._ex.one(
             "SELECT problem, told_admins FROM group_members WHERE usergroup = ? FOR UPDATE", (group,)
         )
-        await self._ex.run(
+        await self._ex.send(
             "INSERT INTO group_members (usergroup, problem, told_admins) VALUES (?, ?, 1)"
             " ON CONFLICT (usergroup) DO UPDATE SET problem = excluded.problem, told_admins = 1",
             (group, problem),
@@ -86,7 +86,7 @@ class GroupMembers:
         return row is None or not row["told_admins"]
 
     async def _bump(self) -> None:
-        await self._ex.run(
+        await self._ex.send(
             "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE"
             " SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
             (VERSION,),
@@ -98,14 +98,14 @@ class Replicas:
         self._ex = ex
 
     async def beat(self, replica: str, host: str, started: datetime, now: datetime, digest: str) -> None:
-        await self._ex.run(
+        await self._ex.send(
             "INSERT INTO replicas (id, host, started_at, seen_at, roster_digest) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, roster_digest = excluded.roster_digest",
             (replica, host, utc_text(started), utc_text(now), digest),
         )
 
     async def gone(self, replica: str) -> None:
-        await self._ex.run("DELETE FROM replicas WHERE id = ?", (replica,))
+        await self._ex.send("DELETE FROM replicas WHERE id = ?", (replica,))
 
     async def forget_before(self, cutoff: datetime) -> int:
         """Replicas not heard of since ``cutoff`` are gone (killed, or on a lost machine)."""

@@ -1,11 +1,18 @@
-"""SQLite: a writer and a reader connection, and each write transaction as one hand-off.
+"""SQLite: one writer connection on the event loop, reads on aiosqlite threads.
 
-Statements run on the event loop with the standard ``sqlite3`` module: on a local file they
-take microseconds, far less than handing each one to a thread and back (which used to cost
-more than the statement). What can wait runs in a thread instead: a durable COMMIT (the
-fsync), waiting for another process's write lock, and the WAL checkpoint. So a transaction
-is at most one hand-off. Every write is ``BEGIN IMMEDIATE`` behind an asyncio lock, so
-other processes on the same file queue on the lock instead of failing.
+Writes: statements run on the event loop with the standard ``sqlite3`` module. A write
+transaction's statements are short (a handful of indexed rows each, microseconds on a local
+file), far less than a thread hand-off per statement would cost. What can wait runs in a thread:
+a durable COMMIT (the fsync), waiting for another process's write lock, and WAL checkpoints. So
+a write transaction is at most one hand-off. Every write is ``BEGIN IMMEDIATE`` behind an
+asyncio lock, so other processes on the same file queue on the lock instead of failing. The
+writer never checkpoints by itself (``wal_autocheckpoint = 0``): a checkpoint inside a COMMIT on
+the loop would hold it; instead a background thread checkpoints every few seconds.
+
+Reads: everything read through ``read()`` runs on a pool of aiosqlite connections, each with a
+thread of its own (``readers.py``), so a read that grows with the data (a report, an export,
+the summary, App Home, the long-poll change feed) never holds the loop, nor does waiting for a
+lock another process holds.
 """
 
 from __future__ import annotations
@@ -14,30 +21,26 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.domain.errors import ConfigurationError, StorageFailure
+from bot.deadlines import wait_budget
+from bot.domain.errors import Busy, ConfigurationError, StorageFailure
 from bot.store.executor import Row
 from bot.store.schema import Schema
 from bot.store.sqlite.introspect import read_schema
 from bot.store.sqlite.migrations import migrate
+from bot.store.sqlite.readers import AiosqliteExecutor, ReaderPool, plain_sql
 from bot.store.unit_of_work import Backend, Repos, Tx
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
-_FOR_UPDATE = re.compile(r"\s+FOR UPDATE(\s+SKIP LOCKED)?")
-
-
-@lru_cache(maxsize=512)
-def _sql(text: str) -> str:
-    return _FOR_UPDATE.sub("", text)  # one writer at a time: rows need no locks
+CHECKPOINT_SECONDS = 5.0  # the WAL is folded back into the file this often, off the loop
+_sql = plain_sql
 
 
 class SqliteExecutor:
@@ -53,6 +56,9 @@ class SqliteExecutor:
 
     async def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return int(self._conn.execute(_sql(sql), tuple(params)).rowcount)
+
+    async def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(_sql(sql), tuple(params))
 
     async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
@@ -121,19 +127,16 @@ def connect(path: str, uri: bool = False) -> sqlite3.Connection:
         # cannot take back what was acknowledged (NORMAL in WAL mode can lose the last commits).
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run in a thread, never in a COMMIT
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _open_read_only(path: str) -> sqlite3.Connection:
+def _check_exists(path: str) -> None:
     if not os.path.isfile(path):
         raise ConfigurationError("DATABASE_URL", f"there is no database at {path}")
-    try:
-        return connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise ConfigurationError("DATABASE_URL", _open_problem(Path(path), exc)) from None
 
 
 class SqliteStore(Backend):
@@ -144,7 +147,8 @@ class SqliteStore(Backend):
         self.path = path
         self._tool = tool  # opened by a command-line tool: read-only, no migrations
         self._writer: sqlite3.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
+        self._readers: ReaderPool | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._durable = True  # the writer's synchronous setting: FULL (True) or NORMAL
 
@@ -153,18 +157,21 @@ class SqliteStore(Backend):
 
     async def open(self) -> None:
         """Open, check and migrate the file; anything unusable is a ConfigurationError naming DATABASE_URL."""
-        if self._tool:
-            self._reader = _open_read_only(self.path)
-            return
-        if self.path != ":memory:":
-            _check_path(Path(self.path))
         try:
+            if self._tool:
+                _check_exists(self.path)
+                self._readers = ReaderPool(self.path, size=1)
+                await self._readers.open()
+                return
+            _check_path(Path(self.path))
             self._durable = True
             # Waiting for another process's lock happens in a thread (see _begin), never on the loop.
             self._writer = await asyncio.to_thread(connect, self.path)
             await asyncio.to_thread(migrate, self._writer)
             self._writer.execute("PRAGMA busy_timeout = 0")
-            self._reader = await asyncio.to_thread(connect, self.path)
+            self._readers = ReaderPool(self.path)
+            await self._readers.open()
+            self._checkpointer = asyncio.create_task(self._checkpoint_often(), name="sqlite checkpoints")
         except sqlite3.Error as exc:
             await self.close()
             raise ConfigurationError("DATABASE_URL", _open_problem(Path(self.path), exc)) from None
@@ -173,10 +180,17 @@ class SqliteStore(Backend):
             raise
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                conn.close()
-        self._reader = self._writer = None
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+            self._checkpointer = None
+        if self._readers is not None:
+            await self._readers.close()
+            self._readers = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     async def _begin(self, conn: sqlite3.Connection) -> None:
         try:
@@ -184,11 +198,19 @@ class SqliteStore(Backend):
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
-            await asyncio.to_thread(self._begin_waiting, conn)  # another process writes: wait off the loop
+            # Another process writes: wait off the loop, no longer than the work's deadline allows.
+            budget = wait_budget()
+            wait_ms = BUSY_TIMEOUT_MS if budget is None else min(BUSY_TIMEOUT_MS, int(budget * 1000))
+            try:
+                await self._queued(lambda: asyncio.to_thread(self._begin_waiting, conn, wait_ms))
+            except sqlite3.OperationalError as exc:
+                if budget is not None and ("locked" in str(exc) or "busy" in str(exc)):
+                    raise Busy() from None
+                raise
 
     @staticmethod
-    def _begin_waiting(conn: sqlite3.Connection) -> None:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    def _begin_waiting(conn: sqlite3.Connection, wait_ms: int) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
         try:
             conn.execute("BEGIN IMMEDIATE")
         finally:
@@ -200,7 +222,8 @@ class SqliteStore(Backend):
         """See ``Store.write``. ``durable`` commits with ``synchronous = FULL`` (on disk before anyone
         is answered); bookkeeping commits with NORMAL, and the next durable commit flushes it too."""
         assert self._writer is not None, "SqliteStore.open() was not called"
-        async with self._lock:
+        await self._queued(self._lock.acquire)
+        try:
             conn = self._writer
             try:
                 if durable != self._durable:
@@ -221,6 +244,8 @@ class SqliteStore(Backend):
                 if isinstance(exc, sqlite3.Error):
                     raise StorageFailure(describe(exc)) from exc
                 raise
+        finally:
+            self._lock.release()
         self._done(tx)
 
     @staticmethod
@@ -231,46 +256,51 @@ class SqliteStore(Backend):
 
     @asynccontextmanager
     async def read(self, snapshot: bool = False) -> AsyncIterator[Repos]:
-        """Reads on the shared reader connection; ``snapshot`` reads on a connection of its own
-        inside one read transaction, so it sees one consistent state throughout."""
-        assert self._reader is not None, "SqliteStore.open() was not called"
+        """Reads on a pooled aiosqlite connection (its own thread); ``snapshot`` reads inside one
+        read transaction, so they see one consistent state throughout."""
+        assert self._readers is not None, "SqliteStore.open() was not called"
         try:
-            if not snapshot:
-                yield Repos(SqliteExecutor(self._reader))
-                return
-            conn = await asyncio.to_thread(connect, f"file:{self.path}?mode=ro", True)
-            try:
-                conn.execute("BEGIN")
-                yield Repos(SqliteExecutor(conn))
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
+            async with self._readers.connection(self._queued) as conn:
+                if not snapshot:
+                    yield Repos(AiosqliteExecutor(conn))
+                    return
+                await conn.execute("BEGIN")
+                try:
+                    yield Repos(AiosqliteExecutor(conn))
+                finally:
+                    await conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StorageFailure(describe(exc)) from exc
 
     async def schema(self) -> Schema:
-        assert self._reader is not None, "SqliteStore.open() was not called"
-        return await read_schema(SqliteExecutor(self._reader))
+        async with self.read() as r:
+            return await read_schema(r.executor)
 
     async def maintain(self) -> None:
-        """Fold the WAL back into the database file so it does not grow without bound."""
-        assert self._writer is not None
+        """Fold the whole WAL back into the database file (TRUNCATE), in a thread."""
+        if self._writer is None:
+            return
         async with self._lock:
-            await asyncio.to_thread(self._checkpoint, self._writer)
+            await asyncio.to_thread(self._checkpoint, self._writer, "TRUNCATE")
+
+    async def _checkpoint_often(self) -> None:
+        """A PASSIVE checkpoint every few seconds, in a thread, on a connection of its own: writers
+        go on meanwhile, and the WAL stays short without any COMMIT on the loop checkpointing."""
+        conn = await asyncio.to_thread(connect, self.path)
+        try:
+            while True:
+                await asyncio.sleep(CHECKPOINT_SECONDS)
+                try:
+                    await asyncio.to_thread(self._checkpoint, conn, "PASSIVE")
+                except sqlite3.Error as exc:
+                    log.warning("WAL checkpoint failed: %s", describe(exc))
+        finally:
+            conn.close()
 
     @staticmethod
-    def _checkpoint(conn: sqlite3.Connection) -> None:
+    def _checkpoint(conn: sqlite3.Connection, mode: str) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # readers of other processes may be mid-read
         try:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute(f"PRAGMA wal_checkpoint({mode})")
         finally:
             conn.execute("PRAGMA busy_timeout = 0")
-
-    # For tests and operator tools, never services: a raw read on the reader connection.
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        assert self._reader is not None
-        return self._reader.execute(sql, tuple(params)).fetchone()
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        assert self._reader is not None
-        return list(self._reader.execute(sql, tuple(params)).fetchall())

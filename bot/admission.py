@@ -1,0 +1,83 @@
+"""Busy, not late: admission control by measured queueing delay.
+
+Slack gives up on an answer after 3 seconds. At any offered load signoff answers every request
+in time: what it cannot do in time gets a prompt answer that does nothing and stores nothing
+(an ephemeral "busy" for a command or a click, a field error on a form, ``503`` with
+``Retry-After`` on the API), and the same request works when it is sent again later.
+
+Queueing delay is measured where work waits: the event loop's lag (how late a 100 ms timer
+fires: how long ready work waits for the loop), and how long each transaction waited for the
+database (the SQLite write lock, a PostgreSQL connection; see ``Store.on_wait``).
+
+* At the door: when the *smallest* delay seen over the last ``INTERVAL`` is above ``TARGET``, a
+  queue is standing, not passing (a burst that drains within the interval leaves a small sample
+  behind); new work is then answered busy at once, before anything is parsed further or stored.
+  (CoDel's rule for telling a standing queue from a burst.)
+* Inside: every admitted request carries a deadline (``bot.deadlines``): its wait for the
+  database ends before ``BUDGET``, and then it is answered busy, having stored nothing.
+
+Health, readiness and metrics are never shed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+
+from bot.metrics import Metrics
+
+BUDGET = 2.5  # seconds from arrival to answer, below Slack's 3
+TARGET = 0.15  # a standing queue longer than this sheds new work
+INTERVAL = 0.5  # seconds over which the smallest delay is taken
+SAMPLE_SECONDS = 0.1  # the loop-lag sampling period
+
+
+class Admission:
+    def __init__(self, metrics: Metrics, target: float = TARGET, interval: float = INTERVAL) -> None:
+        self._metrics = metrics
+        self._target = target
+        self._interval = interval
+        self._samples: collections.deque[tuple[float, float]] = collections.deque()  # (when, delay)
+        self._task: asyncio.Task[None] | None = None
+        self.shed = 0
+
+    def delayed(self, seconds: float) -> None:
+        """A piece of work waited ``seconds`` in a queue."""
+        now = asyncio.get_running_loop().time()
+        self._samples.append((now, seconds))
+        while self._samples and self._samples[0][0] < now - self._interval:
+            self._samples.popleft()
+
+    def busy(self) -> bool:
+        """True when a queue has stood above the target for the whole interval: shed new work."""
+        now = asyncio.get_running_loop().time()
+        while self._samples and self._samples[0][0] < now - self._interval:
+            self._samples.popleft()
+        if not self._samples or now - self._samples[0][0] < self._interval / 2:
+            return False  # too little seen to tell a standing queue from a burst
+        return min(delay for _, delay in self._samples) > self._target
+
+    def refuse(self, kind: str) -> None:
+        self.shed += 1
+        self._metrics.shed.labels(kind=kind).inc()
+
+    async def _sample(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(SAMPLE_SECONDS)
+            lag = max(0.0, loop.time() - before - SAMPLE_SECONDS)
+            self._metrics.loop_lag.observe(lag)
+            self.delayed(lag)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._sample(), name="loop lag")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
