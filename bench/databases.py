@@ -61,6 +61,9 @@ class _Pg:
         with self._conn.cursor() as cur:
             cur.executemany(sql.replace("?", "%s"), rows)  # type: ignore[arg-type]
 
+    def cursor(self) -> Any:
+        return self._conn.cursor()
+
     def commit(self) -> None:
         self._conn.commit()
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from tests.process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "bench-signing-secret-1f3a5c7e"
@@ -21,6 +20,12 @@ SUMMARY = "C0SIGNOFF"
 JUNIORS = [f"U0JUN{i:03d}" for i in range(40)]
 SENIORS = [f"U0SEN{i:03d}" for i in range(12)]
 USERS = JUNIORS + SENIORS
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def roster_yaml() -> str:

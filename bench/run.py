@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 
 from bench import procs
-from bench.databases import Databases, pending_outbox
+from bench.databases import Databases, connect, pending_outbox
 from bench.load import SlackTraffic, Stats, approve_body, open_loop, signed
 from bench.seed import seed_audit, seed_requests
 
@@ -492,10 +492,11 @@ async def bench_summary(work: Path, dbs: Databases, smoke: bool, results: dict[s
     summary_ms = await timed(build_summary, 20)
     status_ms = await timed(status_lookup, 200)
     explain = "EXPLAIN QUERY PLAN" if dbs.kind == "sqlite" else "EXPLAIN"
-    plan = await db.fetchall(  # type: ignore[attr-defined]
-        f"{explain} SELECT * FROM requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 25"
-    )
     await db.close()
+    with connect(db_url) as conn:
+        plan = conn.execute(
+            f"{explain} SELECT * FROM requests WHERE status = 'pending' ORDER BY created_at, id LIMIT 25"
+        ).fetchall()
     results["summary"] = {
         "pending": pending,
         "build_ms": round(summary_ms, 2),

@@ -9,15 +9,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from typing import Any
+
 from bot.sandbox.slack_standin import FakeSlack
 
 
 class QuietSlack(FakeSlack):
-    """Keeps no call log, so a long run does not grow the stand-in's memory."""
+    """Keeps no call log, so a long run does not grow the stand-in's memory; counts calls by
+    method (the method ``bench.counts``) for benchmarks that wait for something to be delivered."""
+
+    def _m_bench_counts(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "counts": self.__dict__.get("counts", {})}
 
     async def _notify(self) -> None:
+        counts = self.__dict__.setdefault("counts", {})
+        for call in self.calls[self.__dict__.get("_counted", 0) :]:
+            counts[call.method] = counts.get(call.method, 0) + 1
+        self.__dict__["_counted"] = len(self.calls)
         if len(self.calls) > 1000:
             del self.calls[:-100]
+            self.__dict__["_counted"] = len(self.calls)
         if len(self.messages) > 50_000:
             for key in list(self.messages)[:25_000]:
                 del self.messages[key]

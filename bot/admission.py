@@ -31,6 +31,8 @@ BUDGET = 2.5  # seconds from arrival to answer, below Slack's 3
 TARGET = 0.15  # a standing queue longer than this sheds new work
 INTERVAL = 0.5  # seconds over which the smallest delay is taken
 SAMPLE_SECONDS = 0.1  # the loop-lag sampling period
+BUCKETS = 10  # slices of the interval, each keeping its smallest delay
+MAX_WINDOW = 10.0  # signoff_event_loop_lag_max_seconds is the worst lag of this many seconds
 
 
 class Admission:
@@ -38,23 +40,33 @@ class Admission:
         self._metrics = metrics
         self._target = target
         self._interval = interval
-        self._samples: collections.deque[tuple[float, float]] = collections.deque()  # (when, delay)
+        self._samples: collections.deque[tuple[int, float]] = collections.deque()  # (slice, smallest delay)
+        self._recent: collections.deque[tuple[float, float]] = collections.deque()  # (when, loop lag)
         self._task: asyncio.Task[None] | None = None
         self.shed = 0
 
     def delayed(self, seconds: float) -> None:
-        """A piece of work waited ``seconds`` in a queue."""
+        """A piece of work waited ``seconds`` in a queue. Kept as the smallest wait of each
+        ``interval / BUCKETS`` slice, so a decision reads a handful of numbers, however busy."""
         now = asyncio.get_running_loop().time()
-        self._samples.append((now, seconds))
-        while self._samples and self._samples[0][0] < now - self._interval:
+        slot = int(now * BUCKETS / self._interval)
+        if self._samples and self._samples[-1][0] == slot:
+            if seconds < self._samples[-1][1]:
+                self._samples[-1] = (slot, seconds)
+        else:
+            self._samples.append((slot, seconds))
+        self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        oldest = int(now * BUCKETS / self._interval) - BUCKETS
+        while self._samples and self._samples[0][0] < oldest:
             self._samples.popleft()
 
     def busy(self) -> bool:
         """True when a queue has stood above the target for the whole interval: shed new work."""
         now = asyncio.get_running_loop().time()
-        while self._samples and self._samples[0][0] < now - self._interval:
-            self._samples.popleft()
-        if not self._samples or now - self._samples[0][0] < self._interval / 2:
+        self._forget(now)
+        if len(self._samples) < BUCKETS // 2:
             return False  # too little seen to tell a standing queue from a burst
         return min(delay for _, delay in self._samples) > self._target
 
@@ -69,6 +81,10 @@ class Admission:
             await asyncio.sleep(SAMPLE_SECONDS)
             lag = max(0.0, loop.time() - before - SAMPLE_SECONDS)
             self._metrics.loop_lag.observe(lag)
+            self._recent.append((loop.time(), lag))
+            while self._recent and self._recent[0][0] < loop.time() - MAX_WINDOW:
+                self._recent.popleft()
+            self._metrics.loop_lag_max.set(max(seen for _, seen in self._recent))
             self.delayed(lag)
 
     def start(self) -> None:

@@ -66,6 +66,9 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=r,
         )
+        self.loop_lag_max = Gauge(
+            "signoff_event_loop_lag_max_seconds", "The worst event loop lag of the last 10 seconds", registry=r
+        )
         self.shed = Counter(
             "signoff_busy_answers",
             "Requests answered busy (nothing done, nothing stored) because a queue stood too long",

@@ -81,6 +81,11 @@ class Scheduler:
         await self.anchor()
         await self.fold()
 
+    async def catch_up(self) -> None:
+        """Every sweep once and the housekeeping: what a start does first."""
+        await self.tick()
+        await self.maintenance()
+
     async def fold(self) -> None:
         await fold_reviewer_load(self.deps.store)
 
@@ -115,7 +120,7 @@ class Scheduler:
         was missed while the bot was down (an end with thousands of requests to expire must not
         keep the bot from answering)."""
         aps = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=self.timezone)
-        aps.add_job(self._job(self.tick), DateTrigger(), id="catch_up")
+        aps.add_job(self._job(self.catch_up), DateTrigger(), id="catch_up")
         every = IntervalTrigger(seconds=self.sweep_every.total_seconds())
         aps.add_job(self._job(self.policy), every, id="policy")
         aps.add_job(self._job(self.reviews), every, id="reviews")

@@ -18,7 +18,11 @@ async def sweep_anchor(deps: Deps, tz: ZoneInfo) -> bool:
 
     async def anchor(tx: Tx) -> bool:
         await tx.facts.lock_job(LAST_DAY)  # replicas take turns: one anchor a day
-        if await tx.facts.get(LAST_DAY) == today:
+        last = await tx.facts.get(LAST_DAY)
+        if last == today:
+            return False
+        if last is None:  # a new install: the first anchor is tomorrow's, after a day of use
+            await tx.facts.put(LAST_DAY, today)
             return False
         head = await tx.audit.head()
         if head is None:

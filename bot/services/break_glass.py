@@ -13,6 +13,7 @@ from bot.domain.models import ChangeRequest, Roster, Verdict
 from bot.domain.validation import validate_note
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
+from bot.services.home import refresh_homes
 from bot.store.unit_of_work import Tx
 
 NOTE_MISSING = "A review needs a note: what made it justified, or what should have happened instead"
@@ -76,7 +77,7 @@ async def record_verdict(
                 notices.review_refresh(request_id),
                 notices.channel_note(request_id, deps.summary_channel, notices.HINDSIGHT),
                 notices.channel_note(request_id, req.requester, notices.HINDSIGHT),
-                *(notices.home_refresh(user) for user in sorted({req.requester, *reviewers})),
+                *await refresh_homes(tx, {req.requester, *reviewers}),
             ],
         )
         done = await tx.requests.get(request_id)

@@ -7,6 +7,7 @@ from bot.domain.errors import NotRequester
 from bot.domain.models import ChangeRequest, Status
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
+from bot.services.home import refresh_homes
 from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
 
@@ -35,7 +36,7 @@ async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str 
         ]
         if req.reviewer is None:
             queued.append(notices.claim_refresh(request_id))
-        queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
+        queued += await refresh_homes(tx, {req.requester, *reviewers})
         await tx.outbox.enqueue_many(now, queued)
         cancelled = await tx.requests.get(request_id)
         assert cancelled is not None

@@ -7,6 +7,7 @@ from bot.domain.errors import AlreadyClaimed, NotEligible, SelfReview, SignoffEr
 from bot.domain.models import ChangeRequest
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
+from bot.services.home import refresh_homes
 from bot.store.unit_of_work import Tx
 
 
@@ -33,7 +34,7 @@ async def claim_request(deps: Deps, request_id: int, actor: str, delivery: str |
         queued = [notices.review_dm(request_id, actor), notices.claim_refresh(request_id)]
         if not req.awaiting_hindsight:
             queued.append(notices.tell_requester(request_id, req.requester, notices.WAITING))
-        queued += [notices.home_refresh(actor), notices.home_refresh(req.requester)]
+        queued += await refresh_homes(tx, [actor, req.requester])
         await tx.outbox.enqueue_many(now, queued)
         claimed = await tx.requests.get(request_id)
         assert claimed is not None

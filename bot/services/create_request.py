@@ -13,6 +13,7 @@ from bot.domain.policy import evaluate
 from bot.domain.routing import choose_reviewers
 from bot.services import notices
 from bot.services.deps import Deps
+from bot.services.home import refresh_homes
 from bot.services.policy_state import window_in
 from bot.store.unit_of_work import Tx
 
@@ -127,8 +128,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         else:
             event = notices.WAITING if reviewers else notices.UNASSIGNED
             queued.append(notices.tell_requester(request_id, sub.requester, event))
-        queued += [notices.home_refresh(r) for r in reviewers]
-        queued.append(notices.home_refresh(sub.requester))
+        queued += await refresh_homes(tx, [*reviewers, sub.requester])
         if sub.workflow_execution is not None:
             await tx.workflow.link(request_id, sub.workflow_execution)
             if status is not Status.PENDING:

@@ -14,6 +14,7 @@ from bot.domain.models import ChangeRequest, Status
 from bot.domain.validation import validate_reason
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
+from bot.services.home import refresh_homes
 from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
 
@@ -93,7 +94,7 @@ async def _decide(
             ),
         )
         queued.append(notices.review_refresh(request_id))
-        queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
+        queued += await refresh_homes(tx, {req.requester, *reviewers})
         await tx.outbox.enqueue_many(now, queued)
         return Decided(req, final)
 

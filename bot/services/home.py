@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.outbox import Notice
 from bot.domain.policy import PolicyWindow
+from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
 from bot.services.queries import Listing
-from bot.store.unit_of_work import Tx
+from bot.store.unit_of_work import Repos, Tx
 
 QUEUE_SHOWN = 15
 MINE_SHOWN = 10
@@ -33,6 +36,12 @@ async def home_for(deps: Deps, user: str) -> Home:
             window=await window_in(r),
             now=deps.clock.now(),
         )
+
+
+async def refresh_homes(tx: Repos, users: Iterable[str]) -> list[Notice]:
+    """App Home refreshes for those of ``users`` who ever opened their App Home: nobody else has
+    a view to republish, so nothing is queued for them."""
+    return [notices.home_refresh(user) for user in sorted(await tx.homes.among(sorted(set(users))))]
 
 
 async def opened_home(deps: Deps, user: str) -> None:

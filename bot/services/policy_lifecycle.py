@@ -23,6 +23,7 @@ from bot.domain.policy import PolicyWindow
 from bot.domain.timestamps import utc_text
 from bot.services import notices
 from bot.services.deps import Deps
+from bot.services.home import refresh_homes
 from bot.services.policy_state import save_overrides, timeline_in, window, window_in
 from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
@@ -104,7 +105,7 @@ async def _expire(tx: Tx, request_id: int, now: datetime) -> None:
     ]
     if req.reviewer is None:
         queued.append(notices.claim_refresh(request_id))
-    queued += [notices.home_refresh(user) for user in sorted({req.requester, *reviewers})]
+    queued += await refresh_homes(tx, {req.requester, *reviewers})
     await tx.outbox.enqueue_many(now, queued)
 
 

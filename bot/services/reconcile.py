@@ -27,6 +27,7 @@ from bot.domain.models import Status
 from bot.domain.routing import choose_reviewers
 from bot.services import notices
 from bot.services.deps import Deps
+from bot.services.home import refresh_homes
 from bot.services.replicas import GONE_AFTER
 from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
@@ -96,7 +97,7 @@ async def _apply_decisions(tx: Tx, deps: Deps, request_id: int) -> bool:
         notices.tell_requester(request_id, req.requester, notices.DECIDED),
         *await completion(tx, request_id),
         notices.review_refresh(request_id),
-        *(notices.home_refresh(user) for user in sorted({req.requester, *reviewers})),
+        *await refresh_homes(tx, {req.requester, *reviewers}),
     ]
     await tx.outbox.enqueue_many(now, queued)
     return True
@@ -121,7 +122,7 @@ async def _fill_seats(tx: Tx, deps: Deps, request_id: int) -> bool:
     )
     for reviewer in sorted(chosen):
         await tx.assignments.assign(request_id, reviewer, now, "reassigned")
-    queued = [notices.review_dm(request_id, r) for r in chosen] + [notices.home_refresh(r) for r in chosen]
+    queued = [notices.review_dm(request_id, r) for r in chosen] + await refresh_homes(tx, chosen)
     if len(chosen) < seats:
         queued.append(notices.claim_post(request_id, deps.summary_channel))
     details = {"to": chosen, "claim_post": len(chosen) < seats}

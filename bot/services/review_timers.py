@@ -18,6 +18,7 @@ from bot.domain.models import Roster
 from bot.domain.routing import choose_reviewer
 from bot.services import notices
 from bot.services.deps import Deps
+from bot.services.home import refresh_homes
 from bot.store.unit_of_work import Tx
 
 BATCH = 100  # reviews reminded, escalated or moved per transaction
@@ -174,7 +175,7 @@ async def reassign(
             queued.append(notices.tell_requester(request_id, req.requester, notices.ESCALATED))
         queued += [
             notices.channel_note(request_id, deps.summary_channel, notices.ESCALATED, old=old, new=new),
-            notices.home_refresh(new),
+            *await refresh_homes(tx, [new]),
         ]
     else:
         await tx.audit.append(
@@ -183,6 +184,6 @@ async def reassign(
         queued.append(notices.claim_post(request_id, deps.summary_channel))
         if not req.awaiting_hindsight:
             queued.append(notices.tell_requester(request_id, req.requester, notices.UNASSIGNED))
-    queued.append(notices.home_refresh(old))
+    queued += await refresh_homes(tx, [old])
     await tx.outbox.enqueue_many(now, queued)
     return new is not None

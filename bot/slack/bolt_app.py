@@ -177,10 +177,10 @@ def slack_handler(
             if response_url is not None:
                 tell(response_url, busy.ephemeral())
             return response
-        bolt_req = AsyncBoltRequest(body=raw, query=request.query_string, headers=dict(request.headers))
-        if bolt_req.body != body:
-            bolt_req.body = body
-            bolt_req.context = build_async_context(AsyncBoltContext({}), body)
+        # Bolt gets the body already parsed (and checked), not the raw text to parse again.
+        bolt_req = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+        bolt_req.raw_body, bolt_req.body = raw, body
+        bolt_req.context = build_async_context(AsyncBoltContext({}), body)
         with deadlines.within(BUDGET - (time.perf_counter() - started)):
             bolt_resp = await app.async_dispatch(bolt_req)
         return await to_aiohttp_response(bolt_resp)

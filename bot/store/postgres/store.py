@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -40,6 +41,7 @@ CHANNEL = "signoff_changes"
 POOL_MAX = 16
 CONNECT_TIMEOUT_SECONDS = 10.0  # at start
 WORK_CONNECT_SECONDS = 2  # a new pooled connection while serving
+IDLE_CHECK_SECONDS = 2.0  # a pooled connection idle this long is checked before it is used
 CHECKOUT_SECONDS = 2.5  # waiting for a free pooled connection: an answer must leave within Slack's 3 s
 STATEMENT_TIMEOUT_MS = 5_000
 IDLE_IN_TRANSACTION_MS = 30_000
@@ -161,6 +163,7 @@ class PostgresStore(Backend):
         self._pool_max = pool_max
         self._listener: asyncio.Task[None] | None = None
         self._me = uuid.uuid4().hex[:12]  # this store's own notifications are not news to it
+        self._returned: weakref.WeakKeyDictionary[Conn, float] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"PostgresStore({safe_url(self._url)!r})"
@@ -195,8 +198,9 @@ class PostgresStore(Backend):
             open=False,
             timeout=CHECKOUT_SECONDS,
             # A connection the server dropped (a restart, a failover) is replaced before use, not
-            # handed to a request that would then fail.
-            check=AsyncConnectionPool.check_connection,
+            # handed to a request that would then fail; one in use moments ago is not pinged again
+            # (a round trip per checkout was a tenth of the bot's time under load).
+            check=self._check_if_idle,
             name="signoff",
         )
         try:
@@ -207,6 +211,12 @@ class PostgresStore(Backend):
         self._pool = pool
         if not self._tool:
             self._listener = asyncio.create_task(self._listen_loop(), name="pg-listen")
+
+    async def _check_if_idle(self, conn: Conn) -> None:
+        returned = self._returned.get(conn)
+        if returned is not None and asyncio.get_running_loop().time() - returned < IDLE_CHECK_SECONDS:
+            return
+        await AsyncConnectionPool.check_connection(conn)
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -239,18 +249,19 @@ class PostgresStore(Backend):
         try:
             yield conn
         finally:
+            self._returned[conn] = loop.time()
             await pool.putconn(conn)
 
     @asynccontextmanager
     async def write(self, delivery: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
-        """One transaction in pipeline mode: statements whose results nobody waits for (locks,
-        inserts, ``Executor.send``) travel with the next one that is waited for, so a transaction
-        costs a few round trips, not one per statement. Lock waits inside the database end at the
-        work's deadline (``lock_timeout``), answered as Busy."""
+        """One transaction. Lock waits inside the database end at the work's deadline
+        (``lock_timeout``), answered as Busy. (psycopg's pipeline mode was measured here and
+        left out: on a database near the bot its bookkeeping cost more than the round trips
+        it saved; see docs/performance.md.)"""
         budget = wait_budget()
         try:
-            async with self._connection() as conn, conn.pipeline() as pipeline, conn.transaction():
-                ex = PgExecutor(conn, pipeline)
+            async with self._connection() as conn, conn.transaction():
+                ex = PgExecutor(conn)
                 if budget is not None:
                     await ex.send(f"SET LOCAL lock_timeout = '{max(1, int(budget * 1000))}ms'")
                 if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack

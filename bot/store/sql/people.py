@@ -73,5 +73,13 @@ class HomeViewers:
             (user, utc_text(now)),
         )
 
+    async def among(self, users: list[str]) -> set[str]:
+        """Which of ``users`` ever opened their App Home."""
+        if not users:
+            return set()
+        marks = ", ".join("?" * len(users))
+        rows = await self._ex.many(f'SELECT "user" FROM home_viewers WHERE "user" IN ({marks})', users)
+        return {str(r["user"]) for r in rows}
+
     async def has_home(self, user: str) -> bool:
         return await self._ex.one('SELECT 1 AS one FROM home_viewers WHERE "user" = ?', (user,)) is not None
