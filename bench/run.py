@@ -1,6 +1,6 @@
 """signoff benchmarks. Prints tables and writes bench/results/latest.json.
 
-    python bench/run.py            # everything but the soak (about 6 minutes on 2 cores)
+    python bench/run.py            # everything but the soak (about 30 minutes on 2 cores, seeding included)
     python bench/run.py --smoke    # a few seconds: proves the scripts work (run by .ci/run)
     python bench/run.py --soak     # adds 10 minutes of mixed load
     python bench/run.py --only ack,api
@@ -31,26 +31,13 @@ import aiohttp
 from bench import procs
 from bench.databases import Databases, connect, pending_outbox
 from bench.load import SlackTraffic, Stats, approve_body, open_loop, signed
+from bench.loop import bench_loop
+from bench.overload import bench_overload
+from bench.report import table, verdict
 from bench.seed import seed_audit, seed_requests
 
 RESULTS = Path(__file__).resolve().parent / "results"
 API_HEADERS = {"Authorization": f"Bearer {procs.API_TOKEN}"}
-
-
-def table(title: str, rows: list[dict[str, Any]]) -> None:
-    print(f"\n## {title}")
-    if not rows:
-        return
-    cols = list(rows[0])
-    widths = [max(len(str(c)), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
-    print("| " + " | ".join(str(c).ljust(w) for c, w in zip(cols, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)) + " |")
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 async def create_requests(url: str, n: int, concurrency: int = 16) -> list[tuple[str, str]]:
@@ -601,7 +588,7 @@ def main() -> int:
     parser.add_argument("--soak-minutes", type=float, default=10.0)
     parser.add_argument(
         "--only",
-        default="ack,api,waiters,replicas,memory,summary",
+        default="ack,api,waiters,replicas,memory,summary,loop,overload",
         help="comma-separated sections (replicas: PostgreSQL)",
     )
     parser.add_argument(
@@ -639,6 +626,10 @@ def main() -> int:
                 bench_memory_flat(work, dbs, args.smoke, results)
             if "summary" in sections:
                 asyncio.run(bench_summary(work, dbs, args.smoke, results))
+            if "overload" in sections:
+                asyncio.run(bench_overload(work, dbs, args.smoke, results, create_requests, saturation))
+            if "loop" in sections:
+                asyncio.run(bench_loop(work, dbs, args.smoke, results))
         finally:
             dbs.drop_all()
         if args.soak:

@@ -21,7 +21,7 @@ from bot.services.deps import Deps
 from bot.services.home import refresh_homes
 from bot.store.unit_of_work import Tx
 
-BATCH = 100  # reviews reminded, escalated or moved per transaction
+BATCH = 40  # reviews reminded, escalated or moved per transaction
 
 
 @dataclass(frozen=True)

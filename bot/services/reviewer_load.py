@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.store.unit_of_work import Store, Tx
 
-BATCH = 5000
+BATCH = 500
 JOB = "reviewer-load-fold"
 
 

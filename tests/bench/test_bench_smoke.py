@@ -16,9 +16,10 @@ def test_bench_smoke_run_prints_every_table_and_writes_json() -> None:
         [sys.executable, "bench/run.py", "--smoke", "--soak"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for title in ("Ack latency", "Slow Slack", "Pipeline API", "Memory against data size", "At scale", "Soak targets"):
+    titles = ("Ack latency", "Slow Slack", "Pipeline API", "Memory against data size", "At scale", "Soak targets")
+    for title in (*titles, "Overload", "Loop budget"):
         assert f"## {title}" in proc.stdout
     results = json.loads((ROOT / "bench" / "results" / "smoke.json").read_text())
     assert results["smoke"] is True
-    assert {"ack", "slow_slack", "api", "memory_flat", "summary", "soak"} <= set(results)
+    assert {"ack", "slow_slack", "api", "memory_flat", "summary", "soak", "overload", "loop"} <= set(results)
     assert results["soak"]["audit_verify"] is True

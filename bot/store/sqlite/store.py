@@ -247,6 +247,9 @@ class SqliteStore(Backend):
                 raise
         finally:
             self._lock.release()
+        # Every statement and the COMMIT ran on the loop without waiting: yield once, so a chain of
+        # transactions (a batched sweep) never holds the loop longer than one of them.
+        await asyncio.sleep(0)
         self._done(tx)
 
     @staticmethod
