@@ -29,8 +29,10 @@ from bot.services import policy_state
 from bot.services.audit_refusal import RefusalLog
 from bot.services.deps import Deps
 from bot.services.group_membership import GroupMembership
+from bot.services.names import NameBook
 from bot.services.replicas import ReplicaRegistry, replica_id
 from bot.services.review_timers import reviews_follow_roster
+from bot.services.reviewer_load import fold_reviewer_load
 from bot.slack.acks_first import AckPriority
 from bot.slack.bolt_app import build_bolt_app, slack_handler
 from bot.slack.busy import Responder
@@ -104,10 +106,15 @@ class Signoff:
             self.store, self.settings.policy_start, self.settings.policy_days, self.clock.now()
         )
         await self._check_token()
+        # Before serving: every routing reads the ledger not yet folded, so a long one (a bulk
+        # import, a long stop) is folded first, not while every request pays for reading it.
+        await fold_reviewer_load(self.store)
         await self.replicas.beat()
         await self.groups.load()  # what the other replicas know, even if Slack does not answer now
         if await self.groups.refresh():
             await reviews_follow_roster(self.deps)
+        roster = self.deps.roster()
+        self.api.names.learn([*roster.engineers, *roster.admins])  # so the first answers name people
         self._groups_task = asyncio.create_task(
             self.groups.keep_current(lambda: reviews_follow_roster(self.deps)), name="roster groups"
         )
@@ -274,6 +281,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         policy_changed=policy_moved.fire,
         metrics=metrics,
         destructive_approvals=settings.destructive_approvals,
+        approval_valid_for=settings.approval_valid_for,
+        request_ttl=settings.request_ttl,
+        break_glass_limit=settings.break_glass_limit,
     )
     scheduler = Scheduler(
         deps,
@@ -314,7 +324,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         else slack_handler(bolt, secret, worker.priority, metrics, admission, responder.tell)
     )
     refusals = RefusalLog(deps)
-    api = PipelineApi(deps, ApiTokens(settings.api_token_map), SlackDirectory(client), feed, refusals, admission)
+    directory = SlackDirectory(client)
+    names = NameBook(store, clock, directory, background)
+    api = PipelineApi(deps, ApiTokens(settings.api_token_map), directory, feed, refusals, admission, names)
     parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
 
     async def readiness() -> dict[str, object]:

@@ -11,6 +11,7 @@ import sys
 from urllib.parse import urlsplit
 
 from bot import __version__, audit_cli, db_cli
+from bot.gate import hook
 from bot.gate.commands import add_parsers
 
 EXIT_CONFIG = 3
@@ -36,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Slack bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)")
     serve.set_defaults(run=None)
     add_parsers(sub)
+    hook.add_parser(sub)
     audit_cli.add_parser(sub)
     db_cli.add_parser(sub)
     sandbox = sub.add_parser(

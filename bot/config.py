@@ -39,6 +39,9 @@ HINTS: dict[str, str] = {
     "SUMMARY_CRON": "set it to five crontab fields, e.g. '0 9 * * 1-5' (minute hour day month weekday)",
     "REMINDER_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d",
     "ESCALATE_AFTER": "set it to a duration such as 90s, 30m, 4h or 2d, longer than REMINDER_AFTER",
+    "APPROVAL_VALID_FOR": "set it to how long an approval may be applied, e.g. 24h or 7d",
+    "REQUEST_TTL": "set it to how long a request may wait for a decision before it expires, e.g. 7d",
+    "BREAK_GLASS_LIMIT": "set it to how many times one person may break glass in 24 hours, 1 to 100",
     "SWEEP_EVERY": "set it to how often reminders, escalation and expiry are checked, from 1s to 10m, e.g. 30s",
     "DESTRUCTIVE_APPROVALS": "set it to how many seniors must approve an AI-assisted destructive change, 1 to 5",
     "API_TOKENS": "set it to comma-separated name:token pairs, each token at least 24 characters",
@@ -86,6 +89,9 @@ class Settings(BaseSettings):
     escalate_after: timedelta = Field(default=timedelta(hours=24), alias="ESCALATE_AFTER")
     destructive_approvals: int = Field(default=2, ge=1, le=5, alias="DESTRUCTIVE_APPROVALS")
     sweep_every: timedelta = Field(default=timedelta(seconds=30), alias="SWEEP_EVERY")
+    approval_valid_for: timedelta = Field(default=timedelta(hours=24), alias="APPROVAL_VALID_FOR")
+    request_ttl: timedelta = Field(default=timedelta(days=7), alias="REQUEST_TTL")
+    break_glass_limit: int = Field(default=3, ge=1, le=100, alias="BREAK_GLASS_LIMIT")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "summary_channel", mode="before")
     @classmethod
@@ -183,7 +189,9 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return up
 
-    @field_validator("reminder_after", "escalate_after", "sweep_every", mode="before")
+    @field_validator(
+        "reminder_after", "escalate_after", "sweep_every", "approval_valid_for", "request_ttl", mode="before"
+    )
     @classmethod
     def _duration(cls, v: Any) -> Any:
         return parse_duration(v) if isinstance(v, str) else v

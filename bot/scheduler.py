@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from bot.domain.schedule import cron_fields
 from bot.services import policy_state
 from bot.services.anchor import sweep_anchor
 from bot.services.deps import Deps
+from bot.services.expire_request import expire_undecided
 from bot.services.housekeeping import prune_deliveries
 from bot.services.policy_lifecycle import sweep_policy
 from bot.services.reconcile import reconcile
@@ -99,6 +100,9 @@ class Scheduler:
 
     async def reviews(self) -> None:
         await reconcile(self.deps)
+        expired = await expire_undecided(self.deps, self.deps.request_ttl)
+        if expired:
+            log.info("%d request(s) expired: nobody decided within REQUEST_TTL", expired)
         result = await sweep_reviews(self.deps, self.reminder_after, self.escalate_after)
         if result.reminded or result.escalated or result.unassigned:
             log.info(
@@ -146,6 +150,18 @@ class Scheduler:
         if self._aps is not None:
             reschedule = self._job(self._schedule_end)
             self._aps.add_job(reschedule, DateTrigger(), id="reschedule_end", replace_existing=True)
+
+    async def idle(self) -> None:
+        """Wait until every job due by now has run (a policy just ended runs its end at once)."""
+        while True:
+            aps = self._aps
+            now = datetime.now(UTC)
+            due = aps is not None and any(
+                j.next_run_time is not None and j.next_run_time <= now for j in aps.get_jobs()
+            )
+            if not due and not self._running:
+                return
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """No new runs; a sweep in the middle of a batch is cancelled (its transaction rolls back)."""

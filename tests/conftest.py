@@ -7,7 +7,7 @@ import pytest
 
 from bot.sandbox.slack_standin import FakeSlack
 from tests import backends
-from tests.harness import SUMMARY, USERS, Harness, running
+from tests.harness import Harness, running, stand_in
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     """A Slack stand-in on its own, for tests that run the bot as a separate process."""
-    fake = FakeSlack(users=USERS, channels=[SUMMARY])
+    fake = stand_in()
     await fake.start()
     yield fake
     await fake.stop()

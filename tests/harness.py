@@ -41,6 +41,26 @@ DEPLOY_TOKEN = "deploy-token-0123456789abcdefghijkl"
 # The database ``running`` uses when a test names none: tests/scenario runs every test on each backend.
 DATABASE: dict[str, str | None] = {"url": None}
 USERS = ["U0JUNIOR1", "U0JUNIOR2", "U0MID1", "U0SENIOR1", "U0SENIOR2", "U0STAFF1", "U0ADMIN1", "U0NOBODY"]
+# The display names Slack gives them (users.info): what the CLI and the API name people by.
+NAMES = {
+    "U0JUNIOR1": "June Junior",
+    "U0JUNIOR2": "Jules Junior",
+    "U0MID1": "Mika Mid",
+    "U0SENIOR1": "Sara Senior",
+    "U0SENIOR2": "Sean Senior",
+    "U0STAFF1": "Stella Staff",
+    "U0ADMIN1": "Ada Admin",
+    "U0NOBODY": "Gus Guest",
+}
+
+
+def stand_in() -> FakeSlack:
+    """The Slack stand-in with the tests' people and their display names."""
+    slack = FakeSlack(users=USERS, channels=[SUMMARY])
+    slack.names.update(NAMES)
+    return slack
+
+
 _REF = re.compile(r"\*(CR-\d+)\*")
 
 
@@ -107,6 +127,7 @@ class Harness:
     async def settle(self) -> None:
         """Let the outbox deliver everything that is due and finish after-ack UI work."""
         for _ in range(3):
+            await self.bot.scheduler.idle()  # e.g. a policy end an admin just asked for
             await self.bot.groups.idle()
             await self.bot.background.idle()
             await self.bot.outbox.drain()
@@ -162,6 +183,18 @@ class Harness:
     async def get(self, ref: str) -> ChangeRequest:
         return await queries.get_request(self.bot.deps, int(ref.removeprefix("CR-")))
 
+    async def report(self, user: str = "U0ADMIN1") -> str:
+        """`/signoff report` as ``user`` reads it: answered at once, the report following in the
+        same conversation (its text and every block's text)."""
+        answer = (await self.driver.command(user, "report")).json()
+        assert answer["text"].startswith("Putting the report for the policy period together"), answer
+        seen = len(self.slack.ephemerals)
+        await self.settle()
+        mine = [e for e in self.slack.ephemerals[seen:] if self.slack.response_owners.get(e.url_id) == user]
+        assert len(mine) == 1, [e.text for e in self.slack.ephemerals]
+        blocks = mine[0].body.get("blocks") or []
+        return "\n".join([mine[0].text, *(b["text"]["text"] for b in blocks if "text" in b)])
+
     def review_dm(self, reviewer: str, ref: str) -> Any:
         found = [m for m in self.slack.dms(reviewer) if m.text.startswith(f"{ref} needs your sign-off")]
         assert len(found) == 1, [m.text for m in self.slack.dms(reviewer)]
@@ -171,7 +204,7 @@ class Harness:
 @asynccontextmanager
 async def fake_slack() -> AsyncIterator[FakeSlack]:
     """A Slack stand-in that outlives several bot runs (restarts)."""
-    slack = FakeSlack(users=USERS, channels=[SUMMARY])
+    slack = stand_in()
     await slack.start()
     try:
         yield slack
@@ -190,7 +223,7 @@ async def running(
 ) -> AsyncIterator[Harness]:
     own_slack = slack is None
     if slack is None:
-        slack = FakeSlack(users=USERS, channels=[SUMMARY])
+        slack = stand_in()
         await slack.start()
     roster_path = tmp / "roster.yml"
     if not roster_path.exists():

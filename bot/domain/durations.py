@@ -31,3 +31,14 @@ def format_duration(delta: timedelta) -> str:
         return f"{hours}h{minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d{hours:02d}h"
+
+
+def describe_duration(delta: timedelta) -> str:
+    """``7 days``, ``36 hours``, ``90 minutes``, ``45 seconds``: a whole number of the largest unit
+    that divides it, in words people read."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

@@ -13,7 +13,8 @@ in one place, to ephemeral Slack replies and HTTP statuses.
     │   ├── NotEligible         not (or no longer) a senior on the roster
     │   ├── NotRequester        only the requester may cancel
     │   ├── NotAdmin            admin-only command
-    │   └── NotOnRoster         only people on the roster may do this
+    │   ├── NotOnRoster         only people on the roster may do this
+    │   └── BreakGlassLimit     broke glass too often in 24 hours
     ├── Conflict                the state moved on                     -> 409
     │   ├── AlreadyDecided      first decision won; carries who and what
     │   ├── AlreadyVoted        this person already approved; more approvals are needed
@@ -86,6 +87,10 @@ class NotAdmin(Refused):
 
 class NotOnRoster(Refused):
     code = "not_on_roster"
+
+
+class BreakGlassLimit(Refused):
+    code = "break_glass_limit"
 
 
 class Conflict(SignoffError):

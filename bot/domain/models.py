@@ -36,6 +36,19 @@ class Status(StrEnum):
     EXPIRED = "expired"
 
 
+class FinalReason(StrEnum):
+    """Why a request ended; each has its own words wherever people read it (``bot/domain/outcomes.py``)."""
+
+    APPROVED = "approved"
+    BREAK_GLASS = "break_glass"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    NOT_REQUIRED = "not_required"
+    NO_DECISION = "no_decision"  # nobody decided within REQUEST_TTL
+    POLICY_ENDED = "policy_ended"
+    PIPELINE_GAVE_UP = "pipeline_gave_up"  # the pipeline that asked stopped waiting
+
+
 @dataclass(frozen=True)
 class Engineer:
     user: str
@@ -178,6 +191,8 @@ class ChangeRequest:
     reason: str | None = None
     approvals: int = 0  # distinct seniors who approved so far
     break_glass: BreakGlass | None = None
+    final_reason: FinalReason | None = None  # None while pending
+    used_by_run: str | None = None  # the CI run that used the approval up (`signoff verify --once`)
 
     @property
     def ref(self) -> str:

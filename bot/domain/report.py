@@ -49,6 +49,11 @@ class Report:
     break_glass: BreakGlassUse = BreakGlassUse("everyone", 0, 0, 0)
     break_glass_by_person: list[BreakGlassUse] = field(default_factory=list)
     break_glass_by_team: list[BreakGlassUse] = field(default_factory=list)
+    expired_no_decision: int = 0  # of ``expired``: nobody decided within REQUEST_TTL
+    expired_pipeline: int = 0  # of ``expired``: the pipeline that asked stopped waiting
+    commands_ok: int = 0  # commands `signoff guard` ran that exited 0
+    commands_failed: int = 0  # … that exited otherwise
+    failed_exit_codes: list[tuple[int, int]] = field(default_factory=list)  # (exit code, commands), most first
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class PeriodFacts:
     """What the database counted for the period (bot/store/sql/report.py), before people are
     grouped by team."""
 
-    statuses: list[tuple[str, bool, int]]  # (status, sign-off required, requests)
+    statuses: list[tuple[str, bool, str | None, int]]  # (status, sign-off required, why it ended, requests)
     by_requester: list[tuple[str, int]]
     denial_reasons: list[tuple[str, int]]
     break_glass: list[tuple[str, int, int, int]]  # (requester, uses, reviewed, not justified)
@@ -64,6 +69,7 @@ class PeriodFacts:
     p90_seconds: int | None
     several_seniors: int
     reviewer_shares: list[ReviewerLoad]
+    commands_run: list[tuple[str, int]] = field(default_factory=list)  # (exit code, commands guard ran)
 
 
 def build_report(
@@ -74,9 +80,11 @@ def build_report(
     destructive_approvals: int = 2,
 ) -> Report:
     status: Counter[str] = Counter()
+    ended: Counter[str] = Counter()
     required = not_required = 0
-    for name, needed, n in facts.statuses:
+    for name, needed, why, n in facts.statuses:
         status[name] += n
+        ended[why or ""] += n
         required += n if needed else 0
         not_required += 0 if needed else n
     teams: Counter[str] = Counter()
@@ -116,7 +124,20 @@ def build_report(
         ),
         break_glass_by_person=_ranked(uses),
         break_glass_by_team=_ranked(list(by_team.values())),
+        expired_no_decision=ended["no_decision"],
+        expired_pipeline=ended["pipeline_gave_up"],
+        commands_ok=sum(n for code, n in facts.commands_run if code == "0"),
+        commands_failed=sum(n for code, n in facts.commands_run if code != "0"),
+        failed_exit_codes=_failed_codes(facts.commands_run),
     )
+
+
+def _failed_codes(commands_run: list[tuple[str, int]]) -> list[tuple[int, int]]:
+    codes: Counter[int] = Counter()
+    for code, n in commands_run:
+        if code.lstrip("-").isdigit() and int(code) != 0:
+            codes[int(code)] += n
+    return sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _seconds(value: int | None) -> timedelta | None:

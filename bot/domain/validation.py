@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -12,6 +13,12 @@ from bot.domain.models import Draft
 from bot.domain.request_fields import FIELDS, REASON_MAX, Field, Kind
 
 
+def visible(text: str) -> bool:
+    """Whether ``text`` shows anything: a letter, digit, punctuation or symbol (spaces, zero-width and
+    other format characters alone do not)."""
+    return any(unicodedata.category(ch)[0] in "LNPS" for ch in text)
+
+
 def _text(raw: Mapping[str, Any], name: str, limit: int, errors: dict[str, str], required: bool = False) -> str:
     value = raw.get(name)
     if value is None:
@@ -20,7 +27,7 @@ def _text(raw: Mapping[str, Any], name: str, limit: int, errors: dict[str, str],
         errors[name] = "must be text"
         return ""
     value = value.strip()
-    if required and not value:
+    if required and not visible(value):
         errors[name] = "is required"
     elif "\x00" in value:
         errors[name] = "must not contain NUL characters"
@@ -134,7 +141,7 @@ def validate_note(value: Any, name: str, missing: str) -> str:
     if value is not None and not isinstance(value, str):
         raise InvalidInput({name: "must be text"})
     note = (value or "").strip()
-    if not note:
+    if not visible(note):
         raise InvalidInput({name: missing})
     if "\x00" in note:
         raise InvalidInput({name: "must not contain NUL characters"})

@@ -41,15 +41,33 @@ class ApiClient:
     def create(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         return self._request("POST", "/api/v1/requests", body, {"Idempotency-Key": idempotency_key})
 
-    def verify(self, ref: str, digests: list[str]) -> dict[str, Any]:
-        return self._request("POST", f"/api/v1/requests/{ref}/verify", {"sha256": digests}, {})
+    def verify(self, ref: str, digests: list[str], once: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"sha256": digests}
+        if once is not None:
+            body["once"] = once
+        return self._request("POST", f"/api/v1/requests/{ref}/verify", body, {})
+
+    def give_up(self, ref: str) -> dict[str, Any]:
+        return self._request("POST", f"/api/v1/requests/{ref}/give-up", {}, {})
+
+    def command(self, ref: str, event: str, command: str, exit_code: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"event": event, "command": command}
+        if exit_code is not None:
+            body["exit_code"] = exit_code
+        return self._request("POST", f"/api/v1/requests/{ref}/command", body, {}, shape="recorded")
 
     def get(self, ref: str, wait: float = 0) -> dict[str, Any]:
         suffix = f"?wait={wait:.0f}" if wait >= 1 else ""
         return self._request("GET", f"/api/v1/requests/{ref}{suffix}", None, {}, timeout=wait + 15)
 
     def _request(
-        self, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str], timeout: float = 30
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        headers: dict[str, str],
+        timeout: float = 30,
+        shape: str = "status",
     ) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         all_headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json", **headers}
@@ -64,7 +82,7 @@ class ApiClient:
             try:
                 req = urllib.request.Request(self._base + path, data=data, headers=all_headers, method=method)
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
-                    return _request_json(resp.read(), self._base)
+                    return _request_json(resp.read(), self._base, shape)
             except urllib.error.HTTPError as err:
                 detail = _message(err)
                 if err.code in RETRY_STATUSES:
@@ -81,17 +99,14 @@ class ApiClient:
         raise GateError(last or f"cannot reach {self._base}")
 
 
-def _request_json(raw: bytes, server: str) -> dict[str, Any]:
-    """A request as signoff sends it, or GateError: a proxy's or an SSO page's 200 is not an answer."""
+def _request_json(raw: bytes, server: str, shape: str = "status") -> dict[str, Any]:
+    """A request as signoff sends it (an ``id`` and a ``shape`` field: its status, or for a command
+    report whether it was recorded), or GateError: a proxy's or an SSO page's 200 is not an answer."""
     try:
         parsed = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         parsed = None
-    if (
-        not isinstance(parsed, dict)
-        or not isinstance(parsed.get("id"), str)
-        or not isinstance(parsed.get("status"), str)
-    ):
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("id"), str) or not isinstance(parsed.get(shape), str):
         raise GateError(
             f"{server} did not answer like signoff (not its JSON; a login page or a proxy?); check --server/SIGNOFF_URL"
         )

@@ -90,7 +90,7 @@ def idempotency_key(explicit: str | None, body: dict[str, Any]) -> str:
     """The same commit in the same CI run always asks once, however often the job is retried."""
     if explicit:
         return explicit
-    run = next((os.environ[v] for v in RUN_ID_VARIABLES if os.environ.get(v)), None)
+    run = run_id(None)
     if run is None:
         return f"cli-{uuid.uuid4().hex}"
     what = body.get("commit") or f"{body.get('title')}|{body.get('url')}"
@@ -103,29 +103,51 @@ def idempotency_key(explicit: str | None, body: dict[str, Any]) -> str:
     return "cli-" + hashlib.sha256(material.encode()).hexdigest()[:40]
 
 
+def name(req: dict[str, Any], user: Any, role: str = "a senior reviewer") -> str:
+    """A person as the API's answer names them; never a raw Slack ID."""
+    names = req.get("names")
+    found = names.get(user) if isinstance(names, dict) and isinstance(user, str) else None
+    return str(found) if isinstance(found, str) and found else role
+
+
+def _when(text: Any) -> str:
+    return str(text).replace("T", " ")[:16] + " UTC" if isinstance(text, str) and text else "?"
+
+
 def outcome(req: dict[str, Any]) -> int:
+    """Print how ``req`` stands in words and return its exit code (-1: still pending)."""
     status = req.get("status")
     ref = req.get("id")
-    if status == "approved" and req.get("break_glass"):
-        print(f"{ref} approved by BREAK-GLASS ({req.get('decided_by')}); a senior reviews it after the fact")
-        return APPROVED
+    words = str(req.get("outcome") or status)
     if status == "approved":
-        print(f"{ref} approved by {req.get('decided_by')}")
+        until = req.get("valid_until")
+        if req.get("approval_expired"):
+            print(f"{ref} was {words}, but the approval expired at {_when(until)}; ask again")
+            return UNDECIDED
+        valid = f", valid until {_when(until)}" if isinstance(until, str) else ""
+        if req.get("break_glass"):
+            print(f"{ref} {words}{valid}; a senior reviews it after the fact")
+        else:
+            print(f"{ref} {words}{valid}")
         return APPROVED
     if status == "not_required":
-        print(f"{ref} recorded; sign-off not required ({req.get('policy_reason')})")
+        print(f"{ref} {words}")
         return APPROVED
     if status == "denied":
-        print(f"{ref} DENIED by {req.get('decided_by')}: {req.get('reason')}")
+        print(f"{ref} {words.replace('denied', 'DENIED', 1)}")
         return DENIED
     if status in ("cancelled", "expired"):
-        print(f"{ref} is {status}; it was not approved")
+        print(f"{ref} {words}; it was not approved")
         return UNDECIDED
     return -1  # still pending
 
 
 def wait_for(
-    client: ApiClient, req: dict[str, Any], limit: timedelta, now: Callable[[], float] = time.monotonic
+    client: ApiClient,
+    req: dict[str, Any],
+    limit: timedelta,
+    now: Callable[[], float] = time.monotonic,
+    give_up: Callable[[dict[str, Any], timedelta], int] | None = None,
 ) -> int:
     started = now()
     while True:
@@ -133,15 +155,60 @@ def wait_for(
         if code >= 0:
             return code
         waited = timedelta(seconds=now() - started)
-        who = f"@{req['reviewer']}" if req.get("reviewer") else "a senior to claim it"
-        if int(req.get("approvals_needed") or 1) > 1:
-            who = f"{req['approvals_needed']} senior approvals ({req.get('approvals', 0)} so far)"
-        _err(f"{req['id']}: waiting for {who} (waited {format_duration(waited)} of {format_duration(limit)})")
+        so_far = f"waited {format_duration(waited)} of {format_duration(limit)}"
+        _err(f"{req['id']}: waiting for {waiting_for(req)} ({so_far})")
         left = (limit - waited).total_seconds()
         if left <= 0:
+            if give_up is not None:
+                return give_up(req, limit)
             print(f"{req['id']} timed out after {format_duration(limit)}; still pending, not approved")
             return UNDECIDED
         req = client.get(str(req["id"]), wait=min(POLL_SECONDS, max(1.0, left)))
+
+
+def waiting_for(req: dict[str, Any]) -> str:
+    """Who a pending request waits for, by name: every reviewer asked and what is still missing."""
+    reviewers = [name(req, r) for r in req.get("reviewers") or [] if r != req.get("decided_by")]
+    needed, approved = int(req.get("approvals_needed") or 1), int(req.get("approvals") or 0)
+    if needed > 1:
+        asked = f"; asked: {', '.join(reviewers)}" if reviewers else ""
+        return f"{needed - approved} more of {needed} senior approvals ({approved} so far{asked})"
+    if req.get("reviewer"):
+        return name(req, req["reviewer"])
+    return "a senior to claim it in Slack"
+
+
+def stop_waiting(client: ApiClient) -> Callable[[dict[str, Any], timedelta], int]:
+    """`request --wait` gave up: the request is expired on the server, so nobody reviews a change this
+    pipeline will not apply. If the server cannot be told, the timeout still stands."""
+
+    def give_up(req: dict[str, Any], limit: timedelta) -> int:
+        ref = str(req["id"])
+        try:
+            ended = client.give_up(ref)
+        except GateError as exc:
+            _err(f"could not tell signoff this pipeline stopped waiting ({exc})")
+            ended = req
+        if ended.get("status") not in (None, "pending", "expired"):
+            return outcome(ended)  # decided in the last moment
+        print(f"{ref} timed out after {format_duration(limit)}: not approved; it expired, so nobody reviews it now")
+        return UNDECIDED
+
+    return give_up
+
+
+def status_words(req: dict[str, Any]) -> str:
+    """A status as people say it ("waiting for Sara Senior", "not required"), never a code."""
+    if req.get("status") == "pending":
+        return f"waiting for {waiting_for(req)}"
+    return str(req.get("outcome") or str(req.get("status", "")).replace("_", " "))
+
+
+def run_id(explicit: str | None) -> str | None:
+    """The CI run this process belongs to: --run, else the CI platform's run variable."""
+    if explicit:
+        return explicit
+    return next((os.environ[v] for v in RUN_ID_VARIABLES if os.environ.get(v)), None)
 
 
 def _body(args: argparse.Namespace) -> dict[str, Any]:
@@ -214,9 +281,10 @@ def run_request(args: argparse.Namespace) -> int:
         body = _body(args)
         client = _client(args)
         req = client.create(body, idempotency_key(args.idempotency_key, body))
-        print(f"{req['id']}: {req['status']}" + (f", reviewer {req['reviewer']}" if req.get("reviewer") else ""))
+        if req.get("status") == "pending":
+            print(f"{req['id']}: {status_words(req)}")
         if args.wait:
-            return wait_for(client, req, limit)
+            return wait_for(client, req, limit, give_up=stop_waiting(client))
         code = outcome(req)
         if code < 0:
             print(f"{req['id']} is pending: not approved yet (use --wait, or `signoff status {req['id']} --wait`)")
@@ -236,7 +304,7 @@ def run_status(args: argparse.Namespace) -> int:
             return wait_for(client, req, limit)
         code = outcome(req)
         if code < 0:
-            print(f"{req['id']} is pending" + (f", waiting for {req['reviewer']}" if req.get("reviewer") else ""))
+            print(f"{req['id']} is pending, waiting for {waiting_for(req)}")
             return UNDECIDED
         return code
     except GateError as exc:
@@ -248,15 +316,24 @@ def run_verify(args: argparse.Namespace) -> int:
     """0: approved and every file is an approved plan; 1: a file differs; 2: not approved yet."""
     try:
         digests = _each_plan(args.plan, digest_of)
+        once = run_id(args.ci_run) if args.once else None
+        if args.once and once is None:
+            raise GateError("--once needs the CI run's id: pass --run ID or set SIGNOFF_RUN_ID (or GITHUB_RUN_ID, …)")
         client = _client(args)
-        answer = client.verify(args.id, digests)
+        answer = client.verify(args.id, digests, once)
     except GateError as exc:
         _err(str(exc))
         return ERROR
     ref, result = answer.get("id"), answer.get("result")
     approved = [str(d) for d in answer.get("approved_sha256") or []]
     if result == "not_approved":
-        print(f"{ref} is {answer.get('status')}, not approved: do not apply")
+        print(f"{ref} is {str(answer.get('status')).replace('_', ' ')}, not approved: do not apply")
+        return UNDECIDED
+    if result == "expired":
+        print(f"{ref}: approval expired at {_when(answer.get('valid_until'))}; ask again")
+        return UNDECIDED
+    if result == "used":
+        print(f"{ref}: the approval was already used by run {answer.get('used_by_run')}; ask again for this run")
         return UNDECIDED
     if result == "match":
         print(f"{ref} approved this plan (sha256 {', '.join(digests)}); apply exactly this file")
@@ -281,7 +358,7 @@ def add_parsers(sub: Any) -> None:
         "--retries", type=retries, default=5, help=f"retries of transient network errors, 0-{MAX_RETRIES} (default 5)"
     )
 
-    req = sub.add_parser("request", parents=[conn], help="ask for sign-off from a pipeline", epilog=epilog)
+    req = argparse.ArgumentParser(add_help=False, parents=[conn])  # the flags of `request` and `guard`
     req.add_argument("--title", help="what is changing (default with --from-git: the commit subject)")
     req.add_argument("--url", required=True, help="link to the PR, MR or diff")
     req.add_argument("--requester", required=True, help="Slack user ID or email of the engineer")
@@ -313,10 +390,14 @@ def add_parsers(sub: Any) -> None:
         metavar="REASON",
         help="emergency: approve at once, announce it, and have a senior review it afterwards",
     )
-    req.add_argument("--wait", action="store_true", help="block until a decision, printing progress")
-    req.add_argument("--timeout", default="30m", help="how long --wait waits: 90s, 30m, 4h, 2d (default 30m)")
+    req.add_argument("--timeout", default="30m", help="how long to wait for a decision: 90s, 30m, 4h, 2d (default 30m)")
     req.add_argument("--idempotency-key", help="default: derived from the commit and the CI run")
-    req.set_defaults(run=run_request)
+    request = sub.add_parser("request", parents=[req], help="ask for sign-off from a pipeline", epilog=epilog)
+    request.add_argument("--wait", action="store_true", help="block until a decision, printing progress")
+    request.set_defaults(run=run_request)
+    from bot.gate import guard  # guard builds on this module
+
+    guard.add_parser(sub, req)
 
     st = sub.add_parser("status", parents=[conn], help="show, or wait for, a request's decision", epilog=epilog)
     st.add_argument("id", help="the request id, e.g. CR-42")
@@ -329,8 +410,20 @@ def add_parsers(sub: Any) -> None:
         parents=[conn],
         help="check that the plan about to be applied is the one approved",
         epilog="exit codes: 0 approved and the plan is the approved one; 1 the plan differs (both digests are "
-        "printed); 2 not approved (yet); 3 usage, configuration, auth or network error",
+        "printed); 2 not approved (yet), the approval expired, or (--once) another run used it; "
+        "3 usage, configuration, auth or network error",
     )
     ver.add_argument("id", help="the request id, e.g. CR-42")
     ver.add_argument("--plan", action="append", required=True, metavar="FILE", help="the plan file (repeatable)")
+    ver.add_argument(
+        "--once",
+        action="store_true",
+        help="use the approval up for this CI run: a verify from another run then exits 2",
+    )
+    ver.add_argument(
+        "--run",
+        dest="ci_run",
+        metavar="ID",
+        help="this CI run's id (default: SIGNOFF_RUN_ID, GITHUB_RUN_ID, CI_PIPELINE_ID, …)",
+    )
     ver.set_defaults(run=run_verify)

@@ -9,10 +9,13 @@ The format is told from the file itself:
     replace (one resource, however many steps name its URN).
   * CloudFormation, ``aws cloudformation describe-change-set``: ``Changes[].ResourceChange``.
     ``Remove`` deletes unless ``PolicyAction`` is ``Retain`` (the physical resource is kept);
-    ``Modify`` with ``Replacement`` ``True`` or ``Conditionally`` replaces.
+    ``Modify`` with ``Replacement`` ``True`` or ``Conditionally`` replaces; ``Dynamic`` (decided
+    only while deploying) counts as replacing.
 
-Anything else, or a file that does not hold what its format promises, is refused: an
-unreadable plan is never taken to destroy nothing.
+Fail closed: an action a reader does not know counts as destructive, and anything else (a
+file that is not a plan, Terraform *state* instead of a plan, one page of a change set that
+has more, a file that does not hold what its format promises) is refused, never taken to
+destroy nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ MAX_PLAN_BYTES = 512 * 1024 * 1024
 PULUMI_REPLACING = frozenset(
     {"replace", "create-replacement", "delete-replaced", "discard-replaced", "import-replacement"}
 )
+PULUMI_HARMLESS = frozenset(
+    {"same", "read", "refresh", "import", "read-replacement", "discard", "remove-pending-replace"}
+)
+TERRAFORM_ACTIONS = frozenset({"no-op", "create", "read", "update", "delete", "forget"})
 HOW_TO_MAKE = (
     "Give the JSON of a plan: `terraform show -json plan.tfplan > plan.json` (or `tofu show -json`), "
     "`pulumi preview --json > plan.json`, or `aws cloudformation describe-change-set ... > plan.json`."
@@ -72,6 +79,12 @@ def read_plan(raw: bytes, name: str = "the plan") -> BlastRadius:
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise PlanError(f"{name} is not JSON ({_short(err)}). {HOW_TO_MAKE}") from None
     if isinstance(doc, dict) and ("resource_changes" in doc or "terraform_version" in doc):
+        if "resource_changes" not in doc and "planned_values" not in doc:
+            raise PlanError(
+                f"{name} is Terraform state, not a plan: `terraform show -json` without a plan file prints the "
+                "state. Save the plan and show it: `terraform plan -out=plan.tfplan && "
+                "terraform show -json plan.tfplan > plan.json`."
+            )
         return _terraform(doc, digest, name)
     if isinstance(doc, dict) and "steps" in doc:
         return _pulumi(doc, digest, name)
@@ -124,7 +137,12 @@ def _terraform(doc: dict[str, Any], digest: str, name: str) -> BlastRadius:
             or not all(isinstance(a, str) for a in actions)
         ):
             raise PlanError(f"{name}: {address} has no list of actions; is the file whole?")
-        if "delete" in actions:
+        unknown = sorted(set(actions) - TERRAFORM_ACTIONS)
+        if unknown:
+            tally.add(
+                "replaces", address, f"action {', '.join(unknown)[:60]} not known to signoff: counted as destructive"
+            )
+        elif "delete" in actions:
             kind = "replaces" if "create" in actions else "deletes"
             tally.add(kind, address, _terraform_reason(item, change))
         elif "create" in actions:
@@ -159,6 +177,9 @@ def _pulumi(doc: dict[str, Any], digest: str, name: str) -> BlastRadius:
             reasons[urn] = "replaceReasons: " + ", ".join(str(w) for w in why[:5])
         kind = "replaces" if op in PULUMI_REPLACING else {"delete": "deletes", "create": "creates"}.get(op)
         kind = kind or ("updates" if op == "update" else None)
+        if kind is None and op not in PULUMI_HARMLESS:
+            kind = "replaces"
+            reasons[urn] = f"op {op[:40]} not known to signoff: counted as destructive"
         if kind is None:
             continue
         before = seen.get(urn)
@@ -189,14 +210,23 @@ def _cloudformation(doc: dict[str, Any], digest: str, name: str) -> BlastRadius:
             tally.add("replaces", address, f"Replacement {change.get('Replacement')}{kept}")
         elif action == "Add":
             tally.add("creates")
-        elif action in ("Modify", "Dynamic", "Import"):
+        elif action in ("Modify", "Import"):
             tally.add("updates")
+        elif action == "Dynamic":
+            tally.add("replaces", address, "Dynamic: its effect is known only while deploying; counted as destructive")
         else:
-            raise PlanError(f"{name}: {logical} has an unknown Action {str(action)[:40]!r}")
+            what = str(action)[:40]
+            tally.add("replaces", address, f"Action {what} not known to signoff: counted as destructive")
     return tally.radius(digest, "cloudformation")
 
 
 def _resource_changes(doc: dict[str, Any], name: str) -> Iterator[dict[str, Any]]:
+    if doc.get("NextToken"):
+        raise PlanError(
+            f"{name} is one page of a change set that has more (it holds a NextToken): save every page. "
+            "`aws cloudformation describe-change-set` without --max-items (the CLI fetches every page) gives "
+            "the whole change set."
+        )
     for change in _list(doc, "Changes", name, "CloudFormation change set"):
         if change.get("Type", "Resource") != "Resource":
             continue

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from bot.domain.blast_radius import DIGESTS_WANTED, valid_digests
 from bot.domain.errors import Busy, InvalidInput, MalformedPayload, SignoffError, Unauthenticated, Unavailable
 from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
+from bot.domain.outcomes import outcome_words
 from bot.domain.request_fields import API_FIELDS, FIELDS, Kind
 from bot.domain.timestamps import utc_text
 from bot.domain.validation import validate_break_glass, validate_draft
@@ -27,12 +29,15 @@ from bot.errors_map import http_body, http_status
 from bot.http.auth import ApiTokens
 from bot.http.long_poll import ChangeFeed
 from bot.http.openapi import document
-from bot.http.resolve_people import Directory, resolve_authors, resolve_requester
+from bot.http.resolve_people import USER_ID, Directory, resolve_authors, resolve_requester
 from bot.services import queries
 from bot.services.audit_refusal import RefusalLog
 from bot.services.create_request import Submission, create_request
 from bot.services.deps import Deps
-from bot.services.verify_plan import verify_plan
+from bot.services.expire_request import give_up
+from bot.services.guarded_commands import record_command
+from bot.services.names import NameBook
+from bot.services.verify_plan import valid_until, verify_plan
 
 log = logging.getLogger(__name__)
 MAX_BODY = 512 * 1024  # a plan summary lists up to 300 resources by address
@@ -40,6 +45,8 @@ MAX_WAIT_SECONDS = 60
 MAX_WAITERS = 20_000  # long-polls held at once; beyond it a GET answers at once instead of holding a socket
 BODY_READ_SECONDS = 10.0  # a slow client cannot hold a handler longer
 IDEMPOTENCY_KEY_MAX = 200
+RUN_MAX = 200  # a CI run's id, for single-use approvals
+COMMAND_MAX = 4000  # a guarded command's text, as recorded
 ACCEPTED = frozenset((*API_FIELDS, "break_glass"))
 
 
@@ -55,12 +62,33 @@ def _field_json(req: ChangeRequest, kind: Kind, value: Any) -> Any:
     return value
 
 
-def request_json(req: ChangeRequest, reviewers: list[str]) -> dict[str, Any]:
+def people_in(req: ChangeRequest, reviewers: list[str]) -> list[str]:
+    """Every Slack user a request's answer names (authors given as emails are not users)."""
+    ids = [req.requester, *reviewers, req.decided_by or "", *req.draft.authors]
+    if req.break_glass is not None and req.break_glass.reviewed_by:
+        ids.append(req.break_glass.reviewed_by)
+    return [i for i in dict.fromkeys(ids) if USER_ID.match(i)]
+
+
+def request_json(
+    req: ChangeRequest,
+    reviewers: list[str],
+    approvers: list[str],
+    usable_until: datetime | None,
+    names: dict[str, str],
+    now: datetime,
+) -> dict[str, Any]:
     d = req.draft
     glass = req.break_glass
     return {
         "id": req.ref,
         "status": req.status.value,
+        "final_reason": req.final_reason.value if req.final_reason is not None else None,
+        "outcome": outcome_words(req, lambda user: names.get(user or "", "a senior reviewer"), approvers),
+        "names": names,
+        "valid_until": _iso(usable_until),
+        "approval_expired": usable_until is not None and now >= usable_until,
+        "used_by_run": req.used_by_run,
         "sign_off_required": req.sign_off_required,
         "policy_reason": req.policy_reason,
         "requester": req.requester,
@@ -70,6 +98,7 @@ def request_json(req: ChangeRequest, reviewers: list[str]) -> dict[str, Any]:
         "pipeline": req.pipeline,
         "reviewer": req.reviewer,
         "reviewers": reviewers,
+        "approvers": approvers,
         "approvals_needed": req.approvals_needed,
         "approvals": req.approvals,
         "break_glass": None
@@ -110,12 +139,15 @@ class PipelineApi:
     feed: ChangeFeed
     refusals: RefusalLog
     admission: Admission
+    names: NameBook
     max_waiters: int = MAX_WAITERS
 
     def register(self, app: web.Application) -> None:
         app.router.add_post("/api/v1/requests", self.create)
         app.router.add_get("/api/v1/requests/{ref}", self.get)
         app.router.add_post("/api/v1/requests/{ref}/verify", self.verify)
+        app.router.add_post("/api/v1/requests/{ref}/give-up", self.give_up)
+        app.router.add_post("/api/v1/requests/{ref}/command", self.command)
         app.router.add_get("/api/v1/openapi.json", self.openapi)
 
     async def _pipeline(self, request: web.Request) -> str:
@@ -178,13 +210,13 @@ class PipelineApi:
                 break_glass=glass,
             )
             created = await create_request(self.deps, sub)
+            req = created.request
+            log_context.request_id.set(req.ref)
+            payload = await self._json(req)  # a failure here answers an error; a retry finds the stored request
         except _TooLarge:
             return _too_large()
         except SignoffError as err:
             return _error(err)
-        req = created.request
-        log_context.request_id.set(req.ref)
-        payload = request_json(req, await self._reviewers(req.id))
         status = 201 if created.created else 200
         headers = {"Location": f"/api/v1/requests/{req.ref}"}
         return web.json_response(payload, status=status, headers=headers)
@@ -210,11 +242,10 @@ class PipelineApi:
                 await self.feed.wait(request_id, deadline - loop_time())
                 with deadlines.within(BUDGET):
                     req = await queries.get_request(self.deps, request_id)
-            with deadlines.within(BUDGET):
-                reviewers = await self._reviewers(req.id)
+            payload = await self._json(req)
         except SignoffError as err:
             return _error(err)
-        return web.json_response(request_json(req, reviewers))
+        return web.json_response(payload)
 
     async def verify(self, request: web.Request) -> web.Response:
         """Is this plan (by SHA-256) the approved one? Audited whatever the answer."""
@@ -232,7 +263,11 @@ class PipelineApi:
             request_id = parse_ref(ref)
             body = await self._body(request)
             digests = body.get("sha256")
-            errors = {name: "is not a field of a verification" for name in sorted(set(body) - {"sha256"})}
+            fields = {"sha256", "once"}
+            errors = {name: "is not a field of a verification" for name in sorted(set(body) - fields)}
+            once = body.get("once")
+            if once is not None and not (isinstance(once, str) and 0 < len(once) <= RUN_MAX and once.isprintable()):
+                errors["once"] = f"must be the CI run's id: 1 to {RUN_MAX} printable characters"
             if request_id is None:
                 errors["id"] = f"{str(ref)[:40]!r} is not a request id like CR-42"
             given = digests if valid_digests(digests) else None
@@ -241,7 +276,9 @@ class PipelineApi:
             if errors or request_id is None or given is None:
                 raise InvalidInput(errors)
             log_context.request_id.set(format_ref(request_id))
-            checked = await verify_plan(self.deps, request_id, tuple(given), pipeline)
+            checked = await verify_plan(
+                self.deps, request_id, tuple(given), pipeline, once if isinstance(once, str) else None
+            )
         except _TooLarge:
             return _too_large()
         except SignoffError as err:
@@ -254,17 +291,79 @@ class PipelineApi:
                 "status": req.status.value,
                 "approved_sha256": list(checked.approved),
                 "unknown_sha256": list(checked.unknown),
+                "valid_until": _iso(checked.valid_until),
+                "used_by_run": checked.used_by_run,
                 "decided_by": req.decided_by,
                 "break_glass": req.break_glass is not None,
             }
         )
 
-    async def _reviewers(self, request_id: int) -> list[str]:
-        async with self.deps.store.read() as r:
-            return await r.assignments.everyone(request_id)
+    async def give_up(self, request: web.Request) -> web.Response:
+        """The pipeline stopped waiting: a request still pending expires (only the pipeline that asked)."""
+        try:
+            _busy(self.admission, "api_give_up")
+            with deadlines.within(BUDGET):
+                pipeline = await self._pipeline(request)
+                request_id = self._ref(request)
+                req = await give_up(self.deps, request_id, pipeline)
+            payload = await self._json(req)
+        except SignoffError as err:
+            return _error(err)
+        return web.json_response(payload)
+
+    async def command(self, request: web.Request) -> web.Response:
+        """`signoff guard` says the guarded command started, or how it ended: audited."""
+        try:
+            _busy(self.admission, "api_command")
+            with deadlines.within(BUDGET):
+                pipeline = await self._pipeline(request)
+                request_id = self._ref(request)
+                body = await self._body(request)
+                report = _command_report(body)
+                req = await record_command(self.deps, request_id, pipeline, *report)
+        except _TooLarge:
+            return _too_large()
+        except SignoffError as err:
+            return _error(err)
+        return web.json_response({"id": req.ref, "recorded": report[0]})
+
+    @staticmethod
+    def _ref(request: web.Request) -> int:
+        ref = request.match_info["ref"]
+        request_id = parse_ref(ref)
+        if request_id is None:
+            raise InvalidInput({"id": f"{str(ref)[:40]!r} is not a request id like CR-42"})
+        log_context.request_id.set(format_ref(request_id))
+        return request_id
+
+    async def _json(self, req: ChangeRequest) -> dict[str, Any]:
+        with deadlines.within(BUDGET):
+            async with self.deps.store.read() as r:
+                reviewers = await r.assignments.everyone(req.id)
+                approvers = await r.decisions.approvers(req.id)
+                names = await self.names.kept(r, people_in(req, reviewers))
+        now = self.deps.clock.now()
+        return request_json(req, reviewers, approvers, valid_until(req, self.deps), names, now)
 
     async def openapi(self, _: web.Request) -> web.Response:
         return web.json_response(document())
+
+
+def _command_report(body: dict[str, Any]) -> tuple[str, str, int | None]:
+    """(started | finished, the command, its exit code) from a guard's report, or InvalidInput."""
+    errors = {
+        name: "is not a field of a command report" for name in sorted(set(body) - {"event", "command", "exit_code"})
+    }
+    event, command, code = body.get("event"), body.get("command"), body.get("exit_code")
+    if event not in ("started", "finished"):
+        errors["event"] = "must be started or finished"
+    if not isinstance(command, str) or not command.strip() or len(command) > COMMAND_MAX or "\x00" in command:
+        errors["command"] = f"must be the command as run, 1 to {COMMAND_MAX} characters"
+    if event == "finished" and (not isinstance(code, int) or isinstance(code, bool) or not -255 <= code <= 255):
+        errors["exit_code"] = "must be the command's exit code, a whole number from -255 to 255"
+    if errors:
+        raise InvalidInput(errors)
+    return str(event), str(command), code if event == "finished" else None
 
 
 class _TooLarge(Exception):

@@ -9,9 +9,11 @@ from typing import Any
 
 from bot import __version__
 from bot.domain.blast_radius import ADDRESS_MAX, FORMAT_NAMES, MAX_PLANS, MAX_RESOURCES, REASON_MAX
+from bot.domain.models import FinalReason, Status
 from bot.domain.request_fields import FIELDS, Field, Kind
 
-STATUSES = ["pending", "approved", "denied", "cancelled", "not_required", "expired"]
+STATUSES = [s.value for s in Status]
+FINAL_REASONS = [r.value for r in FinalReason]
 _TS = {"type": ["string", "null"], "format": "date-time"}
 _STR_OR_NULL = {"type": ["string", "null"]}
 
@@ -94,6 +96,12 @@ def document() -> dict[str, Any]:
         "required": [
             "id",
             "status",
+            "final_reason",
+            "outcome",
+            "names",
+            "valid_until",
+            "approval_expired",
+            "used_by_run",
             "sign_off_required",
             "policy_reason",
             "requester",
@@ -102,6 +110,7 @@ def document() -> dict[str, Any]:
             "pipeline",
             "reviewer",
             "reviewers",
+            "approvers",
             "destroys",
             "approvals_needed",
             "approvals",
@@ -117,14 +126,29 @@ def document() -> dict[str, Any]:
         "properties": {
             "id": {"type": "string", "pattern": "^CR-[0-9]+$", "examples": ["CR-42"]},
             "status": {"type": "string", "enum": STATUSES},
+            "final_reason": {
+                "type": ["string", "null"],
+                "enum": [*FINAL_REASONS, None],
+                "description": "why it ended (null while pending): tells apart the ways a request can be expired",
+            },
+            "outcome": {"type": "string", "description": "how it ended (or where it stands), in words, with names"},
+            "names": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "display names of the Slack users the answer mentions, by user ID (as Slack gave them)",
+            },
+            "valid_until": {**_TS, "description": "an approval may be applied until then (APPROVAL_VALID_FOR)"},
+            "approval_expired": {"type": "boolean", "description": "approved, but longer ago than APPROVAL_VALID_FOR"},
+            "used_by_run": {**_STR_OR_NULL, "description": "the CI run that used the approval up (verify --once)"},
             "sign_off_required": {"type": "boolean"},
             "policy_reason": {"type": "string"},
             "requester": {"type": "string", "description": "Slack user ID"},
             **{f.name: _stored_schema(f) for f in FIELDS},
-            "source": {"type": "string", "enum": ["slack", "api"]},
+            "source": {"type": "string", "enum": ["slack", "api", "workflow"]},
             "pipeline": _STR_OR_NULL,
             "reviewer": {**_STR_OR_NULL, "description": "the current reviewer; null while unclaimed"},
             "reviewers": {"type": "array", "items": {"type": "string"}, "description": "everyone ever assigned"},
+            "approvers": {"type": "array", "items": {"type": "string"}, "description": "every senior who approved"},
             "destroys": {
                 "type": ["boolean", "null"],
                 "description": "the plan deletes or replaces something, or the requester said so; null: not known",
@@ -168,11 +192,23 @@ def document() -> dict[str, Any]:
     }
     verification = {
         "type": "object",
-        "required": ["id", "result", "status", "approved_sha256", "unknown_sha256", "decided_by", "break_glass"],
+        "required": [
+            "id",
+            "result",
+            "status",
+            "approved_sha256",
+            "unknown_sha256",
+            "valid_until",
+            "used_by_run",
+            "decided_by",
+            "break_glass",
+        ],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "pattern": "^CR-[0-9]+$"},
-            "result": {"type": "string", "enum": ["match", "mismatch", "not_approved"]},
+            "result": {"type": "string", "enum": ["match", "mismatch", "not_approved", "expired", "used"]},
+            "valid_until": _TS,
+            "used_by_run": _STR_OR_NULL,
             "status": {"type": "string", "enum": STATUSES},
             "approved_sha256": {"type": "array", "items": {"type": "string"}},
             "unknown_sha256": {"type": "array", "items": {"type": "string"}},
@@ -269,19 +305,80 @@ def document() -> dict[str, Any]:
                                     "type": "object",
                                     "required": ["sha256"],
                                     "additionalProperties": False,
-                                    "properties": {"sha256": _PLAN["properties"]["sha256"]},  # type: ignore[index]
+                                    "properties": {
+                                        "sha256": _PLAN["properties"]["sha256"],  # type: ignore[index]
+                                        "once": {
+                                            "type": "string",
+                                            "maxLength": 200,
+                                            "description": "the CI run's id: use the approval up for this run",
+                                        },
+                                    },
                                 }
                             }
                         },
                     },
                     "responses": {
                         "200": {
-                            "description": "The answer: match, mismatch or not_approved",
+                            "description": "The answer: match, mismatch, not_approved, expired or used",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}},
                         },
                         "400": _error_response("Malformed JSON"),
                         "404": _error_response("Unknown id"),
                         "422": _error_response("Bad id or digests"),
+                        **common_errors,
+                    },
+                }
+            },
+            "/api/v1/requests/{id}/give-up": {
+                "post": {
+                    "summary": "The pipeline that asked stopped waiting: a pending request expires",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "The request, expired unless it was decided first", **request_response},
+                        "403": _error_response("Another pipeline asked for this request"),
+                        "404": _error_response("Unknown id"),
+                        "422": _error_response("Bad id"),
+                        **common_errors,
+                    },
+                }
+            },
+            "/api/v1/requests/{id}/command": {
+                "post": {
+                    "summary": "signoff guard reports that the approved command started, or how it ended. Audited.",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["event", "command"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "event": {"type": "string", "enum": ["started", "finished"]},
+                                        "command": {"type": "string", "minLength": 1, "maxLength": 4000},
+                                        "exit_code": {"type": "integer", "minimum": -255, "maximum": 255},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Recorded",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["id", "recorded"],
+                                        "properties": {"id": {"type": "string"}, "recorded": {"type": "string"}},
+                                    }
+                                }
+                            },
+                        },
+                        "403": _error_response("Another pipeline asked for this request"),
+                        "404": _error_response("Unknown id"),
+                        "422": _error_response("Field errors"),
                         **common_errors,
                     },
                 }

@@ -372,7 +372,9 @@ class FakeSlack:
         user = str(args.get("user", ""))
         if user not in self.users:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": {"id": user, "deleted": False}}
+        name = self.names.get(user)
+        profile = {"display_name": name, "real_name": name} if name else {"display_name": "", "real_name": ""}
+        return {"ok": True, "user": {"id": user, "deleted": False, "real_name": name or "", "profile": profile}}
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("users", ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import NotRequester
-from bot.domain.models import ChangeRequest, Status
+from bot.domain.models import ChangeRequest, FinalReason, Status
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
@@ -26,7 +26,12 @@ async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str 
             await tx.refuse(refusal, actor, request_id, "cancel", now)
         reviewers = await tx.assignments.active(request_id)  # before the outcome closes them
         await tx.requests.set_outcome(
-            request_id, status=Status.CANCELLED, now=now, requested_at=req.created_at, decided_by=actor
+            request_id,
+            status=Status.CANCELLED,
+            now=now,
+            requested_at=req.created_at,
+            final=FinalReason.CANCELLED,
+            decided_by=actor,
         )
         await tx.audit.append(now, AuditEntry(actor, "cancelled", request_id))
         queued = [

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
 from bot.domain.audit import AuditEntry
-from bot.domain.errors import IdempotencyMismatch, NotOnRoster
+from bot.domain.errors import BreakGlassLimit, IdempotencyMismatch, NotOnRoster
 from bot.domain.models import ChangeRequest, Draft, Status
 from bot.domain.policy import evaluate
 from bot.domain.routing import choose_reviewers
@@ -39,6 +40,7 @@ class Submission:
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+BREAK_GLASS_WINDOW = timedelta(hours=24)  # BREAK_GLASS_LIMIT counts uses in this long
 _LATER = frozenset({"destructive", "plan"})  # Draft fields newer than stored fingerprints
 
 
@@ -68,6 +70,15 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         if sub.break_glass is not None and roster.get(sub.requester) is None and not roster.is_admin(sub.requester):
             refusal = NotOnRoster("Only engineers on signoff's roster can break glass; ask a senior to request it.")
             await tx.refuse(refusal, sub.requester, None, "break_glass", now)
+        if sub.break_glass is not None:
+            recent = await tx.requests.break_glass_since(sub.requester, now - BREAK_GLASS_WINDOW)
+            if len(recent) >= deps.break_glass_limit:
+                refs = ", ".join(r.ref for r in recent)
+                too_often = BreakGlassLimit(
+                    f"You have broken glass {len(recent)} time(s) in the last 24 hours ({refs}); the limit is "
+                    f"{deps.break_glass_limit}. Ask a senior to approve this change instead."
+                )
+                await tx.refuse(too_often, sub.requester, None, "break_glass", now)
         parties = {who: roster.level_of(who) for who in (sub.requester, *sub.draft.authors)}
         outcome = evaluate(
             await window_in(tx),
@@ -85,9 +96,9 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             status, wanted = Status.NOT_REQUIRED, 0
         needed = max(outcome.approvals, 1)
         reviewers: list[str] = []
+        load, last = await tx.assignments.load(roster.seniors())
+        away, delegates = await tx.availability.unavailable()
         if wanted:
-            load, last = await tx.assignments.load(roster.seniors())
-            away, delegates = await tx.availability.unavailable()
             reviewers = choose_reviewers(
                 roster, sub.requester, sub.draft.authors, away, load, last, wanted, delegates=delegates
             )
@@ -122,7 +133,20 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
                 queued.append(notices.claim_post(request_id, deps.summary_channel))
         if sub.break_glass is not None:
             entries.append(AuditEntry(sub.requester, "break_glass", request_id, sub.break_glass))
-            queued += notices.break_glass_alarm(request_id, deps.summary_channel, sorted(roster.admins))
+            # Loud: the channel, every admin, and every senior a normal request would have asked.
+            would_ask = choose_reviewers(
+                roster,
+                sub.requester,
+                sub.draft.authors,
+                away,
+                load,
+                last,
+                max(outcome.approvals, 1),
+                delegates=delegates,
+            )
+            told = sorted({*roster.admins, *would_ask} - {sub.requester})
+            queued += notices.break_glass_alarm(request_id, deps.summary_channel, told)
+            queued.append(notices.tell_requester(request_id, sub.requester, notices.DECIDED))  # their record
         elif not outcome.required:
             queued.append(notices.tell_requester(request_id, sub.requester, notices.NOT_REQUIRED))
         else:

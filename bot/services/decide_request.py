@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import AlreadyVoted, SignoffError
-from bot.domain.models import ChangeRequest, Status
+from bot.domain.models import ChangeRequest, FinalReason, Status
 from bot.domain.validation import validate_reason
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
@@ -74,7 +74,13 @@ async def _decide(
             status = Status.APPROVED
         if final:
             won = await tx.requests.set_outcome(
-                request_id, status=status, now=now, requested_at=req.created_at, decided_by=actor, reason=reason
+                request_id,
+                status=status,
+                now=now,
+                requested_at=req.created_at,
+                final=FinalReason.DENIED if decision == "deny" else FinalReason.APPROVED,
+                decided_by=actor,
+                reason=reason,
             )
             assert won, "pending was checked in this transaction, with the request locked"
             queued.append(notices.tell_requester(request_id, req.requester, notices.DECIDED))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.domain.models import Roster
@@ -25,3 +26,6 @@ class Deps:
     policy_changed: Callable[[], None] = field(default=_nothing)
     metrics: Metrics = field(default_factory=Metrics)
     destructive_approvals: int = 2  # DESTRUCTIVE_APPROVALS: seniors an AI-assisted destructive change needs
+    approval_valid_for: timedelta = timedelta(hours=24)  # APPROVAL_VALID_FOR: how long an approval may be applied
+    request_ttl: timedelta = timedelta(days=7)  # REQUEST_TTL: how long a request may wait for a decision
+    break_glass_limit: int = 3  # BREAK_GLASS_LIMIT: break-glass uses per person per 24 hours

@@ -17,15 +17,14 @@ from functools import partial
 
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import Conflict, NotAdmin
-from bot.domain.models import Status
+from bot.domain.models import FinalReason
 from bot.domain.numbers import whole_number
 from bot.domain.policy import PolicyWindow
 from bot.domain.timestamps import utc_text
 from bot.services import notices
 from bot.services.deps import Deps
-from bot.services.home import refresh_homes
+from bot.services.expire_request import expire
 from bot.services.policy_state import save_overrides, timeline_in, window, window_in
-from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
 
 WARN_DAYS = (14, 7, 1)
@@ -74,7 +73,7 @@ async def _end_step(tx: Tx, deps: Deps, now: datetime) -> PolicySweep | None:
     batch = await tx.requests.pending_ids(BATCH)
     if batch:
         for request_id in batch:
-            await _expire(tx, request_id, now)
+            await expire(tx, request_id, now, FinalReason.POLICY_ENDED, "policy ended")
         await tx.facts.put(PROGRESS, f"{end}|{so_far + len(batch)}")
         return PolicySweep(ended=False, expired=so_far + len(batch))
     ended_by = await tx.facts.get(ENDED_BY)
@@ -88,25 +87,6 @@ async def _end_step(tx: Tx, deps: Deps, now: datetime) -> PolicySweep | None:
     await tx.facts.put(ANNOUNCED, end)
     await tx.facts.delete(PROGRESS)
     return PolicySweep(ended=True, expired=so_far)
-
-
-async def _expire(tx: Tx, request_id: int, now: datetime) -> None:
-    req = await tx.requests.get_for_update(request_id)
-    assert req is not None
-    reviewers = await tx.assignments.active(request_id)  # before the outcome closes them
-    await tx.requests.set_outcome(
-        request_id, status=Status.EXPIRED, now=now, requested_at=req.created_at, reason="policy ended"
-    )
-    await tx.audit.append(now, AuditEntry("signoff", "expired", request_id, "policy_ended"))
-    queued = [
-        notices.tell_requester(request_id, req.requester, notices.EXPIRED),
-        *await completion(tx, request_id),
-        notices.review_refresh(request_id),
-    ]
-    if req.reviewer is None:
-        queued.append(notices.claim_refresh(request_id))
-    queued += await refresh_homes(tx, {req.requester, *reviewers})
-    await tx.outbox.enqueue_many(now, queued)
 
 
 async def _warn(tx: Tx, deps: Deps, window: PolicyWindow, now: datetime) -> PolicySweep:

@@ -23,12 +23,12 @@ from datetime import timedelta
 from functools import partial
 
 from bot.domain.audit import AuditEntry
-from bot.domain.models import Status
+from bot.domain.models import FinalReason, Status
 from bot.domain.routing import choose_reviewers
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
-from bot.services.replicas import GONE_AFTER
+from bot.services.replicas import GONE_AFTER, this_process
 from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
 
@@ -52,6 +52,7 @@ async def reconcile(deps: Deps) -> Repairs:
         unfilled = await r.requests.seats_unfilled(LIMIT)
         stale = await r.outbox.stale_claims(now - STALE_AFTER, LIMIT)
         alive = {rep.id.rsplit(":", 1)[0] for rep in await r.replicas.alive(now - GONE_AFTER)}
+    alive.add(this_process())  # the one checking is not gone, whatever its last heartbeat says
     repairs = Repairs()
     for request_id, kind in unapplied:
         if await deps.store.transact(partial(_apply_decisions, deps=deps, request_id=request_id)):
@@ -88,8 +89,9 @@ async def _apply_decisions(tx: Tx, deps: Deps, request_id: int) -> bool:
     else:
         return False
     reviewers = await tx.assignments.active(request_id)
+    final = FinalReason.DENIED if status is Status.DENIED else FinalReason.APPROVED
     await tx.requests.set_outcome(
-        request_id, status=status, now=now, requested_at=req.created_at, decided_by=by, reason=reason
+        request_id, status=status, now=now, requested_at=req.created_at, final=final, decided_by=by, reason=reason
     )
     details = {"status": status.value, "decided_by": by, "approvals": len(approvers)}
     await tx.audit.append(now, AuditEntry("signoff", "repaired", request_id, kind, details))

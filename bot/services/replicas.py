@@ -28,9 +28,14 @@ GONE_AFTER = timedelta(seconds=30)
 FORGET_AFTER = timedelta(days=1)  # rows of replicas long gone are removed
 
 
+def this_process() -> str:
+    """``host:pid``: this process, as claims and heartbeats name it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def replica_id() -> str:
     """``host:pid:random``: the host and process a claim or a heartbeat comes from."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{this_process()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ async def policy_report(deps: Deps) -> Report:
             p90_seconds=p90,
             several_seniors=await r.report.several_seniors(w.start, w.end),
             reviewer_shares=[ReviewerLoad(*share) for share in await r.report.reviewer_shares(w.start, w.end)],
+            commands_run=await r.report.commands_run(w.start, w.end),
         )
 
     def team_of(user: str) -> str:

@@ -19,6 +19,7 @@ SHOWN = 25  # items listed; the count is always the true total
 LAST_SLOT = "summary_last_slot"
 ASKED_AT = "summary_asked_at"  # the last on-demand summary, for the once-a-minute limit
 ON_DEMAND_EVERY = timedelta(minutes=1)
+EXPIRY_WARNING = timedelta(days=1)  # a request this close to REQUEST_TTL is flagged
 LAST_SUMMARY_KEY = "summary:last"  # where the last summary landed, to link to it
 
 
@@ -31,6 +32,7 @@ class Summary:
     now: datetime
     break_glass: list[ChangeRequest] = field(default_factory=list)  # not yet reviewed after the fact
     break_glass_total: int = 0
+    expires_at: dict[int, datetime] = field(default_factory=dict)  # shown requests within a day of REQUEST_TTL
 
 
 async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHOWN) -> Summary:
@@ -42,7 +44,12 @@ async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHO
         unreviewed = await r.requests.awaiting_hindsight(shown)
         unreviewed_total = await r.requests.count_awaiting_hindsight()
     overdue = frozenset(req.id for req in rows if now - req.created_at >= overdue_after)
-    return Summary(total, rows, overdue, policy, now, unreviewed, unreviewed_total)
+    expiring = {
+        req.id: req.created_at + deps.request_ttl
+        for req in rows
+        if req.created_at + deps.request_ttl - now <= EXPIRY_WARNING
+    }
+    return Summary(total, rows, overdue, policy, now, unreviewed, unreviewed_total, expiring)
 
 
 async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain.models import ChangeRequest, Status
+from bot.domain.models import ChangeRequest, FinalReason, Status
+from bot.domain.outcomes import outcome_words
 from bot.services.queries import Listing, Pending
 from bot.slack import ids
 from bot.slack.text import clip, clock_time, link, mention, safe, when
@@ -52,9 +53,11 @@ def workflow_completion(req: ChangeRequest) -> tuple[str, dict[str, Any]]:
         if req.decided_by:
             outputs["decided_by"] = req.decided_by
         return "functions.completeSuccess", {"outputs": outputs}
-    by = f" by {req.decided_by}" if req.decided_by else ""
-    reason = f": {req.reason}" if req.reason else ""
-    return "functions.completeError", {"error": clip(f"{req.ref} was {req.status.value}{by}{reason}", 2000)}
+
+    def who(user: str | None) -> str:  # the step's error is plain text: roles, not IDs
+        return "the requester" if user == req.requester else "a senior reviewer"
+
+    return "functions.completeError", {"error": clip(f"{req.ref} {outcome_words(req, who)}", 2000)}
 
 
 DECIDED_EVENT = "signoff_request_decided"
@@ -72,6 +75,7 @@ def decision_metadata(req: ChangeRequest, approvers: list[str]) -> dict[str, Any
         "event_payload": {
             "request_id": req.ref,
             "status": req.status.value,
+            "final_reason": req.final_reason.value if req.final_reason is not None else "",
             "approvers": approvers,
             "decided_by": req.decided_by or "",
             "reason": req.reason or "",
@@ -165,7 +169,7 @@ def outcome_line(req: ChangeRequest, tz: ZoneInfo) -> str:
     if req.status is Status.CANCELLED:
         return f":no_entry_sign: Cancelled by {mention(req.decided_by)} at {at}"
     if req.status is Status.EXPIRED:
-        return f":hourglass: Expired at {at}: the sign-off policy ended"
+        return f":hourglass: Expired at {at}: {expiry_words(req)}"
     if req.status is Status.NOT_REQUIRED:
         return f"Sign-off not required ({safe(req.policy_reason, 300)})"
     return (
@@ -173,6 +177,21 @@ def outcome_line(req: ChangeRequest, tz: ZoneInfo) -> str:
         if req.reviewer
         else f"Waiting for a reviewer to claim it{progress}"
     )
+
+
+def expiry_words(req: ChangeRequest) -> str:
+    """Why an expired request expired, as a clause: ``no decision within 7 days``."""
+    if req.final_reason is FinalReason.NO_DECISION:
+        return safe(req.reason or "nobody decided in time", 200)
+    if req.final_reason is FinalReason.PIPELINE_GAVE_UP:
+        return "the pipeline that asked stopped waiting"
+    return "the sign-off policy ended"
+
+
+def names_of(people: list[str]) -> str:
+    """``@a``, ``@a and @b``, ``@a, @b and @c``: mentions, which Slack shows as names."""
+    shown = [mention(p) for p in people]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1] if shown else "a senior"
 
 
 def outcome(req: ChangeRequest, tz: ZoneInfo) -> Block:
@@ -198,7 +217,12 @@ def decision_buttons(request_id: int, block_id: str) -> Block:
 
 
 def requester_message(
-    req: ChangeRequest, event: str, summary_channel: str, tz: ZoneInfo, reviewers: list[str] | None = None
+    req: ChangeRequest,
+    event: str,
+    summary_channel: str,
+    tz: ZoneInfo,
+    reviewers: list[str] | None = None,
+    approvers: list[str] | None = None,
 ) -> Message:
     ref = req.ref
     title = safe(req.draft.title, 300)
@@ -217,10 +241,15 @@ def requester_message(
         line = f"{ref} is recorded. Sign-off is not required ({safe(req.policy_reason, 300)})."
     elif event == "escalated":
         line = f"{ref} waited too long for a decision, so it is now with {mention(req.reviewer)}."
-    elif event == "expired":
+    elif event == "expired" and req.final_reason is FinalReason.POLICY_ENDED:
         line = f"{ref} no longer needs sign-off: the sign-off policy ended."
+    elif event == "expired":
+        line = f":hourglass: {ref} expired: {expiry_words(req)}. It was not approved; ask again if it is still wanted."
+    elif req.status is Status.APPROVED and req.break_glass is not None:
+        line = f":rotating_light: {ref} was approved by break-glass. A senior reviews it after the fact."
     elif req.status is Status.APPROVED:
-        line = f":white_check_mark: {ref} was approved by {mention(req.decided_by)}. You may ship it."
+        by = names_of(approvers or [req.decided_by or ""])
+        line = f":white_check_mark: {ref} was approved by {by}. You may ship it."
     elif req.status is Status.DENIED:
         line = f":x: {ref} was denied by {mention(req.decided_by)}."
     elif req.status is Status.CANCELLED:

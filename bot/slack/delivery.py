@@ -78,8 +78,9 @@ class SlackRenderer:
             final = event in (notices.DECIDED, notices.EXPIRED, notices.CANCELLED, notices.NOT_REQUIRED)
             async with store.read() as r:
                 reviewers = await r.assignments.active(req.id)
-                metadata = blocks.decision_metadata(req, await r.decisions.approvers(req.id)) if final else None
-            message = blocks.requester_message(req, event, self.deps.summary_channel, tz, reviewers)
+                approvers = await r.decisions.approvers(req.id)
+            metadata = blocks.decision_metadata(req, approvers) if final else None
+            message = blocks.requester_message(req, event, self.deps.summary_channel, tz, reviewers, approvers)
             await send.post(row.recipient, message, metadata=metadata)
         elif kind == notices.REMINDER_DM:
             req = await self._request(row)

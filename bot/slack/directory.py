@@ -33,6 +33,23 @@ class SlackDirectory:
 
         return await self._cached(user, user, "user_not_found", lookup) is not None
 
+    async def display_name(self, user: str) -> str | None:
+        """The name Slack shows for ``user``: their display name, else their real name."""
+        try:
+            resp = await self._client.users_info(user=user)
+        except SlackApiError as err:
+            if slack_error(err) == "user_not_found":
+                return None
+            raise Unavailable(f"Could not look up {user} in Slack; try again shortly.") from None
+        except Exception as exc:
+            raise Unavailable("Could not reach Slack to look up a name; try again shortly.") from exc
+        found = resp.get("user") or {}
+        profile = found.get("profile") or {}
+        for name in (profile.get("display_name"), profile.get("real_name"), found.get("real_name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()[:80]
+        return None
+
     async def _cached(
         self, key: str, who: str, not_found: str, lookup: Callable[[], Awaitable[str | None]]
     ) -> str | None:

@@ -73,7 +73,10 @@ def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
         f"Requests: *{report.total}* ({report.required} required, {report.not_required} not required; "
         f"{report.several_seniors} needed more than one senior as destructive)\n"
         f"Approved: *{report.approved}* · Denied: *{report.denied}* · Pending: {report.pending} · "
-        f"Expired: {report.expired} · Cancelled: {report.cancelled}\n"
+        f"Expired: {report.expired} ({report.expired_no_decision} with no decision in time, "
+        f"{report.expired_pipeline} given up by their pipeline) · Cancelled: {report.cancelled}\n"
+        f"Commands run by `signoff guard`: {report.commands_ok + report.commands_failed} "
+        f"({report.commands_ok} succeeded, {report.commands_failed} failed{_exit_codes(report)})\n"
         f"Time to decision: median {_td(report.median_to_decision)}, 90th percentile {_td(report.p90_to_decision)}\n"
         f"Tiers: an AI-assisted change that deletes or replaces resources (or does not say) needs "
         f"{report.destructive_approvals} senior approval{'s' if report.destructive_approvals != 1 else ''}; "
@@ -99,6 +102,11 @@ def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
         section(f"*Most common denial reasons*\n{reasons}"),
         section("\n".join(uses)),
     ]
+
+
+def _exit_codes(report: Report) -> str:
+    shown = [f"{n} with exit code {code}" for code, n in report.failed_exit_codes[:5]]
+    return f": {', '.join(shown)}" if shown else ""
 
 
 def _glass(u: BreakGlassUse) -> str:

@@ -65,6 +65,9 @@ def summary_message(summary: Summary, tz: ZoneInfo) -> Message:
     for req in summary.oldest:
         age = format_duration(summary.now - req.created_at)
         flag = " :warning: *overdue*" if req.id in summary.overdue else ""
+        expires = summary.expires_at.get(req.id)
+        if expires is not None:
+            flag += f" · :hourglass: *expires in {format_duration(max(expires - summary.now, timedelta(0)))}*"
         reviewer = mention(req.reviewer) if req.reviewer else "_unclaimed_"
         lines.append(
             f"• *{req.ref}* {link(req.draft.url, req.draft.title[:100])} · from {mention(req.requester)}"

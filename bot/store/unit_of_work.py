@@ -71,6 +71,7 @@ class Repos:
         self.workflow = r.WorkflowSteps(ex)
         self.report = r.ReportReads(ex)
         self.groups = r.GroupMembers(ex)
+        self.names = r.PeopleNames(ex)
         self.replicas = r.Replicas(ex)
         self.copying = r.Copying(ex)
 

@@ -62,7 +62,7 @@ async def test_a_decision_slack_never_heard_of_is_announced_once_after_restart(
 CRASH_MID_TRANSACTION = r"""
 import asyncio, os, sys
 from datetime import UTC, datetime
-from bot.domain.models import Status
+from bot.domain.models import FinalReason, Status
 from bot.services import notices
 from bot.domain.audit import AuditEntry
 from bot.store.sqlite import SqliteStore
@@ -74,7 +74,7 @@ async def main():
     async with store.write() as tx:
         await tx.decisions.record(1, "U0SENIOR1", "approve", None, now)
         assert await tx.requests.set_outcome(
-            1, status=Status.APPROVED, now=now, requested_at=now, decided_by="U0SENIOR1"
+            1, status=Status.APPROVED, now=now, requested_at=now, final=FinalReason.APPROVED, decided_by="U0SENIOR1"
         )
         await tx.audit.append(now, AuditEntry("U0SENIOR1", "decided", 1))
         await tx.outbox.enqueue(now, notices.review_refresh(1))

@@ -87,3 +87,18 @@ async def test_a_request_that_cannot_be_answered_in_time_is_busy_stores_nothing_
     )
     assert status == 201 and body["status"] == Status.PENDING.value
     assert (await h.fetchone("SELECT COUNT(*) FROM requests"))[0] == 2
+
+
+async def test_a_pipeline_answer_never_waits_for_slack_to_name_people(h: Harness) -> None:
+    await h.settle()  # the roster's names, asked at start, are kept
+    gate = h.slack.gates["users.info"] = asyncio.Event()  # Slack stops answering users.info
+    h.slack.users.add("U0OUTSIDE")  # a colleague from outside the roster who wrote part of it
+    h.slack.names["U0OUTSIDE"] = "Otto Outside"
+    body = {"requester": "U0JUNIOR1", "title": "x", "url": "https://e.com/1", "ai_assisted": True, "destructive": False}
+    code, answer = await asyncio.wait_for(h.api("POST", "/api/v1/requests", {**body, "authors": ["U0OUTSIDE"]}), 10)
+    assert code == 201
+    assert answer["names"] == {"U0JUNIOR1": "June Junior", "U0SENIOR1": "Sara Senior"}  # kept ones only
+    gate.set()
+    await h.settle()
+    _, later = await h.api("GET", "/api/v1/requests/CR-1")
+    assert later["names"]["U0OUTSIDE"] == "Otto Outside"  # asked after the answer, for the next one

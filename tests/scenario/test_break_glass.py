@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.slack import ids
+from tests.cli import run
 from tests.fakes.driver import form_values
 from tests.harness import SUMMARY, Harness
-from tests.scenario.test_cli_gate import run
 
 CLI = ("request", "--title", "Hotfix checkout", "--url", "https://git.example.com/mr/5", "--ai-assisted")
 
@@ -30,7 +30,7 @@ def hindsight_dm(h: Harness, reviewer: str, ref: str) -> Any:
 async def test_break_glass_from_the_cli_approves_at_once_and_is_loud(h: Harness) -> None:
     result = await run(h, *CLI, "--requester", "U0JUNIOR1", "--destructive", "--break-glass", "Checkout is down")
     assert result.code == 0, result.err
-    assert "CR-1 approved by BREAK-GLASS (U0JUNIOR1)" in result.out
+    assert "CR-1 approved by break-glass (June Junior)" in result.out
     await h.settle()
     req = await h.get("CR-1")
     assert req.status.value == "approved" and req.break_glass is not None
@@ -67,7 +67,7 @@ async def test_the_review_after_the_fact_records_a_verdict_once(h: Harness) -> N
     assert "already reviewed" in again.json()["errors"]["note"]
     assert (await h.get("CR-1")).break_glass.verdict.value == "not_justified"  # type: ignore[union-attr]
 
-    report = (await h.driver.command("U0ADMIN1", "report")).text
+    report = await h.report()
     assert "1 used, 1 reviewed after the fact, 1 judged not justified" in report
     assert "<@U0JUNIOR1>: 1 used, 1 reviewed, 1 not justified" in report
     assert "team payments: 1 used, 1 reviewed, 1 not justified" in report
@@ -150,4 +150,48 @@ async def test_break_glass_over_the_api_needs_a_reason(h: Harness) -> None:
     assert status == 403 and "roster" in body["message"]
     result = await run(h, *CLI, "--requester", "U0JUNIOR1", "--break-glass", " ")
     assert result.code == 3 and "--break-glass needs" in result.err
+    assert await h.fetchone("SELECT id FROM requests") is None
+
+
+async def test_a_fourth_break_glass_in_a_day_is_refused_naming_the_others(h: Harness) -> None:
+    for n in range(1, 4):
+        used = await run(h, *CLI, "--requester", "U0JUNIOR1", "--not-destructive", "--break-glass", f"Outage {n}")
+        assert used.code == 0, used.err
+        h.clock.advance(timedelta(hours=1))
+    fourth = await run(h, *CLI, "--requester", "U0JUNIOR1", "--not-destructive", "--break-glass", "Outage 4")
+    assert fourth.code == 3
+    assert "You have broken glass 3 time(s) in the last 24 hours (CR-1, CR-2, CR-3); the limit is 3" in fourth.err
+    status, body = await h.api(
+        "POST",
+        "/api/v1/requests",
+        {"requester": "U0JUNIOR1", "title": "x", "url": "https://e.com/9", "ai_assisted": True, "break_glass": "y"},
+    )
+    assert status == 403 and body["code"] == "break_glass_limit"
+    rows = await h.fetchall("SELECT reason FROM audit WHERE action = 'refused' ORDER BY seq")
+    assert [r[0] for r in rows] == ["break_glass_limit", "break_glass_limit"]
+    assert (await h.fetchone("SELECT COUNT(*) FROM requests"))[0] == 3
+
+    others = await run(h, *CLI, "--requester", "U0JUNIOR2", "--not-destructive", "--break-glass", "Outage 5")
+    assert others.code == 0  # the limit is per person
+    h.clock.advance(timedelta(hours=22))  # 24 hours after the first
+    again = await run(h, *CLI, "--requester", "U0JUNIOR1", "--not-destructive", "--break-glass", "Outage 6")
+    assert again.code == 0, again.err
+
+
+async def test_every_senior_who_would_have_been_asked_hears_of_it(h: Harness) -> None:
+    await run(h, *CLI, "--requester", "U0JUNIOR1", "--destructive", "--break-glass", "Checkout is down")
+    await h.settle()
+    for senior in ("U0SENIOR1", "U0SENIOR2"):  # a destructive change would have asked both
+        assert any(m.text.startswith("Break-glass") for m in h.slack.dms(senior)), [m.text for m in h.slack.dms(senior)]
+    assert any(m.text.startswith("Break-glass") for m in h.slack.dms("U0ADMIN1"))
+    assert not any(m.text.startswith("Break-glass") for m in h.slack.dms("U0JUNIOR1"))  # not the one who broke it
+
+
+async def test_a_reason_needs_visible_text(h: Harness) -> None:
+    base = {"requester": "U0JUNIOR1", "title": "x", "url": "https://e.com/1", "ai_assisted": True}
+    for invisible in ("\u200b", "\u200b\u200d\ufeff", "\u2060 \u00ad"):
+        status, body = await h.api("POST", "/api/v1/requests", {**base, "break_glass": invisible})
+        assert status == 422 and "break_glass" in body["fields"], (invisible, body)
+        reply = await h.driver.submit("U0JUNIOR1", ids.BREAK_GLASS_FORM, form_values(break_glass=invisible))
+        assert "break_glass" in reply.json()["errors"]
     assert await h.fetchone("SELECT id FROM requests") is None

@@ -6,54 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.slack import ids
+from tests.cli import ASK, finish, run, start
 from tests.fakes.driver import reason_values
-from tests.harness import CI_TOKEN, Harness
+from tests.harness import Harness
 from tests.process import free_port
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-async def start(
-    h: Harness, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> asyncio.subprocess.Process:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNOFF_", "GITHUB_", "CI_"))}
-    full_env.update({"SIGNOFF_URL": h.url, "SIGNOFF_TOKEN": CI_TOKEN, **(env or {})})
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=full_env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def finish(proc: asyncio.subprocess.Process) -> Run:
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode is not None
-    return Run(proc.returncode, out.decode(), err.decode())
-
-
-async def run(h: Harness, *args: str, **kw: object) -> Run:
-    return await finish(await start(h, *args, **kw))  # type: ignore[arg-type]
-
-
-ASK = (
-    "request", "--title", "Deploy api", "--url", "https://git.example.com/mr/9", "--requester", "U0JUNIOR1",
-    "--not-destructive",
-)  # fmt: skip
 
 
 async def test_wait_then_approve_exits_0(h: Harness) -> None:
@@ -62,9 +21,9 @@ async def test_wait_then_approve_exits_0(h: Harness) -> None:
     await h.driver.click("U0SENIOR1", ids.APPROVE, "1")
     result = await finish(proc)
     assert result.code == 0, result.err
-    assert "CR-1: pending, reviewer U0SENIOR1" in result.out
-    assert "CR-1 approved by U0SENIOR1" in result.out
-    assert "CR-1: waiting for @U0SENIOR1 (waited" in result.err
+    assert "CR-1: waiting for Sara Senior" in result.out
+    assert "CR-1 approved by Sara Senior" in result.out
+    assert "CR-1: waiting for Sara Senior (waited" in result.err
 
 
 async def test_wait_then_deny_exits_1_with_the_reason(h: Harness) -> None:
@@ -73,7 +32,7 @@ async def test_wait_then_deny_exits_1_with_the_reason(h: Harness) -> None:
     await h.driver.submit("U0SENIOR1", ids.DENY_FORM, reason_values("No load test"), private_metadata="1")
     result = await finish(proc)
     assert result.code == 1
-    assert "CR-1 DENIED by U0SENIOR1: No load test" in result.out
+    assert "CR-1 DENIED by Sara Senior: No load test" in result.out
     status = await run(h, "status", "CR-1")
     assert status.code == 1
 
@@ -81,7 +40,7 @@ async def test_wait_then_deny_exits_1_with_the_reason(h: Harness) -> None:
 async def test_timeout_exits_2_and_pending_without_wait_is_not_a_pass(h: Harness) -> None:
     result = await run(h, *ASK, "--ai-assisted", "--wait", "--timeout", "2s")
     assert result.code == 2
-    assert "CR-1 timed out after 2s; still pending, not approved" in result.out
+    assert "CR-1 timed out after 2s: not approved; it expired, so nobody reviews it now" in result.out
     assert (await run(h, *ASK, "--ai-assisted")).code == 2
     assert (await run(h, "status", "CR-1", "--wait", "--timeout", "1s")).code == 2
 
@@ -89,7 +48,7 @@ async def test_timeout_exits_2_and_pending_without_wait_is_not_a_pass(h: Harness
 async def test_not_required_exits_0(h: Harness) -> None:
     result = await run(h, *ASK, "--no-ai-assisted", "--wait")
     assert result.code == 0
-    assert "sign-off not required (not AI-assisted)" in result.out
+    assert "sign-off was not required (not AI-assisted)" in result.out
 
 
 async def test_unreachable_server_bad_token_and_bad_usage_exit_3(h: Harness) -> None:
@@ -116,7 +75,7 @@ async def test_a_retried_ci_job_asks_once(h: Harness) -> None:
     first = await run(h, *ASK, "--ai-assisted", env=env)
     second = await run(h, *ASK, "--ai-assisted", env=env)
     other_run = await run(h, *ASK, "--ai-assisted", env={"GITHUB_RUN_ID": "987655"})
-    assert first.out.splitlines()[0] == second.out.splitlines()[0] == "CR-1: pending, reviewer U0SENIOR1"
+    assert first.out.splitlines()[0] == second.out.splitlines()[0] == "CR-1: waiting for Sara Senior"
     assert other_run.out.startswith("CR-2:")
 
 

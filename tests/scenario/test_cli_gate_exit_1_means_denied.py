@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from tests.cli import run
 from tests.harness import CI_TOKEN, Harness
-from tests.scenario.test_cli_gate import run
 
 REQUEST = ["request", "--title", "T", "--url", "https://x.example/1", "--requester", "U0JUNIOR1", "--ai-assisted"]
 
@@ -82,4 +82,4 @@ async def test_the_gate_runs_with_the_standard_library_alone(h: Harness) -> None
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode == 2, err.decode()  # pending, not approved: the gate worked
-    assert out.decode().startswith("CR-1: pending")
+    assert out.decode().startswith("CR-1: waiting for 2 more of 2 senior approvals")

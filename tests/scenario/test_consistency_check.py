@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
 
 from bot.domain.models import Status
+from bot.slack.outbox import PROBE_EVERY_SECONDS
 from tests.harness import Harness
 
 
@@ -116,6 +118,7 @@ async def test_an_outbox_row_held_by_a_gone_replica_is_released_once(h: Harness)
         long_ago,
         long_ago,
     )
+    h.clock.advance(timedelta(seconds=PROBE_EVERY_SECONDS))  # the worker tries the oldest waiting row again
     await h.tick()
     await h.tick()
     assert await repairs(h) == {"stale_claim": 1.0}

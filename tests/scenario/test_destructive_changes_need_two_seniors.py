@@ -167,5 +167,5 @@ async def test_status_pending_and_summary_show_n_of_m(h: Harness) -> None:
     await h.driver.command("U0JUNIOR1", "summary")
     await h.settle()
     assert any("1 of 2 approvals" in texts(m.blocks) for m in h.slack.posts_in(SUMMARY))
-    report = (await h.driver.command("U0ADMIN1", "report")).text
+    report = await h.report()
     assert "1 needed more than one senior as destructive" in report

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.slack import ids
+from tests.cli import finish, run, start
 from tests.harness import Harness
-from tests.scenario.test_cli_gate import finish, run, start
 
 PLANS = Path(__file__).parents[1] / "plans"
 ASK = ("request", "--title", "Upgrade the database", "--url", "https://git.example.com/mr/7", "--ai-assisted")
@@ -170,5 +170,5 @@ async def test_the_cli_waits_for_both_approvals(h: Harness) -> None:
     await h.driver.click("U0SENIOR2", ids.APPROVE, "1")
     result = await finish(proc)
     assert result.code == 0, result.err
-    assert "2 senior approvals (0 so far)" in result.err
-    assert "CR-1 approved by U0SENIOR2" in result.out
+    assert "waiting for 2 more of 2 senior approvals (0 so far; asked: Sara Senior, Sean Senior)" in result.err
+    assert "CR-1 approved by Sara Senior and Sean Senior" in result.out

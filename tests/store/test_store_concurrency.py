@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bot.domain.audit import AuditEntry, verify_rows
 from bot.domain.errors import RepeatedDelivery
-from bot.domain.models import Draft, Status, Verdict
+from bot.domain.models import Draft, FinalReason, Status, Verdict
 from bot.domain.outbox import Notice, Outcome
 from bot.domain.timestamps import utc_text
 from bot.store.unit_of_work import Store
@@ -27,7 +27,7 @@ async def _decide(store: Store, request_id: int, who: str) -> bool:
             return False
         await tx.audit.append(NOW, AuditEntry(who, "decided", request_id))
         return await tx.requests.set_outcome(
-            request_id, status=Status.APPROVED, now=NOW, requested_at=NOW, decided_by=who
+            request_id, status=Status.APPROVED, now=NOW, requested_at=NOW, final=FinalReason.APPROVED, decided_by=who
         )
 
 
@@ -53,7 +53,9 @@ async def _approve_until_enough(store: Store, request_id: int, who: str) -> str:
             return "again"
         if req.approvals + 1 < req.approvals_needed:
             return "recorded"
-        await tx.requests.set_outcome(request_id, status=Status.APPROVED, now=NOW, requested_at=NOW, decided_by=who)
+        await tx.requests.set_outcome(
+            request_id, status=Status.APPROVED, now=NOW, requested_at=NOW, final=FinalReason.APPROVED, decided_by=who
+        )
         return "decided"
 
 
@@ -214,7 +216,9 @@ async def _assign_pair(store: Store, request_id: int, reviewers: list[str], clos
     """Assign two reviewers (in the order given), or close the request's reviews, in one transaction."""
     async with store.write() as tx:
         if close:
-            await tx.requests.set_outcome(request_id, status=Status.CANCELLED, now=NOW, requested_at=NOW)
+            await tx.requests.set_outcome(
+                request_id, status=Status.CANCELLED, now=NOW, requested_at=NOW, final=FinalReason.CANCELLED
+            )
         else:
             for reviewer in reviewers:
                 await tx.assignments.assign(request_id, reviewer, NOW, "routed", new=True)

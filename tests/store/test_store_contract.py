@@ -17,7 +17,7 @@ import pytest
 from bot.domain.audit import AuditEntry
 from bot.domain.blast_radius import BlastRadius, Destroyed
 from bot.domain.errors import ConfigurationError, NotAdmin
-from bot.domain.models import BreakGlass, Draft, Status, Verdict
+from bot.domain.models import BreakGlass, Draft, FinalReason, Status, Verdict
 from bot.domain.outbox import Failure, Notice, Outcome
 from bot.store.executor import Changes
 from tests.store.stores import NOW, new_request, stores
@@ -155,7 +155,9 @@ async def test_commits_tell_subscribers_what_changed(database_url: str) -> None:
             await tx.outbox.enqueue(NOW, Notice("review_dm", request_id, "U0SENIOR1"))
         with pytest.raises(RuntimeError):
             async with store.write() as tx:
-                await tx.requests.set_outcome(request_id, status=Status.DENIED, now=NOW, requested_at=NOW)
+                await tx.requests.set_outcome(
+                    request_id, status=Status.DENIED, now=NOW, requested_at=NOW, final=FinalReason.DENIED
+                )
                 raise RuntimeError("rolled back: nobody hears of it")
         assert heard == [Changes(frozenset({request_id})), Changes(frozenset(), notices=True)]
 

@@ -90,8 +90,9 @@ def test_what_is_not_a_whole_plan_is_refused(name: str, says: str) -> None:
         (b'{"resource_changes": [{"address": "a.b", "change": {}}]}', "has no list of actions"),
         (b'{"resource_changes": "everything"}', "is not a list of objects"),
         (b'{"steps": [{"op": "delete"}]}', "has no name"),
-        (b'{"Changes": [{"Type": "Resource", "ResourceChange": {"Action": "Explode", "LogicalResourceId": "X"}}]}',
-         "unknown Action"),
+        (b'{"format_version": "1.0", "terraform_version": "1.9.5", "values": {"root_module": {}}}',
+         "is Terraform state, not a plan"),
+        (b'{"Changes": [], "NextToken": "page-2"}', "one page of a change set"),
         (b"\xff\xfe", "is not JSON"),
         (b"[1, 2]", "not a Terraform"),
     ],
@@ -121,3 +122,24 @@ def test_several_plans_add_up() -> None:
     both = merge([a, b])
     assert (both.deletes, both.replaces) == (2, 3) and both.sha256 == a.sha256 + b.sha256
     assert both.formats == ("terraform", "pulumi")
+
+
+@pytest.mark.parametrize(
+    ("doc", "address"),
+    [
+        ({"resource_changes": [{"address": "a.b", "change": {"actions": ["create", "obliterate"]}}]}, "a.b"),
+        ({"steps": [{"op": "vaporize", "urn": "urn:pulumi:s::p::aws:x:Y::r"}]}, "urn:pulumi:s::p::aws:x:Y::r"),
+        ({"Changes": [{"Type": "Resource", "ResourceChange": {"Action": "Explode", "LogicalResourceId": "X"}}]}, "X"),
+        ({"Changes": [{"Type": "Resource", "ResourceChange": {"Action": "Dynamic", "LogicalResourceId": "Y"}}]}, "Y"),
+    ],
+)
+def test_an_action_a_reader_does_not_know_counts_as_destructive(doc: dict[str, object], address: str) -> None:
+    radius = read_plan(json.dumps(doc).encode())
+    assert radius.destroys
+    [found] = radius.resources
+    assert found.address == address and "counted as destructive" in found.reason
+
+
+def test_a_plan_without_resources_destroys_nothing_but_state_is_refused() -> None:
+    empty_plan = {"format_version": "1.2", "terraform_version": "1.9.5", "planned_values": {"root_module": {}}}
+    assert not read_plan(json.dumps(empty_plan).encode()).destroys

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import re
+import select
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Sequence
@@ -143,6 +144,17 @@ def describe(exc: psycopg.Error) -> str:
     return "a database error"
 
 
+def _has_news(conn: Conn) -> bool:
+    """Whether the server sent something to a connection nobody is using: only a server that drops
+    it does (a restart, a failover, pg_terminate_backend), so it is checked before use. A poll of
+    the socket, not a round trip."""
+    try:
+        readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    except (OSError, ValueError, psycopg.OperationalError):
+        return True
+    return bool(readable)
+
+
 def safe_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     parts = urlsplit(url)
@@ -199,7 +211,8 @@ class PostgresStore(Backend):
             timeout=CHECKOUT_SECONDS,
             # A connection the server dropped (a restart, a failover) is replaced before use, not
             # handed to a request that would then fail; one in use moments ago is not pinged again
-            # (a round trip per checkout was a tenth of the bot's time under load).
+            # (a round trip per checkout was a tenth of the bot's time under load) unless the
+            # server sent it something, which only a dropped connection gets.
             check=self._check_if_idle,
             name="signoff",
         )
@@ -214,7 +227,8 @@ class PostgresStore(Backend):
 
     async def _check_if_idle(self, conn: Conn) -> None:
         returned = self._returned.get(conn)
-        if returned is not None and asyncio.get_running_loop().time() - returned < IDLE_CHECK_SECONDS:
+        recent = returned is not None and asyncio.get_running_loop().time() - returned < IDLE_CHECK_SECONDS
+        if recent and not _has_news(conn):
             return
         await AsyncConnectionPool.check_connection(conn)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.timestamps import utc_text
+from bot.domain.timestamps import from_utc_text, utc_text
 from bot.store.executor import Executor
 
 
@@ -83,3 +83,25 @@ class HomeViewers:
 
     async def has_home(self, user: str) -> bool:
         return await self._ex.one('SELECT 1 AS one FROM home_viewers WHERE "user" = ?', (user,)) is not None
+
+
+class PeopleNames:
+    def __init__(self, ex: Executor) -> None:
+        self._ex = ex
+
+    async def get_many(self, users: list[str]) -> dict[str, tuple[str, datetime]]:
+        """user -> (display name, when Slack gave it), for those of ``users`` known."""
+        if not users:
+            return {}
+        marks = ", ".join("?" * len(users))
+        rows = await self._ex.many(
+            f'SELECT "user", name, fetched_at FROM people_names WHERE "user" IN ({marks})', users
+        )
+        return {str(r["user"]): (str(r["name"]), from_utc_text(r["fetched_at"])) for r in rows}
+
+    async def save(self, user: str, name: str, now: datetime) -> None:
+        await self._ex.send(
+            'INSERT INTO people_names ("user", name, fetched_at) VALUES (?, ?, ?)'
+            ' ON CONFLICT ("user") DO UPDATE SET name = excluded.name, fetched_at = excluded.fetched_at',
+            (user, name, utc_text(now)),
+        )

@@ -22,14 +22,23 @@ class ReportReads:
     def _period(start: datetime, end: datetime) -> tuple[str, str]:
         return utc_text(start), utc_text(end)
 
-    async def statuses(self, start: datetime, end: datetime) -> list[tuple[str, bool, int]]:
-        """(status, sign-off required, requests) for requests made in the period."""
+    async def statuses(self, start: datetime, end: datetime) -> list[tuple[str, bool, str | None, int]]:
+        """(status, sign-off required, why it ended, requests) for requests made in the period."""
         rows = await self._ex.many(
-            f"SELECT status, sign_off_required, COUNT(*) AS n FROM requests WHERE {_PERIOD}"
-            " GROUP BY status, sign_off_required",
+            f"SELECT status, sign_off_required, final_reason, COUNT(*) AS n FROM requests WHERE {_PERIOD}"
+            " GROUP BY status, sign_off_required, final_reason",
             self._period(start, end),
         )
-        return [(str(r["status"]), bool(r["sign_off_required"]), int(r["n"])) for r in rows]
+        return [(str(r["status"]), bool(r["sign_off_required"]), r["final_reason"], int(r["n"])) for r in rows]
+
+    async def commands_run(self, start: datetime, end: datetime) -> list[tuple[str, int]]:
+        """(exit code, commands) of the commands `signoff guard` ran in the period."""
+        rows = await self._ex.many(
+            "SELECT reason, COUNT(*) AS n FROM audit WHERE action = 'command_ran' AND at >= ? AND at < ?"
+            " GROUP BY reason",
+            self._period(start, end),
+        )
+        return [(str(r["reason"]), int(r["n"])) for r in rows]
 
     async def several_seniors(self, start: datetime, end: datetime) -> int:
         """Requests that needed more than one senior (not counting break-glass)."""

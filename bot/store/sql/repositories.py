@@ -4,7 +4,7 @@ from bot.store.sql.audit import AuditTrail
 from bot.store.sql.copying import Copying
 from bot.store.sql.facts import Deliveries, Facts, WorkflowSteps
 from bot.store.sql.outbox import Outbox, SlackMessages
-from bot.store.sql.people import Availability, HomeViewers
+from bot.store.sql.people import Availability, HomeViewers, PeopleNames
 from bot.store.sql.report import ReportReads
 from bot.store.sql.requests import Requests
 from bot.store.sql.reviews import Assignments, Decisions
@@ -21,6 +21,7 @@ __all__ = [
     "GroupMembers",
     "HomeViewers",
     "Outbox",
+    "PeopleNames",
     "Replicas",
     "ReportReads",
     "Requests",

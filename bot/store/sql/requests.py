@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.blast_radius import from_stored
-from bot.domain.models import BreakGlass, ChangeRequest, Draft, Status, Verdict
+from bot.domain.models import BreakGlass, ChangeRequest, Draft, FinalReason, Status, Verdict
 from bot.domain.request_fields import FIELDS, Field, Kind
 from bot.domain.timestamps import from_utc_text, opt_from_utc_text, utc_text
 from bot.store.executor import ChangeLog, Executor, Row
@@ -25,7 +25,7 @@ _COLUMNS = (
     f"SELECT r.id, r.requester, {_DRAFT}, r.source, r.pipeline, r.status, r.sign_off_required, r.policy_reason,"
     " r.approvals_needed, r.decided_by, r.decided_at, r.reason, r.created_at, r.updated_at,"
     " r.break_glass_reason, r.break_glass_verdict, r.break_glass_reviewed_by, r.break_glass_note,"
-    " r.break_glass_reviewed_at,"
+    " r.break_glass_reviewed_at, r.final_reason, r.used_by_run,"
     " (SELECT COUNT(*) FROM decisions d WHERE d.request_id = r.id AND d.decision = 'approve') AS approvals,"
     f" ({_LATEST.format(col='reviewer')}) AS reviewer, ({_LATEST.format(col='assigned_at')}) AS assigned_at"
 )
@@ -83,7 +83,17 @@ def request_from_row(r: Row) -> ChangeRequest:
         reason=r["reason"],
         approvals=int(r["approvals"] or 0),
         break_glass=_break_glass(r),
+        final_reason=FinalReason(r["final_reason"]) if r["final_reason"] else None,
+        used_by_run=r["used_by_run"],
     )
+
+
+def _final_at_insert(status: Status, break_glass: str | None) -> str | None:
+    if status is Status.PENDING:
+        return None
+    if break_glass is not None:
+        return FinalReason.BREAK_GLASS.value
+    return FinalReason.NOT_REQUIRED.value if status is Status.NOT_REQUIRED else status.value
 
 
 def _break_glass(r: Row) -> BreakGlass | None:
@@ -126,8 +136,8 @@ class Requests:
         row = await self._ex.one(
             f"INSERT INTO requests (requester, {_INSERT_DRAFT}, source, pipeline, status, sign_off_required,"
             " policy_reason, approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash,"
-            " break_glass_reason, break_glass_verdict, decided_by, decided_at, seconds_to_decision)"
-            f" VALUES (?, {_INSERT_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " break_glass_reason, break_glass_verdict, decided_by, decided_at, seconds_to_decision, final_reason)"
+            f" VALUES (?, {_INSERT_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester,
                 *(_to_column(f, getattr(draft, f.name)) for f in FIELDS),
@@ -146,6 +156,7 @@ class Requests:
                 decided_by,
                 stamp if decided_by else None,
                 0 if decided_by else None,
+                _final_at_insert(status, break_glass),
             ),
         )
         assert row is not None
@@ -227,6 +238,7 @@ class Requests:
         status: Status,
         now: datetime,
         requested_at: datetime,
+        final: FinalReason,
         decided_by: str | None = None,
         reason: str | None = None,
     ) -> bool:
@@ -237,8 +249,8 @@ class Requests:
         waited = max(0, round((now - requested_at).total_seconds()))
         changed = await self._ex.run(
             "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?, updated_at = ?,"
-            " seconds_to_decision = ? WHERE id = ? AND status = 'pending'",
-            (status.value, decided_by, stamp, reason, stamp, waited, request_id),
+            " seconds_to_decision = ?, final_reason = ? WHERE id = ? AND status = 'pending'",
+            (status.value, decided_by, stamp, reason, stamp, waited, final.value, request_id),
         )
         return await self._closed(request_id, changed)
 
@@ -291,6 +303,15 @@ class Requests:
         )
         return [int(r["id"]) for r in rows]
 
+    async def break_glass_since(self, requester: str, since: datetime) -> list[ChangeRequest]:
+        """``requester``'s break-glass requests made since ``since``, oldest first."""
+        rows = await self._ex.many(
+            f"{_SELECT} WHERE r.requester = ? AND r.break_glass_reason IS NOT NULL AND r.created_at >= ?"
+            " ORDER BY r.created_at, r.id",
+            (requester, utc_text(since)),
+        )
+        return [request_from_row(r) for r in rows]
+
     async def awaiting_hindsight(self, limit: int) -> list[ChangeRequest]:
         """Break-glass changes not yet reviewed after the fact, oldest first."""
         rows = await self._ex.many(
@@ -300,6 +321,24 @@ class Requests:
 
     async def count_awaiting_hindsight(self) -> int:
         return await self._count("r.break_glass_verdict = 'pending'", ())
+
+    async def use_up(self, request_id: int, run: str, now: datetime) -> str | None:
+        """Use the approval up for the CI run ``run`` (a compare-and-set: the first run wins, and the
+        same run may verify again). Returns the run that holds it: ``run`` when this one does."""
+        await self._ex.send(
+            "UPDATE requests SET used_by_run = ?, used_at = ? WHERE id = ? AND used_by_run IS NULL",
+            (run, utc_text(now), request_id),
+        )
+        row = await self._ex.one("SELECT used_by_run FROM requests WHERE id = ?", (request_id,))
+        return str(row["used_by_run"]) if row and row["used_by_run"] else None
+
+    async def pending_before(self, cutoff: datetime, limit: int) -> list[int]:
+        """Up to ``limit`` pending requests made at or before ``cutoff``, oldest first."""
+        rows = await self._ex.many(
+            "SELECT id FROM requests WHERE status = 'pending' AND created_at <= ? ORDER BY created_at, id LIMIT ?",
+            (utc_text(cutoff), limit),
+        )
+        return [int(r["id"]) for r in rows]
 
     async def require_approvals(self, request_id: int, approvals: int) -> None:
         await self._ex.send("UPDATE requests SET approvals_needed = ? WHERE id = ?", (approvals, request_id))
