@@ -11,10 +11,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from typing import Any
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 
 
-class QuietSlack(FakeSlack):
+class QuietSlack(SlackStandIn):
     """Keeps no call log, so a long run does not grow the stand-in's memory; counts calls by
     method (the method ``bench.counts``) for benchmarks that wait for something to be delivered."""
 

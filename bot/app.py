@@ -26,7 +26,7 @@ from bot.metrics import Metrics
 from bot.roster import RosterSource
 from bot.scheduler import Scheduler
 from bot.services import policy_state
-from bot.services.audit_refusal import RefusalLog
+from bot.services.bad_tokens import BadTokenLog
 from bot.services.deps import Deps
 from bot.services.group_membership import GroupMembership
 from bot.services.names import NameBook
@@ -37,10 +37,10 @@ from bot.slack.acks_first import AckPriority
 from bot.slack.bolt_app import build_bolt_app, slack_handler
 from bot.slack.busy import Responder
 from bot.slack.client import interactive_client, outbox_client, slack_error
-from bot.slack.delivery import SlackRenderer
 from bot.slack.directory import SlackDirectory
-from bot.slack.listeners import ListenerContext
-from bot.slack.outbox import OutboxWorker
+from bot.slack.listeners import ListenerParts
+from bot.slack.outbox_worker import OutboxWorker
+from bot.slack.renderers import OutboxRenderer, Rendering
 from bot.slack.socket_mode import CheckedSocketModeHandler
 from bot.slack.usergroups import SlackUserGroups
 from bot.store import store_for
@@ -69,7 +69,7 @@ class Signoff:
     background: Background
     http_app: web.Application
     identity: dict[str, str | None]
-    refusals: RefusalLog
+    bad_tokens: BadTokenLog
     api: PipelineApi
     groups: GroupMembership
     replicas: ReplicaRegistry
@@ -254,7 +254,7 @@ class Signoff:
         await self.background.close()
         await self.outbox.stop()
         with contextlib.suppress(Exception):  # counts of refused calls still held in memory
-            await self.refusals.flush()
+            await self.bad_tokens.flush()
         with contextlib.suppress(Exception):  # the others need not wait out its heartbeat
             await self.replicas.leave()
         await self.store.close()
@@ -270,6 +270,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     metrics = Metrics()
     client = interactive_client(settings, metrics)
     store = store_for(settings.database)
+    store.use_clock(clock)
     groups = GroupMembership(store, clock, roster.current, SlackUserGroups(client))
     replicas = ReplicaRegistry(store, clock, roster.current, replica_id())
     policy_moved = Signal()
@@ -294,7 +295,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         settings.sweep_every,
     )
     policy_moved.connect(scheduler.policy_changed)
-    renderer = SlackRenderer(deps, settings.tz, settings.reminder_after, settings.escalate_after)
+    renderer = OutboxRenderer(Rendering(deps, settings.tz, settings.reminder_after, settings.escalate_after))
     worker = OutboxWorker(store, outbox_client(settings, metrics), clock, renderer, AckPriority())
     feed = ChangeFeed()
 
@@ -312,21 +313,21 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     store.on_wait(admission.delayed)
     background = Background()
     identity: dict[str, str | None] = {}
-    ctx = ListenerContext(
+    listener_parts = ListenerParts(
         deps=deps, background=background, client=client, tz=settings.tz, groups=groups, replicas=replicas
     )
     secret = settings.slack_signing_secret.get_secret_value()
-    bolt = build_bolt_app(secret, client, identity, ctx)
+    bolt = build_bolt_app(secret, client, identity, listener_parts)
     responder = Responder(background, lambda: client.session)
     slack = (
         None
         if settings.socket_mode
         else slack_handler(bolt, secret, worker.priority, metrics, admission, responder.tell)
     )
-    refusals = RefusalLog(deps)
+    bad_tokens = BadTokenLog(deps)
     directory = SlackDirectory(client)
     names = NameBook(store, clock, directory, background)
-    api = PipelineApi(deps, ApiTokens(settings.api_token_map), directory, feed, refusals, admission, names)
+    api = PipelineApi(deps, ApiTokens(settings.api_token_map), directory, feed, bad_tokens, admission, names)
     parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
 
     async def readiness() -> dict[str, object]:
@@ -348,7 +349,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         background=background,
         http_app=web_app,
         identity=identity,
-        refusals=refusals,
+        bad_tokens=bad_tokens,
         api=api,
         groups=groups,
         replicas=replicas,

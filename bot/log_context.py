@@ -9,4 +9,4 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-delivery_id: ContextVar[str | None] = ContextVar("delivery_id", default=None)
+receipt_id: ContextVar[str | None] = ContextVar("receipt_id", default=None)

@@ -41,11 +41,11 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request, delivery = log_context.request_id.get(), log_context.delivery_id.get()
+        request, receipt = log_context.request_id.get(), log_context.receipt_id.get()
         if request is not None:
             line["request_id"] = request
-        if delivery is not None:
-            line["slack_delivery"] = delivery
+        if receipt is not None:
+            line["slack_delivery"] = receipt  # the field name operators already query
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

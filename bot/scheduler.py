@@ -3,7 +3,7 @@
 Jobs use coalesce=True, max_instances=1 and misfire_grace_time=None, and are rebuilt at
 start. ``tick()`` runs every sweep once: at start (to catch up on what was missed while
 the bot was down) and from tests that move the clock. The outbox has its own worker
-(bot/slack/outbox.py), woken by every commit and polling as a fallback, so messages do not
+(bot/slack/outbox_worker.py), woken by every commit and polling as a fallback, so messages do not
 wait for a job interval.
 """
 
@@ -28,7 +28,7 @@ from bot.services import policy_state
 from bot.services.anchor import sweep_anchor
 from bot.services.deps import Deps
 from bot.services.expire_request import expire_undecided
-from bot.services.housekeeping import prune_deliveries
+from bot.services.housekeeping import prune_receipts
 from bot.services.policy_lifecycle import sweep_policy
 from bot.services.reconcile import reconcile
 from bot.services.review_timers import sweep_reviews
@@ -116,7 +116,7 @@ class Scheduler:
         await sweep_summary(self.deps, cron_fields(self.summary_cron), self.timezone)
 
     async def maintenance(self) -> None:
-        await prune_deliveries(self.deps)
+        await prune_receipts(self.deps)
         await self.deps.store.maintain()
 
     async def start(self) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from tests import backends
 from tests.harness import Harness, running, stand_in
 
@@ -17,7 +17,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
+async def slack() -> AsyncIterator[SlackStandIn]:
     """A Slack stand-in on its own, for tests that run the bot as a separate process."""
     fake = stand_in()
     await fake.start()

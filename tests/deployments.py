@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import psycopg
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from tests import backends
 from tests.fakes.driver import Reply, SlackDriver
 from tests.harness import CI_TOKEN, SUMMARY
@@ -61,7 +61,7 @@ def query(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 @dataclass
 class Deployment:
-    slack: FakeSlack
+    slack: SlackStandIn
     database_url: str
     replicas: list[BotProcess]
     session: aiohttp.ClientSession
@@ -142,7 +142,7 @@ async def deployed(
     tmp: Path,
     roster: str | Sequence[str] = ROSTER,
     users: Sequence[str] = USERS,
-    slack: FakeSlack | None = None,
+    slack: SlackStandIn | None = None,
     **settings: Any,
 ) -> AsyncIterator[Deployment]:
     """Start ``shape`` (one of SHAPES or MANY) with ``settings`` (and, given a list, each replica with
@@ -151,7 +151,7 @@ async def deployed(
     count = 2 if shape.endswith(("2-replicas", "2-processes")) else 1
     own = slack is None
     if slack is None:
-        slack = FakeSlack(users=list(users), channels=[SUMMARY])
+        slack = SlackStandIn(users=list(users), channels=[SUMMARY])
         await slack.start()
     rosters = [roster] * count if isinstance(roster, str) else list(roster)
     try:

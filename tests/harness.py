@@ -18,7 +18,7 @@ from bot.clock import MovableClock, SystemClock
 from bot.config import load_settings
 from bot.domain.models import ChangeRequest
 from bot.domain.timestamps import utc_text
-from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
+from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn
 from bot.services import queries
 from bot.slack import ids
 from tests import db
@@ -54,9 +54,9 @@ NAMES = {
 }
 
 
-def stand_in() -> FakeSlack:
+def stand_in() -> SlackStandIn:
     """The Slack stand-in with the tests' people and their display names."""
-    slack = FakeSlack(users=USERS, channels=[SUMMARY])
+    slack = SlackStandIn(users=USERS, channels=[SUMMARY])
     slack.names.update(NAMES)
     return slack
 
@@ -64,7 +64,7 @@ def stand_in() -> FakeSlack:
 _REF = re.compile(r"\*(CR-\d+)\*")
 
 
-def settings_env(tmp: Path, slack: FakeSlack, **overrides: Any) -> dict[str, Any]:
+def settings_env(tmp: Path, slack: SlackStandIn, **overrides: Any) -> dict[str, Any]:
     env: dict[str, Any] = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -86,7 +86,7 @@ def settings_env(tmp: Path, slack: FakeSlack, **overrides: Any) -> dict[str, Any
 
 @dataclass
 class Harness:
-    slack: FakeSlack
+    slack: SlackStandIn
     bot: Signoff
     driver: SlackDriver
     clock: MovableClock
@@ -202,7 +202,7 @@ class Harness:
 
 
 @asynccontextmanager
-async def fake_slack() -> AsyncIterator[FakeSlack]:
+async def fake_slack() -> AsyncIterator[SlackStandIn]:
     """A Slack stand-in that outlives several bot runs (restarts)."""
     slack = stand_in()
     await slack.start()
@@ -217,7 +217,7 @@ async def running(
     tmp: Path,
     roster: str = ROSTER,
     clock: MovableClock | None = None,
-    slack: FakeSlack | None = None,
+    slack: SlackStandIn | None = None,
     real_clock: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[Harness]:

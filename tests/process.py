@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from tests.harness import ROSTER, settings_env
 
 
@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 class BotProcess:
-    def __init__(self, tmp: Path, slack: FakeSlack, **overrides: Any) -> None:
+    def __init__(self, tmp: Path, slack: SlackStandIn, **overrides: Any) -> None:
         self.tmp = tmp
         self.port = free_port()
         roster = tmp / "roster.yml"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.blast_radius import BlastRadius
+from bot.domain.plan_summary import PlanSummary
 
 REF_PREFIX = "CR-"
 _REF_RE = re.compile(r"^\s*(?:CR-?)?([0-9]{1,12})\s*$", re.IGNORECASE | re.ASCII)
@@ -139,7 +139,7 @@ class Draft:
     destructive: bool | None = None  # as the person or pipeline said; None: not said
     authors: tuple[str, ...] = ()
     commit: str = ""
-    plan: BlastRadius | None = None
+    plan: PlanSummary | None = None
 
     @property
     def destroys(self) -> bool | None:
@@ -208,12 +208,12 @@ class ChangeRequest:
         review after the fact of a break-glass change while nobody has it."""
         if self.status is Status.PENDING:
             return max(0, self.approvals_needed - self.approvals - active_reviewers)
-        if self.awaiting_hindsight:
+        if self.awaiting_review_after_the_fact:
             return max(0, 1 - active_reviewers)
         return 0
 
     @property
-    def awaiting_hindsight(self) -> bool:
+    def awaiting_review_after_the_fact(self) -> bool:
         return self.break_glass is not None and self.break_glass.verdict is Verdict.PENDING
 
     def is_party(self, user: str) -> bool:
@@ -229,3 +229,23 @@ def parse_ref(text: str) -> int | None:
     """``CR-42``, ``cr42`` and ``42`` all mean request 42; anything else is None."""
     m = _REF_RE.match(text)
     return int(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A request as it is first stored (``Requests.insert``): what was asked, what the policy
+    said, and where it came from. A break-glass one is stored approved by ``decided_by``."""
+
+    requester: str
+    draft: Draft
+    status: Status
+    required: bool
+    policy_reason: str
+    now: datetime
+    source: str
+    pipeline: str | None
+    idempotency_key: str | None
+    idempotency_hash: str | None
+    approvals_needed: int = 1
+    break_glass: str | None = None
+    decided_by: str | None = None

@@ -18,11 +18,46 @@ class Failure(StrEnum):
     CRASHED = "crashed"  # rendering it failed (a bug): retried with backoff
 
 
+class Kind(StrEnum):
+    """What an outbox row asks to be shown; each has one renderer (bot/slack/renderers.py)."""
+
+    REVIEW_DM = "review_dm"  # ask the reviewer, with Approve/Deny buttons
+    REVIEW_REFRESH = "review_refresh"  # re-render every reviewer DM of a request in place
+    CLAIM_POST = "claim_post"  # nobody eligible: post to the summary channel with a Claim button
+    CLAIM_REFRESH = "claim_refresh"  # re-render the claim post in place
+    REQUESTER_DM = "requester_dm"  # tell the requester; data["event"] (an Event) says what happened
+    REMINDER_DM = "reminder_dm"  # nudge the current reviewer
+    CHANNEL_NOTE = "channel_note"  # a line in the summary channel; data["event"] says what happened
+    POLICY_NOTICE = "policy_notice"  # policy warnings, extension, the end (with the report)
+    SUMMARY_POST = "summary_post"  # the pending-changes summary
+    AUDIT_ANCHOR = "audit_anchor"  # the day's last audit hash, posted as an independent copy
+    HOME_REFRESH = "home_refresh"  # republish someone's App Home, if they ever opened it
+    WORKFLOW_COMPLETE = "workflow_complete"  # complete the Workflow Builder step that asked
+    AVAILABILITY_DM = "availability_dm"  # tell someone their availability changed; data["event"] says how
+    GROUP_PROBLEM_DM = "group_problem_dm"  # tell an admin a roster user group cannot be read from Slack
+    REPORT_REPLY = "report_reply"  # the report someone asked for, to their response_url (or by DM)
+
+
+class Event(StrEnum):
+    """What happened, for a requester's DM and a channel note (``data["event"]``)."""
+
+    WAITING = "waiting"
+    UNASSIGNED = "unassigned"
+    NOT_REQUIRED = "not_required"
+    DECIDED = "decided"
+    CANCELLED = "cancelled"
+    ESCALATED = "escalated"
+    EXPIRED = "expired"
+    BACK = "back"  # an away time ended
+    BREAK_GLASS = "break_glass"  # somebody broke glass: who, what and why
+    REVIEWED_AFTER = "hindsight"  # a break-glass change was reviewed after the fact (stored name kept)
+
+
 @dataclass(frozen=True)
 class Notice:
     """A notification to deliver. ``kind`` names what to render; Slack details live in bot/slack."""
 
-    kind: str
+    kind: Kind
     request_id: int | None = None
     recipient: str | None = None
     data: dict[str, Any] | None = None

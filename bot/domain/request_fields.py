@@ -10,20 +10,20 @@ from dataclasses import dataclass
 from enum import Enum
 
 
-class Kind(Enum):
+class FieldKind(Enum):
     TEXT = "text"
     URL = "url"
     YES_NO = "yes_no"
     PEOPLE = "people"  # Slack user IDs or emails
     COMMIT = "commit"  # a hexadecimal SHA
     MAYBE = "maybe"  # yes, no, or not known (absent or null)
-    PLAN = "plan"  # a plan summary (bot/domain/blast_radius.py) with the plans' SHA-256
+    PLAN_SUMMARY = "plan"  # a plan summary (bot/domain/plan_summary.py) with the plans' SHA-256
 
 
 @dataclass(frozen=True)
 class Field:
     name: str  # the API's key, the form's block id, and the Draft attribute
-    kind: Kind
+    kind: FieldKind
     label: str  # the form's label
     error_label: str  # how an error message starts: "The link must be ..."
     api_description: str = ""
@@ -50,24 +50,26 @@ COMMIT_MAX = 80
 REASON_MAX = 1000
 
 FIELDS: tuple[Field, ...] = (
-    Field("title", Kind.TEXT, "Title", "Title", max_length=TITLE_MAX, required=True,
+    Field("title", FieldKind.TEXT, "Title", "Title", max_length=TITLE_MAX, required=True,
           placeholder="What is changing, in one line"),
-    Field("url", Kind.URL, "Link to the change", "The link", "http(s) link to the PR, MR or diff",
+    Field("url", FieldKind.URL, "Link to the change", "The link", "http(s) link to the PR, MR or diff",
           max_length=URL_MAX, required=True, placeholder="https://github.com/org/repo/pull/123"),
-    Field("description", Kind.TEXT, "Description", "The description", max_length=DESCRIPTION_MAX, multiline=True,
+    Field("description", FieldKind.TEXT, "Description", "The description", max_length=DESCRIPTION_MAX, multiline=True,
           placeholder="What and why; how it was tested"),
-    Field("service", Kind.TEXT, "Service", "Service"),
-    Field("environment", Kind.TEXT, "Environment", "Environment", default="production"),
-    Field("ai_assisted", Kind.YES_NO, "Did AI assist with this change?", "This answer", required=True),
-    Field("ai_tool", Kind.TEXT, "Which AI tool?", "The AI tool", placeholder="e.g. Copilot, Claude Code"),
-    Field("destructive", Kind.MAYBE, "Does this change delete or replace existing resources?", "This answer",
+    Field("service", FieldKind.TEXT, "Service", "Service"),
+    Field("environment", FieldKind.TEXT, "Environment", "Environment", default="production"),
+    Field("ai_assisted", FieldKind.YES_NO, "Did AI assist with this change?", "This answer", required=True),
+    Field("ai_tool", FieldKind.TEXT, "Which AI tool?", "The AI tool", placeholder="e.g. Copilot, Claude Code"),
+    Field("destructive", FieldKind.MAYBE, "Does this change delete or replace existing resources?", "This answer",
           "true when the change deletes or replaces existing resources; leave it out when not known (an AI-assisted"
           " change then counts as destructive)", form_required=True),
-    Field("authors", Kind.PEOPLE, "Authors", "Authors", "Slack user IDs or emails of everyone who wrote the change",
-          max_length=AUTHORS_MAX, in_form=False),
-    Field("commit", Kind.COMMIT, "Commit", "The commit", max_length=COMMIT_MAX, in_form=False, column="commit_sha"),
-    Field("plan", Kind.PLAN, "Plan", "The plan summary", "what the plan destroys and each plan file's SHA-256,"
-          " as `signoff request --plan` sends it", in_form=False, column="plan_summary"),
+    Field("authors", FieldKind.PEOPLE, "Authors", "Authors",
+          "Slack user IDs or emails of everyone who wrote the change", max_length=AUTHORS_MAX, in_form=False),
+    Field("commit", FieldKind.COMMIT, "Commit", "The commit", max_length=COMMIT_MAX, in_form=False,
+          column="commit_sha"),
+    Field("plan", FieldKind.PLAN_SUMMARY, "Plan", "The plan summary",
+          "what the plan destroys and each plan file's SHA-256, as `signoff request --plan` sends it",
+          in_form=False, column="plan_summary"),
 )  # fmt: skip
 
 BY_NAME = {f.name: f for f in FIELDS}

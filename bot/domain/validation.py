@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.domain.blast_radius import parse_blast_radius
 from bot.domain.errors import InvalidInput
 from bot.domain.models import Draft
-from bot.domain.request_fields import FIELDS, REASON_MAX, Field, Kind
+from bot.domain.plan_summary import parse_blast_radius
+from bot.domain.request_fields import FIELDS, REASON_MAX, Field, FieldKind
 
 
 def visible(text: str) -> bool:
@@ -115,14 +115,14 @@ def _plan(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> Any:
     return radius
 
 
-_CHECKS: dict[Kind, Callable[[Mapping[str, Any], Field, dict[str, str]], Any]] = {
-    Kind.TEXT: _checked_text,
-    Kind.URL: _checked_url,
-    Kind.YES_NO: lambda raw, field, errors: _bool(raw, field.name, errors),
-    Kind.PEOPLE: lambda raw, field, errors: _authors(raw, field, errors),
-    Kind.COMMIT: _checked_commit,
-    Kind.MAYBE: _maybe,
-    Kind.PLAN: _plan,
+_CHECKS: dict[FieldKind, Callable[[Mapping[str, Any], Field, dict[str, str]], Any]] = {
+    FieldKind.TEXT: _checked_text,
+    FieldKind.URL: _checked_url,
+    FieldKind.YES_NO: lambda raw, field, errors: _bool(raw, field.name, errors),
+    FieldKind.PEOPLE: lambda raw, field, errors: _authors(raw, field, errors),
+    FieldKind.COMMIT: _checked_commit,
+    FieldKind.MAYBE: _maybe,
+    FieldKind.PLAN_SUMMARY: _plan,
 }
 
 

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from bot.domain.blast_radius import MAX_PLANS, merge
 from bot.domain.durations import format_duration, parse_duration
 from bot.domain.numbers import ascii_int
+from bot.domain.plan_summary import MAX_PLANS, merge
 from bot.gate.client import ApiClient, GateError
 from bot.gate.git import GitError, read_change
 from bot.gate.plans import PlanError, digest_of, read_plan_file

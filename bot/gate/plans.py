@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.domain.blast_radius import MAX_RESOURCES, REASON_MAX, BlastRadius, Destroyed
+from bot.domain.plan_summary import MAX_RESOURCES, REASON_MAX, Destroyed, PlanSummary
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
 PULUMI_REPLACING = frozenset(
@@ -46,7 +46,7 @@ class PlanError(Exception):
     """The file is not a plan signoff can read; the message says what to give instead."""
 
 
-def read_plan_file(path: str) -> BlastRadius:
+def read_plan_file(path: str) -> PlanSummary:
     file = Path(path)
     try:
         size = file.stat().st_size
@@ -70,7 +70,7 @@ def digest_of(path: str) -> str:
     return sha.hexdigest()
 
 
-def read_plan(raw: bytes, name: str = "the plan") -> BlastRadius:
+def read_plan(raw: bytes, name: str = "the plan") -> PlanSummary:
     digest = hashlib.sha256(raw).hexdigest()
     if raw[:2] == b"PK":
         raise PlanError(f"{name} is a binary Terraform plan, which only Terraform can read. {HOW_TO_MAKE}")
@@ -121,11 +121,11 @@ class _Tally:
             action = "delete" if kind == "deletes" else "replace"
             self.listed.append(Destroyed(address[:500], action, reason[:REASON_MAX]))
 
-    def radius(self, digest: str, fmt: str) -> BlastRadius:
-        return BlastRadius((digest,), (fmt,), resources=tuple(self.listed), **self.counts)
+    def radius(self, digest: str, fmt: str) -> PlanSummary:
+        return PlanSummary((digest,), (fmt,), resources=tuple(self.listed), **self.counts)
 
 
-def _terraform(doc: dict[str, Any], digest: str, name: str) -> BlastRadius:
+def _terraform(doc: dict[str, Any], digest: str, name: str) -> PlanSummary:
     tally = _Tally()
     for item in _list(doc, "resource_changes", name, "Terraform plan"):
         address = _text(item.get("address"), name, "a resource change")
@@ -163,7 +163,7 @@ def _terraform_reason(item: dict[str, Any], change: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _pulumi(doc: dict[str, Any], digest: str, name: str) -> BlastRadius:
+def _pulumi(doc: dict[str, Any], digest: str, name: str) -> PlanSummary:
     tally = _Tally()
     seen: dict[str, str] = {}  # urn -> what happens to it; one replace takes several steps
     reasons: dict[str, str] = {}
@@ -193,7 +193,7 @@ def _pulumi(doc: dict[str, Any], digest: str, name: str) -> BlastRadius:
 _RANK = {"creates": 0, "updates": 1, "deletes": 2, "replaces": 3}
 
 
-def _cloudformation(doc: dict[str, Any], digest: str, name: str) -> BlastRadius:
+def _cloudformation(doc: dict[str, Any], digest: str, name: str) -> PlanSummary:
     tally = _Tally()
     for change in _resource_changes(doc, name):
         action = change.get("Action")

@@ -17,12 +17,12 @@ from aiohttp import web
 
 from bot import deadlines, log_context
 from bot.admission import BUDGET, Admission
-from bot.domain.blast_radius import DIGESTS_WANTED, valid_digests
 from bot.domain.errors import Busy, InvalidInput, MalformedPayload, SignoffError, Unauthenticated, Unavailable
 from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
 from bot.domain.outcomes import outcome_words
-from bot.domain.request_fields import API_FIELDS, FIELDS, Kind
+from bot.domain.plan_summary import DIGESTS_WANTED, valid_digests
+from bot.domain.request_fields import API_FIELDS, FIELDS, FieldKind
 from bot.domain.timestamps import utc_text
 from bot.domain.validation import validate_break_glass, validate_draft
 from bot.errors_map import http_body, http_status
@@ -31,7 +31,7 @@ from bot.http.long_poll import ChangeFeed
 from bot.http.openapi import document
 from bot.http.resolve_people import USER_ID, Directory, resolve_authors, resolve_requester
 from bot.services import queries
-from bot.services.audit_refusal import RefusalLog
+from bot.services.bad_tokens import BadTokenLog
 from bot.services.create_request import Submission, create_request
 from bot.services.deps import Deps
 from bot.services.expire_request import give_up
@@ -54,10 +54,10 @@ def _iso(value: Any) -> str | None:
     return utc_text(value) if value is not None else None
 
 
-def _field_json(req: ChangeRequest, kind: Kind, value: Any) -> Any:
-    if kind is Kind.PEOPLE:
+def _field_json(req: ChangeRequest, kind: FieldKind, value: Any) -> Any:
+    if kind is FieldKind.PEOPLE:
         return list(value)
-    if kind is Kind.PLAN:
+    if kind is FieldKind.PLAN_SUMMARY:
         return value.to_json() if value is not None else None
     return value
 
@@ -137,7 +137,7 @@ class PipelineApi:
     tokens: ApiTokens
     directory: Directory
     feed: ChangeFeed
-    refusals: RefusalLog
+    bad_tokens: BadTokenLog
     admission: Admission
     names: NameBook
     max_waiters: int = MAX_WAITERS
@@ -155,7 +155,7 @@ class PipelineApi:
             return self.tokens.pipeline_for(request.headers.get("Authorization"))
         except Unauthenticated as err:
             remote = request.remote or "unknown"
-            await self.refusals.refuse(f"api:{remote}", f"{request.method} {request.path[:200]}", err)
+            await self.bad_tokens.refuse(f"api:{remote}", f"{request.method} {request.path[:200]}", err)
             raise
 
     async def _body(self, request: web.Request) -> dict[str, Any]:

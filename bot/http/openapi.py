@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot import __version__
-from bot.domain.blast_radius import ADDRESS_MAX, FORMAT_NAMES, MAX_PLANS, MAX_RESOURCES, REASON_MAX
 from bot.domain.models import FinalReason, Status
-from bot.domain.request_fields import FIELDS, Field, Kind
+from bot.domain.plan_summary import ADDRESS_MAX, FORMAT_NAMES, MAX_PLANS, MAX_RESOURCES, REASON_MAX
+from bot.domain.request_fields import FIELDS, Field, FieldKind
 
 STATUSES = [s.value for s in Status]
 FINAL_REASONS = [r.value for r in FinalReason]
@@ -58,16 +58,16 @@ _PLAN = {
 
 def _stored_schema(field: Field) -> dict[str, Any]:
     """A field as a request carries it in responses."""
-    if field.kind is Kind.YES_NO:
+    if field.kind is FieldKind.YES_NO:
         return {"type": "boolean"}
-    if field.kind is Kind.MAYBE:
+    if field.kind is FieldKind.MAYBE:
         return {"type": ["boolean", "null"]}
-    if field.kind is Kind.PLAN:
+    if field.kind is FieldKind.PLAN_SUMMARY:
         return dict(_PLAN)
-    if field.kind is Kind.PEOPLE:
+    if field.kind is FieldKind.PEOPLE:
         return {"type": "array", "items": {"type": "string"}}
     schema: dict[str, Any] = {"type": "string"}
-    if field.kind is Kind.URL:
+    if field.kind is FieldKind.URL:
         schema["format"] = "uri"
     return schema
 
@@ -75,13 +75,13 @@ def _stored_schema(field: Field) -> dict[str, Any]:
 def _input_schema(field: Field) -> dict[str, Any]:
     """A field as a pipeline sends it, with the limits validation enforces."""
     schema = _stored_schema(field)
-    if field.kind is Kind.PEOPLE:
+    if field.kind is FieldKind.PEOPLE:
         schema["maxItems"] = field.max_length
-    elif field.kind not in (Kind.YES_NO, Kind.MAYBE, Kind.PLAN):
+    elif field.kind not in (FieldKind.YES_NO, FieldKind.MAYBE, FieldKind.PLAN_SUMMARY):
         schema["maxLength"] = field.max_length
-    if field.required and field.kind is Kind.TEXT:
+    if field.required and field.kind is FieldKind.TEXT:
         schema["minLength"] = 1
-    if field.kind is Kind.COMMIT:
+    if field.kind is FieldKind.COMMIT:
         schema["pattern"] = "^[0-9a-fA-F]*$"
     if field.default:
         schema["default"] = field.default

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.sandbox.signing import sign
-from bot.sandbox.slack_standin import TEAM_ID, FakeSlack
+from bot.sandbox.slack_standin import TEAM_ID, SlackStandIn
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Reply:
 
 
 class SlackDriver:
-    def __init__(self, bot_url: str, slack: FakeSlack, session: aiohttp.ClientSession, secret: str) -> None:
+    def __init__(self, bot_url: str, slack: SlackStandIn, session: aiohttp.ClientSession, secret: str) -> None:
         self.url = bot_url.rstrip("/") + "/slack/events"
         self.slack = slack
         self.session = session

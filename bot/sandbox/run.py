@@ -22,7 +22,7 @@ import aiohttp
 
 from bot.sandbox.demo import PEOPLE, ROSTER, SUMMARY_CHANNEL, Person
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
+from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn
 from bot.sandbox.web import Sandbox, sandbox_errors
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
     signing_secret = secrets.token_hex(16)
     api_token = "sandbox-" + secrets.token_hex(16)
 
-    slack = FakeSlack(users=[p.user for p in people], channels=[SUMMARY_CHANNEL])
+    slack = SlackStandIn(users=[p.user for p in people], channels=[SUMMARY_CHANNEL])
     for person in people:
         slack.names[person.user] = person.name
         if person.email:

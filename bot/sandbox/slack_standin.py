@@ -83,7 +83,7 @@ class _Script:
     always: Failure | None = None
 
 
-class FakeSlack:
+class SlackStandIn:
     def __init__(self, users: list[str] | None = None, channels: list[str] | None = None) -> None:
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}

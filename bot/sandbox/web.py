@@ -20,7 +20,7 @@ from bot.clock import ShiftedClock
 from bot.domain.durations import parse_duration
 from bot.sandbox.demo import Person
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from bot.services.policy_state import window
 
 if TYPE_CHECKING:  # the composition root imports the sandbox's stand-in; avoid the cycle at run time
@@ -38,7 +38,7 @@ class SandboxInputError(Exception):
 class Sandbox:
     """What the page needs: the stand-in's record, a driver that signs like Slack, the running bot."""
 
-    slack: FakeSlack
+    slack: SlackStandIn
     driver: SlackDriver
     people: tuple[Person, ...]
     summary_channel: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import AlreadyDecided, NotEligible, NotReviewer, SelfReview, SignoffError
 from bot.domain.models import ChangeRequest, Roster, Verdict
+from bot.domain.outbox import Event
 from bot.domain.validation import validate_note
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
@@ -57,7 +58,7 @@ async def can_review(deps: Deps, request_id: int, actor: str) -> ChangeRequest:
 
 
 async def record_verdict(
-    deps: Deps, request_id: int, actor: str, verdict: Verdict, note: object, delivery: str | None = None
+    deps: Deps, request_id: int, actor: str, verdict: Verdict, note: object, receipt: str | None = None
 ) -> ChangeRequest:
     text = validate_note(note, "note", NOTE_MISSING)
     if verdict is Verdict.PENDING:
@@ -75,8 +76,8 @@ async def record_verdict(
             now,
             [
                 notices.review_refresh(request_id),
-                notices.channel_note(request_id, deps.summary_channel, notices.HINDSIGHT),
-                notices.channel_note(request_id, req.requester, notices.HINDSIGHT),
+                notices.channel_note(request_id, deps.summary_channel, Event.REVIEWED_AFTER),
+                notices.channel_note(request_id, req.requester, Event.REVIEWED_AFTER),
                 *await refresh_homes(tx, {req.requester, *reviewers}),
             ],
         )
@@ -84,4 +85,4 @@ async def record_verdict(
         assert done is not None
         return done
 
-    return await deps.store.transact(review, delivery)
+    return await deps.store.transact(review, receipt)

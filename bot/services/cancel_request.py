@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import NotRequester
 from bot.domain.models import ChangeRequest, FinalReason, Status
+from bot.domain.outbox import Event
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
@@ -12,7 +13,7 @@ from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
 
 
-async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str | None = None) -> ChangeRequest:
+async def cancel_request(deps: Deps, request_id: int, actor: str, receipt: str | None = None) -> ChangeRequest:
     now = deps.clock.now()
 
     async def cancel(tx: Tx) -> ChangeRequest:
@@ -36,7 +37,7 @@ async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str 
         await tx.audit.append(now, AuditEntry(actor, "cancelled", request_id))
         queued = [
             notices.review_refresh(request_id),
-            notices.tell_requester(request_id, req.requester, notices.CANCELLED),
+            notices.tell_requester(request_id, req.requester, Event.CANCELLED),
             *await completion(tx, request_id),
         ]
         if req.reviewer is None:
@@ -47,4 +48,4 @@ async def cancel_request(deps: Deps, request_id: int, actor: str, delivery: str 
         assert cancelled is not None
         return cancelled
 
-    return await deps.store.transact(cancel, delivery)
+    return await deps.store.transact(cancel, receipt)

@@ -5,19 +5,20 @@ from __future__ import annotations
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import AlreadyClaimed, NotEligible, SelfReview, SignoffError
 from bot.domain.models import ChangeRequest
+from bot.domain.outbox import Event
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
 from bot.store.unit_of_work import Tx
 
 
-async def claim_request(deps: Deps, request_id: int, actor: str, delivery: str | None = None) -> ChangeRequest:
+async def claim_request(deps: Deps, request_id: int, actor: str, receipt: str | None = None) -> ChangeRequest:
     now = deps.clock.now()
 
     async def claim(tx: Tx) -> ChangeRequest:
         req = await who_may_decide.load(tx, request_id)  # locked: two claims at once, one wins
         active = await tx.assignments.active(request_id)
-        refusal: SignoffError | None = None if req.awaiting_hindsight else who_may_decide.not_pending(req)
+        refusal: SignoffError | None = None if req.awaiting_review_after_the_fact else who_may_decide.not_pending(req)
         if refusal is None and (actor in active or await tx.decisions.decided(request_id, actor)):
             refusal = AlreadyClaimed(f"You are already a reviewer of {req.ref}.")
         if refusal is None and req.seats_open(len(active)) == 0:
@@ -32,12 +33,12 @@ async def claim_request(deps: Deps, request_id: int, actor: str, delivery: str |
         await tx.assignments.assign(request_id, actor, now, "claimed")
         await tx.audit.append(now, AuditEntry(actor, "claimed", request_id))
         queued = [notices.review_dm(request_id, actor), notices.claim_refresh(request_id)]
-        if not req.awaiting_hindsight:
-            queued.append(notices.tell_requester(request_id, req.requester, notices.WAITING))
+        if not req.awaiting_review_after_the_fact:
+            queued.append(notices.tell_requester(request_id, req.requester, Event.WAITING))
         queued += await refresh_homes(tx, [actor, req.requester])
         await tx.outbox.enqueue_many(now, queued)
         claimed = await tx.requests.get(request_id)
         assert claimed is not None
         return claimed
 
-    return await deps.store.transact(claim, delivery)
+    return await deps.store.transact(claim, receipt)

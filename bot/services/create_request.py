@@ -9,13 +9,14 @@ from datetime import timedelta
 
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import BreakGlassLimit, IdempotencyMismatch, NotOnRoster
-from bot.domain.models import ChangeRequest, Draft, Status
+from bot.domain.models import ChangeRequest, Draft, NewRequest, Status
+from bot.domain.outbox import Event
 from bot.domain.policy import evaluate
-from bot.domain.routing import choose_reviewers
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
 from bot.services.policy_state import window_in
+from bot.services.routing_inputs import RoutingInputs
 from bot.store.unit_of_work import Tx
 
 
@@ -26,7 +27,7 @@ class Submission:
     source: str = "slack"  # slack | api
     pipeline: str | None = None  # the API token's name
     idempotency_key: str | None = None
-    delivery: str | None = None  # the Slack delivery this answers; remembered with the work
+    receipt: str | None = None  # the key of the Slack delivery this answers; remembered with the work
     workflow_execution: str | None = None  # the Workflow Builder step that asked, completed when final
     break_glass: str | None = None  # the emergency's reason: approved now, reviewed after the fact
 
@@ -96,26 +97,25 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             status, wanted = Status.NOT_REQUIRED, 0
         needed = max(outcome.approvals, 1)
         reviewers: list[str] = []
-        load, last = await tx.assignments.load(roster.seniors())
-        away, delegates = await tx.availability.unavailable()
+        routing = await RoutingInputs.read(tx, roster)
         if wanted:
-            reviewers = choose_reviewers(
-                roster, sub.requester, sub.draft.authors, away, load, last, wanted, delegates=delegates
-            )
+            reviewers = routing.choose(sub.requester, sub.draft.authors, wanted)
         request_id = await tx.requests.insert(
-            requester=sub.requester,
-            draft=sub.draft,
-            status=status,
-            required=outcome.required,
-            policy_reason=outcome.reason,
-            now=now,
-            source=sub.source,
-            pipeline=sub.pipeline,
-            idempotency_key=sub.idempotency_key,
-            idempotency_hash=fingerprint,
-            approvals_needed=needed,
-            break_glass=sub.break_glass,
-            decided_by=sub.requester if sub.break_glass is not None else None,
+            NewRequest(
+                requester=sub.requester,
+                draft=sub.draft,
+                status=status,
+                required=outcome.required,
+                policy_reason=outcome.reason,
+                now=now,
+                source=sub.source,
+                pipeline=sub.pipeline,
+                idempotency_key=sub.idempotency_key,
+                idempotency_hash=fingerprint,
+                approvals_needed=needed,
+                break_glass=sub.break_glass,
+                decided_by=sub.requester if sub.break_glass is not None else None,
+            )
         )
         for reviewer in sorted(reviewers):  # one order for every transaction's rows
             await tx.assignments.assign(request_id, reviewer, now, "routed", new=True)
@@ -134,23 +134,14 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         if sub.break_glass is not None:
             entries.append(AuditEntry(sub.requester, "break_glass", request_id, sub.break_glass))
             # Loud: the channel, every admin, and every senior a normal request would have asked.
-            would_ask = choose_reviewers(
-                roster,
-                sub.requester,
-                sub.draft.authors,
-                away,
-                load,
-                last,
-                max(outcome.approvals, 1),
-                delegates=delegates,
-            )
+            would_ask = routing.choose(sub.requester, sub.draft.authors, max(outcome.approvals, 1))
             told = sorted({*roster.admins, *would_ask} - {sub.requester})
             queued += notices.break_glass_alarm(request_id, deps.summary_channel, told)
-            queued.append(notices.tell_requester(request_id, sub.requester, notices.DECIDED))  # their record
+            queued.append(notices.tell_requester(request_id, sub.requester, Event.DECIDED))  # their record
         elif not outcome.required:
-            queued.append(notices.tell_requester(request_id, sub.requester, notices.NOT_REQUIRED))
+            queued.append(notices.tell_requester(request_id, sub.requester, Event.NOT_REQUIRED))
         else:
-            event = notices.WAITING if reviewers else notices.UNASSIGNED
+            event = Event.WAITING if reviewers else Event.UNASSIGNED
             queued.append(notices.tell_requester(request_id, sub.requester, event))
         queued += await refresh_homes(tx, [*reviewers, sub.requester])
         if sub.workflow_execution is not None:
@@ -164,7 +155,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         assert created is not None
         return Created(created, created=True)
 
-    result = await deps.store.transact(create, sub.delivery)
+    result = await deps.store.transact(create, sub.receipt)
     if not result.created:
         deps.metrics.requested(sub.source, "repeat")
     else:

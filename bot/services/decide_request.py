@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import AlreadyVoted, SignoffError
 from bot.domain.models import ChangeRequest, FinalReason, Status
+from bot.domain.outbox import Event
 from bot.domain.validation import validate_reason
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
@@ -39,16 +40,16 @@ async def can_decide(deps: Deps, request_id: int, actor: str, attempt: str = "de
     return await deps.store.transact(check)
 
 
-async def approve(deps: Deps, request_id: int, actor: str, delivery: str | None = None) -> Decided:
-    return await _decide(deps, request_id, actor, "approve", None, delivery)
+async def approve(deps: Deps, request_id: int, actor: str, receipt: str | None = None) -> Decided:
+    return await _decide(deps, request_id, actor, "approve", None, receipt)
 
 
-async def deny(deps: Deps, request_id: int, actor: str, reason: str | None, delivery: str | None = None) -> Decided:
-    return await _decide(deps, request_id, actor, "deny", validate_reason(reason), delivery)
+async def deny(deps: Deps, request_id: int, actor: str, reason: str | None, receipt: str | None = None) -> Decided:
+    return await _decide(deps, request_id, actor, "deny", validate_reason(reason), receipt)
 
 
 async def _decide(
-    deps: Deps, request_id: int, actor: str, decision: str, reason: str | None, delivery: str | None
+    deps: Deps, request_id: int, actor: str, decision: str, reason: str | None, receipt: str | None
 ) -> Decided:
     now = deps.clock.now()
 
@@ -83,7 +84,7 @@ async def _decide(
                 reason=reason,
             )
             assert won, "pending was checked in this transaction, with the request locked"
-            queued.append(notices.tell_requester(request_id, req.requester, notices.DECIDED))
+            queued.append(notices.tell_requester(request_id, req.requester, Event.DECIDED))
             queued += await completion(tx, request_id)
             req = replace(req, status=status, decided_by=actor, decided_at=now, reason=reason, updated_at=now)
         else:
@@ -104,7 +105,7 @@ async def _decide(
         await tx.outbox.enqueue_many(now, queued)
         return Decided(req, final)
 
-    decided = await deps.store.transact(decide, delivery)
+    decided = await deps.store.transact(decide, receipt)
     if decided.final:
         deps.metrics.decided(decided.request.status.value, decided.request.created_at, now)
     return decided

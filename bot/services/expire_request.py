@@ -12,6 +12,7 @@ from bot.domain.audit import AuditEntry
 from bot.domain.durations import describe_duration
 from bot.domain.errors import NotRequester, UnknownRequest
 from bot.domain.models import ChangeRequest, FinalReason, Status, format_ref
+from bot.domain.outbox import Event
 from bot.services import notices, who_may_decide
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
@@ -40,7 +41,7 @@ async def expire(
     )
     await tx.audit.append(now, AuditEntry(actor, "expired", request_id, _AUDIT_REASON[final]))
     queued = [
-        notices.tell_requester(request_id, req.requester, notices.EXPIRED),
+        notices.tell_requester(request_id, req.requester, Event.EXPIRED),
         *await completion(tx, request_id),
         notices.review_refresh(request_id),
     ]

@@ -204,11 +204,11 @@ class GroupMembership:
         await self._idle.wait()
 
 
-async def note_group_change(store: Store, clock: Clock, delivery: str | None) -> None:
+async def note_group_change(store: Store, clock: Clock, receipt: str | None) -> None:
     """Slack said a group changed: remember that (with the event's delivery, so a repeat of the
     same event is recognised) before the event is answered; the refresh comes after."""
 
     async def note(tx: Tx) -> None:
         await tx.facts.put(WANTED, utc_text(clock.now()))
 
-    await store.transact(note, delivery, durable=False)
+    await store.transact(note, receipt, durable=False)

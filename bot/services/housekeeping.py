@@ -9,14 +9,14 @@ from bot.store.unit_of_work import Tx
 BATCH = 1000
 
 
-async def prune_deliveries(deps: Deps) -> int:
-    """Forget delivery keys older than ``DELIVERY_KEEP``, ``BATCH`` at a time; returns how many."""
+async def prune_receipts(deps: Deps) -> int:
+    """Forget delivery keys older than ``RECEIPT_KEEP``, ``BATCH`` at a time; returns how many."""
     now = deps.clock.now()
     pruned = 0
     while True:
 
         async def prune(tx: Tx) -> int:
-            return await tx.deliveries.prune(now, BATCH)
+            return await tx.receipts.prune(now, BATCH)
 
         done = await deps.store.transact(prune, durable=False)
         pruned += done

@@ -111,7 +111,7 @@ async def _admin_only(tx: Tx, deps: Deps, actor: str, attempt: str, now: datetim
         await tx.refuse(refusal, actor, None, attempt, now)
 
 
-async def extend_policy(deps: Deps, actor: str, days_text: str, delivery: str | None = None) -> PolicyWindow:
+async def extend_policy(deps: Deps, actor: str, days_text: str, receipt: str | None = None) -> PolicyWindow:
     """Admins only; ``days_text`` is parsed after the admin check, so nobody else learns what it accepts."""
     now = deps.clock.now()
 
@@ -143,7 +143,7 @@ async def extend_policy(deps: Deps, actor: str, days_text: str, delivery: str | 
         )
         return window
 
-    window = await deps.store.transact(extend, delivery)
+    window = await deps.store.transact(extend, receipt)
     deps.policy_changed()
     return window
 
@@ -153,7 +153,7 @@ class Ended:
     pending: int  # requests still pending when it ended, now being expired by the policy sweep
 
 
-async def end_policy(deps: Deps, actor: str, delivery: str | None = None) -> Ended:
+async def end_policy(deps: Deps, actor: str, receipt: str | None = None) -> Ended:
     """Admins only. The end is recorded now and the answer goes out at once; expiring the pending
     requests and announcing the end (which grow with the data) follow in the policy sweep, which
     is started at once (``policy_changed``)."""
@@ -171,6 +171,6 @@ async def end_policy(deps: Deps, actor: str, delivery: str | None = None) -> End
         await tx.audit.append(now, AuditEntry(actor, "policy_end_requested", details={"was": utc_text(current.end)}))
         return Ended(await tx.requests.count_pending())
 
-    ended = await deps.store.transact(end, delivery)
+    ended = await deps.store.transact(end, receipt)
     deps.policy_changed()
     return ended

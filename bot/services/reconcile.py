@@ -24,11 +24,12 @@ from functools import partial
 
 from bot.domain.audit import AuditEntry
 from bot.domain.models import FinalReason, Status
-from bot.domain.routing import choose_reviewers
+from bot.domain.outbox import Event
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
 from bot.services.replicas import GONE_AFTER, this_process
+from bot.services.routing_inputs import RoutingInputs
 from bot.services.workflow_step import completion
 from bot.store.unit_of_work import Tx
 
@@ -96,7 +97,7 @@ async def _apply_decisions(tx: Tx, deps: Deps, request_id: int) -> bool:
     details = {"status": status.value, "decided_by": by, "approvals": len(approvers)}
     await tx.audit.append(now, AuditEntry("signoff", "repaired", request_id, kind, details))
     queued = [
-        notices.tell_requester(request_id, req.requester, notices.DECIDED),
+        notices.tell_requester(request_id, req.requester, Event.DECIDED),
         *await completion(tx, request_id),
         notices.review_refresh(request_id),
         *await refresh_homes(tx, {req.requester, *reviewers}),
@@ -109,19 +110,15 @@ async def _fill_seats(tx: Tx, deps: Deps, request_id: int) -> bool:
     now = deps.clock.now()
     await tx.requests.lock_all()
     req = await tx.requests.get_for_update(request_id)
-    if req is None or not (req.status is Status.PENDING or req.awaiting_hindsight):
+    if req is None or not (req.status is Status.PENDING or req.awaiting_review_after_the_fact):
         return False
     active = await tx.assignments.active(request_id)
     seats = req.seats_open(len(active))
     if seats <= 0 or await tx.outbox.claim_post_queued(request_id):
         return False
-    roster = deps.roster()
-    load, last = await tx.assignments.load(roster.seniors())
-    away, delegates = await tx.availability.unavailable()
+    routing = await RoutingInputs.read(tx, deps.roster())
     decided = await tx.decisions.approvers(request_id)
-    chosen = choose_reviewers(
-        roster, req.requester, req.draft.authors, away, load, last, seats, {*active, *decided}, delegates
-    )
+    chosen = routing.choose(req.requester, req.draft.authors, seats, {*active, *decided})
     for reviewer in sorted(chosen):
         await tx.assignments.assign(request_id, reviewer, now, "reassigned")
     queued = [notices.review_dm(request_id, r) for r in chosen] + await refresh_homes(tx, chosen)

@@ -35,7 +35,7 @@ async def policy_report(deps: Deps) -> Report:
     return build_report(w.start, w.end, facts, team_of, deps.destructive_approvals)
 
 
-async def request_report(deps: Deps, user: str, response_url: str | None, delivery: str | None = None) -> None:
+async def request_report(deps: Deps, user: str, response_url: str | None, receipt: str | None = None) -> None:
     """`/signoff report`: queue the report for ``user`` (to ``response_url``, in the conversation they
     asked in; without one, by DM). It is put together and sent by the outbox, after the command
     was answered: a period of a million requests takes the database seconds."""
@@ -43,4 +43,4 @@ async def request_report(deps: Deps, user: str, response_url: str | None, delive
     async def queue(tx: Tx) -> None:
         await tx.outbox.enqueue(deps.clock.now(), notices.report_reply(user, response_url))
 
-    await deps.store.transact(queue, delivery)
+    await deps.store.transact(queue, receipt)

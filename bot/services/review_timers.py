@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.audit import AuditEntry
-from bot.domain.models import Roster
+from bot.domain.outbox import Event
 from bot.domain.routing import choose_reviewer
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
+from bot.services.routing_inputs import RoutingInputs
 from bot.store.unit_of_work import Tx
 
 BATCH = 40  # reviews reminded, escalated or moved per transaction
@@ -42,7 +43,7 @@ async def sweep_reviews(deps: Deps, reminder_after: timedelta, escalate_after: t
             left = BATCH
             back = await _back_from_away(tx, now, left)
             left -= back
-            routing = await Routing.read(tx, deps)
+            routing = await RoutingInputs.read(tx, deps.roster())
             moved = await move_reviews_of_unavailable(tx, deps, now, routing, left) if left else 0
             left -= moved
             escalated, unassigned = await _escalate(tx, deps, routing, now - escalate_after, now, left)
@@ -61,32 +62,14 @@ async def sweep_reviews(deps: Deps, reminder_after: timedelta, escalate_after: t
             return total
 
 
-@dataclass
-class Routing:
-    """What reassigning needs, read once per transaction and kept current as reviews move."""
-
-    roster: Roster
-    away: set[str]
-    delegates: dict[str, str]
-    load: dict[str, int]
-    last: dict[str, datetime]
-
-    @classmethod
-    async def read(cls, tx: Tx, deps: Deps) -> Routing:
-        roster = deps.roster()
-        load, last = await tx.assignments.load(roster.seniors())
-        away, delegates = await tx.availability.unavailable()
-        return cls(roster, away, delegates, load, last)
-
-
 async def move_reviews_of_unavailable(
-    tx: Tx, deps: Deps, now: datetime, routing: Routing | None = None, limit: int = BATCH
+    tx: Tx, deps: Deps, now: datetime, routing: RoutingInputs | None = None, limit: int = BATCH
 ) -> int:
     """Pending reviews held by someone who may no longer review (away, deactivated, off the roster
     or no longer senior) move to another eligible senior, as an escalation does: up to ``limit``
     now, the rest at the next sweep (or the next batch of ``reviews_follow_roster``)."""
     await tx.requests.lock_all()
-    routing = routing or await Routing.read(tx, deps)
+    routing = routing or await RoutingInputs.read(tx, deps.roster())
     may_review = set(routing.roster.seniors()) - routing.away
     held = await tx.assignments.held_outside(may_review, limit)
     for request_id, reviewer in held:
@@ -115,7 +98,7 @@ async def _back_from_away(tx: Tx, now: datetime, limit: int) -> int:
     for user in users:
         await tx.availability.set_away(user, False, now)
         await tx.audit.append(now, AuditEntry(user, "back", details={"by": "away_until"}))
-        await tx.outbox.enqueue(now, notices.availability_dm(user, notices.BACK))
+        await tx.outbox.enqueue(now, notices.availability_dm(user, Event.BACK))
     return len(users)
 
 
@@ -129,7 +112,7 @@ async def _remind(tx: Tx, cutoff: datetime, now: datetime, limit: int) -> int:
 
 
 async def _escalate(
-    tx: Tx, deps: Deps, routing: Routing, cutoff: datetime, now: datetime, limit: int
+    tx: Tx, deps: Deps, routing: RoutingInputs, cutoff: datetime, now: datetime, limit: int
 ) -> tuple[int, int]:
     escalated = unassigned = 0
     if limit <= 0:
@@ -143,7 +126,7 @@ async def _escalate(
 
 
 async def reassign(
-    tx: Tx, deps: Deps, routing: Routing, request_id: int, old: str, now: datetime, reason: str | None = None
+    tx: Tx, deps: Deps, routing: RoutingInputs, request_id: int, old: str, now: datetime, reason: str | None = None
 ) -> bool:
     """Move one review from ``old`` to the next eligible senior who has not had it (an away
     reviewer's delegate first); with nobody, post it for any senior to claim. The old DM's
@@ -171,10 +154,10 @@ async def reassign(
         routing.last[new] = now
         await tx.audit.append(now, AuditEntry("signoff", action, request_id, reason, {"from": old, "to": new}))
         queued.append(notices.review_dm(request_id, new))
-        if not req.awaiting_hindsight:
-            queued.append(notices.tell_requester(request_id, req.requester, notices.ESCALATED))
+        if not req.awaiting_review_after_the_fact:
+            queued.append(notices.tell_requester(request_id, req.requester, Event.ESCALATED))
         queued += [
-            notices.channel_note(request_id, deps.summary_channel, notices.ESCALATED, old=old, new=new),
+            notices.channel_note(request_id, deps.summary_channel, Event.ESCALATED, old=old, new=new),
             *await refresh_homes(tx, [new]),
         ]
     else:
@@ -182,8 +165,8 @@ async def reassign(
             now, AuditEntry("signoff", action, request_id, reason or "no_eligible_reviewer", {"from": old})
         )
         queued.append(notices.claim_post(request_id, deps.summary_channel))
-        if not req.awaiting_hindsight:
-            queued.append(notices.tell_requester(request_id, req.requester, notices.UNASSIGNED))
+        if not req.awaiting_review_after_the_fact:
+            queued.append(notices.tell_requester(request_id, req.requester, Event.UNASSIGNED))
     queued += await refresh_homes(tx, [old])
     await tx.outbox.enqueue_many(now, queued)
     return new is not None

@@ -25,7 +25,7 @@ async def set_availability(
     deps: Deps,
     actor: str,
     away: bool,
-    delivery: str | None = None,
+    receipt: str | None = None,
     until: datetime | None = None,
     delegate: str | None = None,
 ) -> Availability:
@@ -50,7 +50,7 @@ async def set_availability(
         moved = await move_reviews_of_unavailable(tx, deps, now) if away else 0
         return Availability(True, moved)
 
-    return await deps.store.transact(change, delivery)
+    return await deps.store.transact(change, receipt)
 
 
 async def set_deactivated(deps: Deps, user: str, deactivated: bool) -> int:

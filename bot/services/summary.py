@@ -41,8 +41,8 @@ async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHO
         rows = await r.requests.pending(shown)
         total = await r.requests.count_pending()
         policy = await window_in(r)
-        unreviewed = await r.requests.awaiting_hindsight(shown)
-        unreviewed_total = await r.requests.count_awaiting_hindsight()
+        unreviewed = await r.requests.awaiting_review_after_the_fact(shown)
+        unreviewed_total = await r.requests.count_awaiting_review_after_the_fact()
     overdue = frozenset(req.id for req in rows if now - req.created_at >= overdue_after)
     expiring = {
         req.id: req.created_at + deps.request_ttl
@@ -52,7 +52,7 @@ async def pending_summary(deps: Deps, overdue_after: timedelta, shown: int = SHO
     return Summary(total, rows, overdue, policy, now, unreviewed, unreviewed_total, expiring)
 
 
-async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> None:
+async def post_summary(deps: Deps, actor: str, receipt: str | None = None) -> None:
     """On demand: only people on the roster, and once a minute, so nobody can flood the channel."""
     now = deps.clock.now()
     roster = deps.roster()
@@ -71,7 +71,7 @@ async def post_summary(deps: Deps, actor: str, delivery: str | None = None) -> N
         await tx.facts.put(ASKED_AT, utc_text(now))
         await tx.outbox.enqueue(now, notices.summary_post(deps.summary_channel))
 
-    await deps.store.transact(ask, delivery)
+    await deps.store.transact(ask, receipt)
 
 
 async def sweep_summary(deps: Deps, cron: dict[str, str], tz: str) -> bool:

@@ -33,7 +33,7 @@ from bot.domain.numbers import ascii_int
 from bot.metrics import Metrics
 from bot.slack import busy
 from bot.slack.acks_first import AckPriority
-from bot.slack.listeners import ListenerContext, register_all
+from bot.slack.listeners import ListenerParts, register_all
 from bot.slack.listeners.payloads import check_shape
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class _QuietTokenNotice(logging.Filter):
 
 
 def build_bolt_app(
-    signing_secret: str, client: AsyncWebClient, identity: dict[str, str | None], ctx: ListenerContext
+    signing_secret: str, client: AsyncWebClient, identity: dict[str, str | None], parts: ListenerParts
 ) -> AsyncApp:
     async def authorize(**_: Any) -> AuthorizeResult:
         # The token was checked once at start (auth.test); no Slack call before each ack.
@@ -76,7 +76,7 @@ def build_bolt_app(
         request_verification_enabled=False,
         logger=bolt_logger,
     )
-    register_all(app, ctx)
+    register_all(app, parts)
     return app
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest, Verdict
-from bot.services import notices
+from bot.domain.outbox import Event
 from bot.slack.blocks import Message, blast_radius, context, plain_section, section
 from bot.slack.text import link, mention, safe
 
@@ -16,7 +16,7 @@ def break_glass_note(req: ChangeRequest, event: str, tz: ZoneInfo) -> Message:
     assert glass is not None
     what = f"*{req.ref}* {link(req.draft.url, req.draft.title[:150])}"
     env = f" in {safe(req.draft.environment, 60)}" if req.draft.environment else ""
-    if event == notices.BREAK_GLASS:
+    if event == Event.BREAK_GLASS:
         line = (
             f":rotating_light: *Break-glass:* {mention(req.requester)} approved {what}{env} themselves, "
             "without a senior's sign-off. A senior will review it after the fact."

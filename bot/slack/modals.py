@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.models import ChangeRequest
-from bot.domain.request_fields import FIELDS, REASON_MAX, Field, Kind
+from bot.domain.request_fields import FIELDS, REASON_MAX, Field, FieldKind
 from bot.slack import ids
 from bot.slack.text import clip, safe
 
@@ -47,8 +47,8 @@ DESTROYS = [
 
 
 def _form_input(field: Field) -> Block:
-    if field.kind in (Kind.YES_NO, Kind.MAYBE):  # no default: people must choose
-        options = YES_NO if field.kind is Kind.YES_NO else DESTROYS
+    if field.kind in (FieldKind.YES_NO, FieldKind.MAYBE):  # no default: people must choose
+        options = YES_NO if field.kind is FieldKind.YES_NO else DESTROYS
         return {
             "type": "input",
             "block_id": field.name,
@@ -103,12 +103,12 @@ def break_glass_form() -> dict[str, Any]:
     }
 
 
-def hindsight_form(req: ChangeRequest, verdict: str) -> dict[str, Any]:
+def after_the_fact_form(req: ChangeRequest, verdict: str) -> dict[str, Any]:
     """The note with a review after the fact; ``verdict`` rides in private_metadata."""
     word = "Justified" if verdict == "justified" else "Not justified"
     return {
         "type": "modal",
-        "callback_id": ids.HINDSIGHT_FORM,
+        "callback_id": ids.AFTER_THE_FACT_FORM,
         "private_metadata": f"{req.id}:{verdict}",
         "title": _plain(clip(f"Review {req.ref}", 24)),
         "submit": _plain(word),

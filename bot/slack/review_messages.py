@@ -83,7 +83,7 @@ def claim_message(req: ChangeRequest, tz: ZoneInfo, seats: int, reviewers: Seque
         facts(req),
         *description(req),
     ]
-    still_open = req.status is Status.PENDING or req.awaiting_hindsight
+    still_open = req.status is Status.PENDING or req.awaiting_review_after_the_fact
     if still_open and seats > 0:
         blocks.append(_claim_button(req.id))
     elif still_open:
@@ -132,7 +132,7 @@ def verdict_line(req: ChangeRequest, tz: ZoneInfo) -> str:
     return f":warning: Reviewed by {mention(glass.reviewed_by)} at {at}: *not justified*"
 
 
-def hindsight_message(req: ChangeRequest, can_review: bool, tz: ZoneInfo) -> Message:
+def after_the_fact_message(req: ChangeRequest, can_review: bool, tz: ZoneInfo) -> Message:
     """The DM asking a senior to review a break-glass change after the fact."""
     glass = req.break_glass
     assert glass is not None

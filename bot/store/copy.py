@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.domain.audit import ChainBreak
 from bot.domain.errors import ConfigurationError
+from bot.store.sql.repositories import Copying
 from bot.store.unit_of_work import Store
 
 BATCH = 2000
@@ -43,7 +44,7 @@ async def copy_database(source: Store, target: Store, progress: Callable[[str, i
             )
     async with target.read() as t:
         for table in tables:
-            if await t.copying.count(table.name):
+            if await Copying(t.executor).count(table.name):
                 raise ConfigurationError(
                     "--to",
                     f"the target database is not empty (its {table.name} table has rows); copy into a new database.",
@@ -57,17 +58,17 @@ async def copy_database(source: Store, target: Store, progress: Callable[[str, i
             after: tuple[Any, ...] | None = None
             at_key = [columns.index(k) for k in key]
             while True:
-                rows = await s.copying.page(table.name, columns, key, after, BATCH)
+                rows = await Copying(s.executor).page(table.name, columns, key, after, BATCH)
                 if not rows:
                     break
-                await tx.copying.insert(table.name, columns, rows)
+                await Copying(tx.executor).insert(table.name, columns, rows)
                 counts[table.name] += len(rows)
                 after = tuple(rows[-1][i] for i in at_key)
             progress(table.name, counts[table.name])
-        await tx.copying.after_copy()
+        await Copying(tx.executor).after_copy()
     async with target.read(snapshot=True) as t:
         for table in tables:
-            found = await t.copying.count(table.name)
+            found = await Copying(t.executor).count(table.name)
             if found != counts[table.name]:
                 raise RuntimeError(f"{table.name}: copied {counts[table.name]} rows but the target holds {found}")
         check = await t.audit.check()

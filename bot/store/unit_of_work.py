@@ -9,7 +9,7 @@ async def approve(tx: Tx) -> Decided:                       # the work of one tr
     await tx.outbox.enqueue_many(now, notices)              # delivered after commit
     return ...
 
-decided = await store.transact(approve, delivery)           # run, commit, retried on a deadlock
+decided = await store.transact(approve, receipt)           # run, commit, retried on a deadlock
 ```
 ``transact`` runs the work in one transaction (``write``) and runs it again, a bounded number of
 times, when the database broke the transaction off to resolve a deadlock or a serialization
@@ -22,14 +22,16 @@ Repositories run SQL through an ``Executor``; each backend provides one (see ``b
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from datetime import datetime
+from typing import NoReturn, TypeVar
 
+from bot.clock import Clock, SystemClock
 from bot.deadlines import wait_budget
 from bot.domain.audit import AuditEntry
 from bot.domain.errors import Busy, SignoffError, StorageFailure
@@ -43,8 +45,9 @@ ATTEMPTS = 6  # a transaction broken off by a deadlock or serialization conflict
 RETRY_BASE_SECONDS = 0.005  # then 10, 20, 40, 80 ms, each with jitter: well inside Slack's 3 s
 
 
-class Refused(Exception):
-    """Raised inside a transaction by ``Tx.refuse``: the store commits the audit row, then raises ``error``."""
+class _RefusalInFlight(Exception):
+    """Carries a refusal out of a transaction's body (``Tx.refuse``): the store commits the audit
+    row, then raises the domain error it carries."""
 
     def __init__(self, error: SignoffError) -> None:
         super().__init__(str(error))
@@ -67,25 +70,26 @@ class Repos:
         self.outbox = r.Outbox(ex, self.log)
         self.messages = r.SlackMessages(ex)
         self.facts = r.Facts(ex)
-        self.deliveries = r.Deliveries(ex)
+        self.receipts = r.Receipts(ex)
         self.workflow = r.WorkflowSteps(ex)
         self.report = r.ReportReads(ex)
         self.groups = r.GroupMembers(ex)
         self.names = r.PeopleNames(ex)
         self.replicas = r.Replicas(ex)
-        self.copying = r.Copying(ex)
 
 
 class Tx(Repos):
     """One write transaction."""
 
-    refused: Refused | None = None  # set when the body refused: the audit row commits, then this is raised
+    refused: _RefusalInFlight | None = None  # set when the body refused: the audit row commits, then this is raised
 
-    async def refuse(self, error: SignoffError, actor: str, request_id: int | None, attempt: str, at: datetime) -> None:
+    async def refuse(
+        self, error: SignoffError, actor: str, request_id: int | None, attempt: str, at: datetime
+    ) -> NoReturn:
         """Record a refusal in the audit trail and end the transaction: it commits, then ``error`` is raised."""
         code = getattr(error, "code", "refused")
         await self.audit.append(at, AuditEntry(actor, "refused", request_id, code, {"attempt": attempt}))
-        raise Refused(error)
+        raise _RefusalInFlight(error)
 
     def changed(self, request_id: int) -> None:
         """Wake whoever waits on this request once the transaction commits."""
@@ -95,13 +99,49 @@ class Tx(Repos):
 Subscriber = Callable[[Changes], None]
 
 
-class Backend:
-    """What every backend does the same way on top of its own ``read`` and ``write``."""
+class Store(abc.ABC):
+    """The one contract of a backend (bot/store/sqlite, bot/store/postgres): ``write`` is one
+    transaction, ``read`` sees the last committed state. What every backend does the same way
+    (retries, receipts, refusals, telling subscribers) is here; each backend opens its own
+    connections and runs its own BEGIN and COMMIT."""
+
+    kind: str  # "sqlite" | "postgresql"
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._retried: Callable[[str], None] = lambda reason: None
         self._waited: Callable[[float], None] = lambda seconds: None
+        self._clock: Clock = SystemClock()
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date (migrations)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def write(self, receipt: str | None = None, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction. ``receipt`` is the key of the Slack delivery this work answers,
+        remembered in the same transaction (a repeat raises RepeatedDelivery). ``durable=False`` is
+        for bookkeeping nobody is answered about (outbox results, pruning), which a backend may
+        commit more cheaply."""
+
+    @abc.abstractmethod
+    def read(self, snapshot: bool = False) -> AbstractAsyncContextManager[Repos]:
+        """Reads of committed state; ``snapshot`` sees one consistent state throughout (exports, copies)."""
+
+    @abc.abstractmethod
+    async def maintain(self) -> None:
+        """Periodic housekeeping (SQLite folds its WAL back into the file)."""
+
+    @abc.abstractmethod
+    async def schema(self) -> Schema:
+        """The live schema: tables, columns, keys, references and indexes."""
+
+    def use_clock(self, clock: Clock) -> None:
+        """The clock the store stamps its own rows with (receipts, the readiness probe)."""
+        self._clock = clock
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -130,13 +170,11 @@ class Backend:
         self._waited(loop.time() - started)
         return got
 
-    async def transact(
-        self, work: Callable[[Tx], Awaitable[T]], delivery: str | None = None, durable: bool = True
-    ) -> T:
+    async def transact(self, work: Callable[[Tx], Awaitable[T]], receipt: str | None = None, durable: bool = True) -> T:
         """Run ``work`` in one write transaction and commit; see the module's docstring."""
         for attempt in range(ATTEMPTS):
             try:
-                async with self.write(delivery, durable) as tx:
+                async with self.write(receipt, durable) as tx:
                     return await work(tx)
             except StorageFailure as err:
                 if err.conflict is None or attempt == ATTEMPTS - 1:
@@ -153,16 +191,17 @@ class Backend:
                 subscriber(changes)
 
     @asynccontextmanager
-    async def _unit(self, ex: Executor, delivery: str | None) -> AsyncIterator[Tx]:
-        """What every backend's write transaction does inside its BEGIN and COMMIT: remember the Slack
-        delivery first, run the body, keep a refusal's audit row (the refusal is raised by ``_done``),
-        and chain the audit rows last, so the chain's lock is the last a transaction takes."""
+    async def _unit(self, ex: Executor, receipt: str | None) -> AsyncIterator[Tx]:
+        """What every backend's write transaction does inside its BEGIN and COMMIT: remember the
+        receipt (the key of the Slack delivery it answers) first, run the body, keep a refusal's
+        audit row (the refusal is raised by ``_done``), and chain the audit rows last, so the
+        chain's lock is the last a transaction takes."""
         tx = Tx(ex, ChangeLog())
-        if delivery is not None:
-            await tx.deliveries.remember(delivery, datetime.now(UTC))
+        if receipt is not None:
+            await tx.receipts.remember(receipt, self._clock.now())
         try:
             yield tx
-        except Refused as exc:
+        except _RefusalInFlight as exc:
             tx.refused = exc
         await tx.audit.flush()
 
@@ -172,71 +211,19 @@ class Backend:
         if tx.refused is not None:
             raise tx.refused.error
 
-    def read(self, snapshot: bool = False) -> AbstractAsyncContextManager[Repos]:
-        raise NotImplementedError
-
-    def write(self, delivery: str | None = None, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
-        raise NotImplementedError
-
-    async def seen(self, delivery: str) -> bool:
+    async def seen(self, receipt: str) -> bool:
+        """True when the work of this Slack delivery is already stored (a failed read says False)."""
         try:
             async with self.read() as r:
-                return await r.deliveries.seen(delivery)
+                return await r.receipts.seen(receipt)
         except StorageFailure:
             return False  # the work's own transaction still refuses a repeat, and reports the failure
 
     async def writable(self) -> str | None:
+        """None when a write commits now; otherwise what stops it."""
         try:
             async with self.write(durable=False) as tx:
-                await tx.facts.put("ready_probe", datetime.now(UTC).isoformat())
+                await tx.facts.put("ready_probe", self._clock.now().isoformat())
         except StorageFailure as err:
             return err.detail
         return None
-
-
-class Store(Protocol):
-    """A backend. ``write`` is one transaction; ``read`` sees the last committed state."""
-
-    kind: str  # "sqlite" | "postgresql"
-
-    async def open(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def transact(
-        self, work: Callable[[Tx], Awaitable[T]], delivery: str | None = None, durable: bool = True
-    ) -> T:
-        """Run ``work`` in one write transaction, again after a deadlock or serialization conflict."""
-        ...
-
-    def on_retry(self, counter: Callable[[str], None]) -> None: ...
-
-    def on_wait(self, listener: Callable[[float], None]) -> None: ...
-
-    def write(self, delivery: str | None = None, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
-        """A write transaction. ``delivery`` is the Slack delivery this work answers, remembered in the
-        same transaction (a repeat raises RepeatedDelivery). ``durable=False`` is for bookkeeping nobody
-        is answered about (outbox results, pruning), which a backend may commit more cheaply."""
-        ...
-
-    def read(self, snapshot: bool = False) -> AbstractAsyncContextManager[Repos]:
-        """Reads of committed state; ``snapshot`` sees one consistent state throughout (exports, copies)."""
-        ...
-
-    async def seen(self, delivery: str) -> bool:
-        """True when the work of this Slack delivery is already stored (a failed read says False)."""
-        ...
-
-    async def writable(self) -> str | None:
-        """None when a write commits now; otherwise what stops it."""
-        ...
-
-    def subscribe(self, subscriber: Subscriber) -> None: ...
-
-    async def maintain(self) -> None:
-        """Periodic housekeeping (SQLite folds its WAL back into the file)."""
-        ...
-
-    async def schema(self) -> Schema:
-        """The live schema: tables, columns, keys, references and indexes."""
-        ...

@@ -8,7 +8,7 @@ import aiohttp
 
 from bot.sandbox.driver import Reply
 from bot.sandbox.driver import SlackDriver as _SlackDriver
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from tests.fakes.signing import SIGNING_SECRET
 
 __all__ = ["Reply", "SlackDriver", "form_values", "reason_values"]
@@ -16,7 +16,7 @@ __all__ = ["Reply", "SlackDriver", "form_values", "reason_values"]
 
 class SlackDriver(_SlackDriver):
     def __init__(
-        self, bot_url: str, slack: FakeSlack, session: aiohttp.ClientSession, secret: str = SIGNING_SECRET
+        self, bot_url: str, slack: SlackStandIn, session: aiohttp.ClientSession, secret: str = SIGNING_SECRET
     ) -> None:
         super().__init__(bot_url, slack, session, secret)
 

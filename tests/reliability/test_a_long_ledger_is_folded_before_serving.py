@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from tests import db
 from tests.harness import CI_TOKEN
 from tests.process import BotProcess
@@ -20,7 +20,7 @@ BULK = 3000
 
 
 async def test_a_restart_folds_the_ledger_before_it_answers(
-    tmp_path: Path, slack: FakeSlack, database_url: str
+    tmp_path: Path, slack: SlackStandIn, database_url: str
 ) -> None:
     now = datetime.now(UTC)
     settings = {"DATABASE_URL": database_url, "POLICY_START": (now - timedelta(days=1)).isoformat()}

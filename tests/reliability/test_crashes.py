@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.sandbox.slack_standin import Failure, FakeSlack
+from bot.sandbox.slack_standin import Failure, SlackStandIn
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values
 from tests.harness import CI_TOKEN
@@ -36,7 +36,7 @@ def verify(db: Path) -> subprocess.CompletedProcess[str]:
 
 
 async def test_a_decision_slack_never_heard_of_is_announced_once_after_restart(
-    tmp_path: Path, slack: FakeSlack
+    tmp_path: Path, slack: SlackStandIn
 ) -> None:
     bot = BotProcess(tmp_path, slack)
     await bot.start()
@@ -84,7 +84,7 @@ asyncio.run(main())
 """
 
 
-async def test_a_crash_inside_a_transaction_leaves_nothing_behind(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_a_crash_inside_a_transaction_leaves_nothing_behind(tmp_path: Path, slack: SlackStandIn) -> None:
     bot = BotProcess(tmp_path, slack)
     await bot.start()
     async with aiohttp.ClientSession() as session:
@@ -119,7 +119,7 @@ async def test_a_crash_inside_a_transaction_leaves_nothing_behind(tmp_path: Path
     assert verify(db).returncode == 0
 
 
-async def test_kill_9_at_random_moments_under_load(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_kill_9_at_random_moments_under_load(tmp_path: Path, slack: SlackStandIn) -> None:
     rng = random.Random(20261127)
     bot = BotProcess(tmp_path, slack)
     await bot.start()

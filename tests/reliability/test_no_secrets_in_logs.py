@@ -8,7 +8,7 @@ import aiohttp
 
 from bot.config import load_settings
 from bot.http.auth import ApiTokens
-from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, FakeSlack
+from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values, reason_values
 from tests.fakes.signing import SIGNING_SECRET
@@ -18,7 +18,7 @@ from tests.process import BotProcess
 SECRETS = [BOT_TOKEN, SIGNING_SECRET, CI_TOKEN, DEPLOY_TOKEN, APP_TOKEN]
 
 
-async def test_debug_logs_of_a_full_scenario_hold_no_secret(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_debug_logs_of_a_full_scenario_hold_no_secret(tmp_path: Path, slack: SlackStandIn) -> None:
     bot = BotProcess(tmp_path, slack, LOG_LEVEL="DEBUG")
     await bot.start()
     async with aiohttp.ClientSession() as session:
@@ -51,7 +51,7 @@ async def test_debug_logs_of_a_full_scenario_hold_no_secret(tmp_path: Path, slac
 
 
 def test_reprs_hide_secrets(tmp_path: Path) -> None:
-    slack = FakeSlack()
+    slack = SlackStandIn()
     env = settings_env(tmp_path, slack, SLACK_APP_TOKEN=APP_TOKEN)
     settings = load_settings(_env_file=None, **env)
     shown = repr(settings) + str(settings) + str(settings.model_dump()) + repr(ApiTokens(settings.api_token_map))

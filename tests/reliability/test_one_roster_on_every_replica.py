@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from bot.slack import ids
 from tests.deployments import MANY, ROSTER, Deployment, deployed
 from tests.harness import SUMMARY
@@ -44,7 +44,7 @@ async def eventually(check: object, what: str, timeout: float = 10.0) -> None:
 
 
 async def test_a_group_leaver_is_no_senior_on_any_replica(shape: str, tmp_path: Path) -> None:
-    slack = FakeSlack(users=USERS, channels=[SUMMARY])
+    slack = SlackStandIn(users=USERS, channels=[SUMMARY])
     slack.usergroups = {"S0SENIORS": {"handle": "seniors", "users": ["U0GRP1", "U0GRP2"]}}
     await slack.start()
     try:

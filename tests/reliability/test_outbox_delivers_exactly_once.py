@@ -11,7 +11,7 @@ import pytest
 from bot.domain.models import Status
 from bot.sandbox.slack_standin import Failure
 from bot.slack import ids
-from bot.slack.outbox import PROBE_EVERY_SECONDS
+from bot.slack.outbox_worker import PROBE_EVERY_SECONDS
 from tests.harness import Harness
 
 
@@ -68,7 +68,7 @@ async def test_permanent_errors_are_tried_once_and_logged_once(
     h: Harness, error: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     h.slack.fail("chat.postMessage", Failure(error=error))
-    with caplog.at_level(logging.ERROR, logger="bot.slack.outbox"):
+    with caplog.at_level(logging.ERROR, logger="bot.slack.outbox_worker"):
         ref = await h.ask("U0JUNIOR1")
         for _ in range(5):
             h.clock.advance(timedelta(minutes=10))

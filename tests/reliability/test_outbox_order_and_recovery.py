@@ -11,9 +11,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox.slack_standin import Failure, FakeSlack
+from bot.sandbox.slack_standin import Failure, SlackStandIn
 from bot.slack import ids
-from bot.slack.outbox import PROBE_EVERY_SECONDS
+from bot.slack.outbox_worker import PROBE_EVERY_SECONDS
 from tests.fakes.driver import SlackDriver, form_values
 from tests.harness import Harness
 from tests.process import BotProcess
@@ -72,7 +72,7 @@ async def test_after_an_outage_the_backlog_drains_at_once_in_order(h: Harness) -
     assert pending is not None and pending[0] == 0
 
 
-async def test_a_second_process_never_takes_a_live_processs_claims(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_a_second_process_never_takes_a_live_processs_claims(tmp_path: Path, slack: SlackStandIn) -> None:
     slack.method_delays["chat.postMessage"] = 8.0  # a slow post: A's delivery is in flight while B starts
     a = BotProcess(tmp_path, slack)
     await a.start()

@@ -9,7 +9,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from tests import db
 from tests.process import BotProcess
 from tests.seed import pending_requests
@@ -26,7 +26,7 @@ async def progress(url: str) -> tuple[str | None, str | None]:
 
 
 async def test_a_kill_in_the_middle_of_the_end_resumes_and_announces_once(
-    tmp_path: Path, slack: FakeSlack, database_url: str
+    tmp_path: Path, slack: SlackStandIn, database_url: str
 ) -> None:
     now = datetime.now(UTC)
     first = BotProcess(tmp_path, slack, DATABASE_URL=database_url, POLICY_START=(now - timedelta(days=1)).isoformat())

@@ -138,7 +138,7 @@ async def test_many_verdicts_at_once_record_one(shape: str, tmp_path: Path) -> N
         notes = {"note": {"value": {"type": "plain_text_input", "value": "n"}}}
         await asyncio.gather(
             *(
-                d.driver(i).submit(reviewer, ids.HINDSIGHT_FORM, notes, private_metadata=f"{ref[3:]}:{v}")
+                d.driver(i).submit(reviewer, ids.AFTER_THE_FACT_FORM, notes, private_metadata=f"{ref[3:]}:{v}")
                 for i, v in enumerate(verdicts)
             )
         )

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import psycopg
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values
 from tests.harness import CI_TOKEN
@@ -31,7 +31,7 @@ TOTAL = API_CREATES + FORM_CREATES
 
 
 class Cluster:
-    def __init__(self, tmp: Path, slack: FakeSlack, url: str) -> None:
+    def __init__(self, tmp: Path, slack: SlackStandIn, url: str) -> None:
         self.slack = slack
         self.replicas = []
         for i in range(3):
@@ -59,7 +59,7 @@ class Cluster:
 
 
 async def test_three_replicas_survive_a_kill_and_a_rolling_restart(
-    tmp_path: Path, slack: FakeSlack, postgres_url: str
+    tmp_path: Path, slack: SlackStandIn, postgres_url: str
 ) -> None:
     cluster = Cluster(tmp_path, slack, postgres_url)
     for replica in cluster.replicas:
@@ -214,5 +214,5 @@ def _all_refs(url: str) -> list[str]:
         return [f"CR-{r[0]}" for r in conn.execute("SELECT id FROM requests ORDER BY id")]
 
 
-def _approved_dms(slack: FakeSlack) -> int:
+def _approved_dms(slack: SlackStandIn) -> int:
     return sum(1 for u in ("U0JUNIOR1", "U0JUNIOR2") for m in slack.dms(u) if "was approved" in m.text)

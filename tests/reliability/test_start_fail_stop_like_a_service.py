@@ -20,14 +20,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from tests.harness import ROSTER, settings_env
 from tests.process import free_port
 
 HANG = 60  # seconds: only to turn a hang into a failure, never a speed target
 
 
-def env_for(tmp: Path, slack: FakeSlack | None, **overrides: Any) -> dict[str, str]:
+def env_for(tmp: Path, slack: SlackStandIn | None, **overrides: Any) -> dict[str, str]:
     (tmp / "roster.yml").write_text(ROSTER)
     overrides.setdefault("PORT", free_port())
     base = settings_env(tmp, slack, **overrides) if slack else {}
@@ -100,7 +100,7 @@ def a_directory(tmp: Path) -> str:
     ],
 )
 async def test_a_database_it_cannot_use_stops_the_start(
-    tmp_path: Path, slack: FakeSlack, make_url: Any, words: list[str]
+    tmp_path: Path, slack: SlackStandIn, make_url: Any, words: list[str]
 ) -> None:
     env = env_for(tmp_path, slack, DATABASE_URL=make_url(tmp_path))
     done = await asyncio.to_thread(serve, tmp_path, env)
@@ -108,7 +108,7 @@ async def test_a_database_it_cannot_use_stops_the_start(
 
 
 async def test_a_database_on_a_read_only_filesystem_stops_the_start(
-    tmp_path: Path, slack: FakeSlack, ro_dir: Path
+    tmp_path: Path, slack: SlackStandIn, ro_dir: Path
 ) -> None:
     env = env_for(tmp_path, slack, DATABASE_URL=f"sqlite:///{ro_dir / 'signoff.db'}")
     done = await asyncio.to_thread(serve, tmp_path, env)
@@ -116,13 +116,13 @@ async def test_a_database_on_a_read_only_filesystem_stops_the_start(
 
 
 @pytest.mark.parametrize("start", ["9999-12-01", "0001-01-01"])
-async def test_a_policy_start_out_of_range_stops_the_start(tmp_path: Path, slack: FakeSlack, start: str) -> None:
+async def test_a_policy_start_out_of_range_stops_the_start(tmp_path: Path, slack: SlackStandIn, start: str) -> None:
     env = env_for(tmp_path, slack, POLICY_START=start)
     done = await asyncio.to_thread(serve, tmp_path, env)
     assert_one_line_exit_3(done, "POLICY_START")
 
 
-async def test_a_busy_port_stops_the_start(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_a_busy_port_stops_the_start(tmp_path: Path, slack: SlackStandIn) -> None:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         held.listen()
@@ -131,13 +131,13 @@ async def test_a_busy_port_stops_the_start(tmp_path: Path, slack: FakeSlack) -> 
     assert_one_line_exit_3(done, "PORT", "in use")
 
 
-async def test_a_token_slack_refuses_stops_the_start(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_a_token_slack_refuses_stops_the_start(tmp_path: Path, slack: SlackStandIn) -> None:
     env = env_for(tmp_path, slack, SLACK_BOT_TOKEN="xoxb-revoked-token-000")
     done = await asyncio.to_thread(serve, tmp_path, env)
     assert_one_line_exit_3(done, "SLACK_BOT_TOKEN", "invalid_auth")
 
 
-async def test_an_app_token_slack_refuses_stops_the_start(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_an_app_token_slack_refuses_stops_the_start(tmp_path: Path, slack: SlackStandIn) -> None:
     env = env_for(tmp_path, slack, SLACK_APP_TOKEN="xapp-1-revoked-000")
     done = await asyncio.to_thread(serve, tmp_path, env)
     assert_one_line_exit_3(done, "SLACK_APP_TOKEN", "invalid_auth")
@@ -166,7 +166,7 @@ async def _wait_listening(port: int, proc: asyncio.subprocess.Process) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 async def test_a_signal_stops_socket_mode_while_it_cannot_connect(
-    tmp_path: Path, slack: FakeSlack, sig: signal.Signals
+    tmp_path: Path, slack: SlackStandIn, sig: signal.Signals
 ) -> None:
     """Slack's WebSocket never answers: the bot keeps trying, is not ready, and still stops on a signal."""
     from bot.sandbox.slack_standin import Failure
@@ -191,7 +191,7 @@ async def test_a_signal_stops_socket_mode_while_it_cannot_connect(
     assert code == 0
 
 
-async def test_a_signal_during_start_stops_the_process(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_a_signal_during_start_stops_the_process(tmp_path: Path, slack: SlackStandIn) -> None:
     """auth.test hangs (Slack slow at start): SIGTERM still ends the process."""
     slack.delay_seconds = 3600
     env = env_for(tmp_path, slack)
@@ -211,7 +211,7 @@ async def test_a_signal_during_start_stops_the_process(tmp_path: Path, slack: Fa
     assert proc.returncode in (0, 3)
 
 
-async def test_readyz_says_ready_only_when_it_can_serve(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_readyz_says_ready_only_when_it_can_serve(tmp_path: Path, slack: SlackStandIn) -> None:
     from tests.process import BotProcess
 
     bot = BotProcess(tmp_path, slack)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values, reason_values
 from tests.process import BotProcess
 
 
-async def test_one_decision_across_two_processes(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_one_decision_across_two_processes(tmp_path: Path, slack: SlackStandIn) -> None:
     a, b = BotProcess(tmp_path, slack), BotProcess(tmp_path, slack)
     b.log = tmp_path / "bot-b.log"
     await a.start()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox.slack_standin import FakeSlack
+from bot.sandbox.slack_standin import SlackStandIn
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver
 from tests.harness import CI_TOKEN
@@ -18,7 +18,7 @@ HEADERS = {"Authorization": f"Bearer {CI_TOKEN}"}
 
 
 async def test_a_waiter_on_one_process_hears_a_click_on_another(
-    tmp_path: Path, slack: FakeSlack, database_url: str
+    tmp_path: Path, slack: SlackStandIn, database_url: str
 ) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -21,7 +21,7 @@ def note(text: str) -> dict[str, Any]:
     return {"note": {"value": {"type": "plain_text_input", "value": text or None}}}
 
 
-def hindsight_dm(h: Harness, reviewer: str, ref: str) -> Any:
+def after_the_fact_dm(h: Harness, reviewer: str, ref: str) -> Any:
     found = [m for m in h.slack.dms(reviewer) if m.text.startswith(f"{ref} was approved by break-glass")]
     assert len(found) == 1, [m.text for m in h.slack.dms(reviewer)]
     return found[0]
@@ -40,7 +40,7 @@ async def test_break_glass_from_the_cli_approves_at_once_and_is_loud(h: Harness)
     loud = json.dumps(posts[0].blocks)
     assert "<@U0JUNIOR1>" in loud and "Hotfix checkout" in loud and "Checkout is down" in loud
     assert any("Break-glass" in m.text for m in h.slack.dms("U0ADMIN1"))
-    dm = hindsight_dm(h, "U0SENIOR1", "CR-1")  # routed like any request, to one senior
+    dm = after_the_fact_dm(h, "U0SENIOR1", "CR-1")  # routed like any request, to one senior
     assert ids.JUSTIFIED in json.dumps(dm.blocks) and "Checkout is down" in json.dumps(dm.blocks)
     assert await h.audit_actions("break_glass") == 1
 
@@ -50,11 +50,11 @@ async def test_the_review_after_the_fact_records_a_verdict_once(h: Harness) -> N
     await h.settle()
     await h.driver.click("U0SENIOR1", ids.NOT_JUSTIFIED, "1")
     await h.settle()
-    assert h.slack.calls_to("views.open")[-1].args["view"]["callback_id"] == ids.HINDSIGHT_FORM
-    empty = await h.driver.submit("U0SENIOR1", ids.HINDSIGHT_FORM, note(""), private_metadata="1:not_justified")
+    assert h.slack.calls_to("views.open")[-1].args["view"]["callback_id"] == ids.AFTER_THE_FACT_FORM
+    empty = await h.driver.submit("U0SENIOR1", ids.AFTER_THE_FACT_FORM, note(""), private_metadata="1:not_justified")
     assert "note" in empty.json()["errors"]
     reply = await h.driver.submit(
-        "U0SENIOR1", ids.HINDSIGHT_FORM, note("A rollback would have done"), private_metadata="1:not_justified"
+        "U0SENIOR1", ids.AFTER_THE_FACT_FORM, note("A rollback would have done"), private_metadata="1:not_justified"
     )
     assert reply.text == ""
     await h.settle()
@@ -62,8 +62,8 @@ async def test_the_review_after_the_fact_records_a_verdict_once(h: Harness) -> N
     assert req.break_glass is not None
     assert (req.break_glass.verdict.value, req.break_glass.reviewed_by) == ("not_justified", "U0SENIOR1")
     assert any("NOT justified" in m.text for m in h.slack.posts_in(SUMMARY))
-    assert "not justified" in json.dumps(hindsight_dm(h, "U0SENIOR1", "CR-1").blocks)
-    again = await h.driver.submit("U0SENIOR1", ids.HINDSIGHT_FORM, note("Fine"), private_metadata="1:justified")
+    assert "not justified" in json.dumps(after_the_fact_dm(h, "U0SENIOR1", "CR-1").blocks)
+    again = await h.driver.submit("U0SENIOR1", ids.AFTER_THE_FACT_FORM, note("Fine"), private_metadata="1:justified")
     assert "already reviewed" in again.json()["errors"]["note"]
     assert (await h.get("CR-1")).break_glass.verdict.value == "not_justified"  # type: ignore[union-attr]
 
@@ -110,7 +110,7 @@ async def test_unreviewed_break_glass_is_in_every_summary_and_escalates(h: Harne
     assert body["status"] == "approved"  # escalating the review never touches the outcome
     assert not any("CR-1" in m.text and "now with" in m.text for m in h.slack.dms("U0JUNIOR1"))
     await h.driver.click("U0SENIOR2", ids.JUSTIFIED, "1")
-    await h.driver.submit("U0SENIOR2", ids.HINDSIGHT_FORM, note("Outage, fair"), private_metadata="1:justified")
+    await h.driver.submit("U0SENIOR2", ids.AFTER_THE_FACT_FORM, note("Outage, fair"), private_metadata="1:justified")
     await h.settle()
     await h.driver.command("U0JUNIOR1", "summary")
     await h.settle()

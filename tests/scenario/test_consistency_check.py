@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from bot.domain.models import Status
-from bot.slack.outbox import PROBE_EVERY_SECONDS
+from bot.slack.outbox_worker import PROBE_EVERY_SECONDS
 from tests.harness import Harness
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox.slack_standin import Failure, FakeSlack
+from bot.sandbox.slack_standin import Failure, SlackStandIn
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, form_values
 from tests.process import BotProcess
 
 
-async def test_kill_restart_and_decide(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_kill_restart_and_decide(tmp_path: Path, slack: SlackStandIn) -> None:
     bot = BotProcess(tmp_path, slack)
     await bot.start()
     async with aiohttp.ClientSession() as session:
@@ -34,7 +34,7 @@ async def test_kill_restart_and_decide(tmp_path: Path, slack: FakeSlack) -> None
     ]
 
 
-async def test_messages_queued_while_slack_was_down_survive_a_crash(tmp_path: Path, slack: FakeSlack) -> None:
+async def test_messages_queued_while_slack_was_down_survive_a_crash(tmp_path: Path, slack: SlackStandIn) -> None:
     slack.fail_always("chat.postMessage", Failure(status=503))
     bot = BotProcess(tmp_path, slack)
     await bot.start()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.slack_standin import Failure, FakeSlack
+from bot.sandbox.slack_standin import Failure, SlackStandIn
 from tests.harness import ROSTER, Harness, fake_slack, running
 
 GROUPS = (
@@ -24,7 +24,7 @@ groups:
 )
 
 
-def seed(slack: FakeSlack) -> None:
+def seed(slack: SlackStandIn) -> None:
     for user in ("U0GRPSEN", "U0GRPBOTH", "U0JUNIOR2"):
         slack.users.add(user)
     slack.usergroups = {

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.models import Draft, Status
+from bot.domain.models import Draft, NewRequest, Status
 from bot.store import store_for
 from bot.store.unit_of_work import Store
 from tests import backends
@@ -55,7 +55,7 @@ async def new_request(store: Store, requester: str = "U0JUNIOR1", key: str | Non
         idempotency_hash="h" if key else None,
     )
     async with store.write() as tx:
-        return int(await tx.requests.insert(**{**fields, **changes}))
+        return int(await tx.requests.insert(NewRequest(**{**fields, **changes})))
 
 
 class Spread:

@@ -81,7 +81,7 @@ async def test_tables_larger_than_a_page_are_copied_whole(tmp_path: Path, postgr
     from datetime import UTC, datetime
 
     from bot.domain.audit import AuditEntry
-    from bot.domain.models import Draft, Status
+    from bot.domain.models import Draft, NewRequest, Status
     from bot.store.copy import BATCH
 
     sqlite_url = f"sqlite:///{tmp_path / 'big.db'}"
@@ -92,16 +92,18 @@ async def test_tables_larger_than_a_page_are_copied_whole(tmp_path: Path, postgr
     async with store.write() as tx:
         for i in range(n):
             rid = await tx.requests.insert(
-                requester="U0JUNIOR1",
-                draft=Draft(title=f"change {i}", url="https://x.example/1", ai_assisted=True),
-                status=Status.PENDING,
-                required=True,
-                policy_reason="r",
-                now=now,
-                source="api",
-                pipeline="ci",
-                idempotency_key=None,
-                idempotency_hash=None,
+                NewRequest(
+                    requester="U0JUNIOR1",
+                    draft=Draft(title=f"change {i}", url="https://x.example/1", ai_assisted=True),
+                    status=Status.PENDING,
+                    required=True,
+                    policy_reason="r",
+                    now=now,
+                    source="api",
+                    pipeline="ci",
+                    idempotency_key=None,
+                    idempotency_hash=None,
+                )
             )
             for reviewer in ("U0SENIOR1", "U0SENIOR2"):  # two rows per request: the composite key pages too
                 await tx.assignments.assign(rid, reviewer, now, "routed", new=True)

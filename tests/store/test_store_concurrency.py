@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bot.domain.audit import AuditEntry, verify_rows
 from bot.domain.errors import RepeatedDelivery
-from bot.domain.models import Draft, FinalReason, Status, Verdict
+from bot.domain.models import Draft, FinalReason, NewRequest, Status, Verdict
 from bot.domain.outbox import Notice, Outcome
 from bot.domain.timestamps import utc_text
 from bot.store.unit_of_work import Store
@@ -122,16 +122,18 @@ async def _create_once(store: Store) -> int:
         if found is not None:
             return found[0].id
         return await tx.requests.insert(
-            requester="U0JUNIOR1",
-            draft=Draft(title="t", url="https://example.com", ai_assisted=True),
-            status=Status.PENDING,
-            required=True,
-            policy_reason="r",
-            now=NOW,
-            source="api",
-            pipeline="ci",
-            idempotency_key="api:ci:build-7",
-            idempotency_hash="h",
+            NewRequest(
+                requester="U0JUNIOR1",
+                draft=Draft(title="t", url="https://example.com", ai_assisted=True),
+                status=Status.PENDING,
+                required=True,
+                policy_reason="r",
+                now=NOW,
+                source="api",
+                pipeline="ci",
+                idempotency_key="api:ci:build-7",
+                idempotency_hash="h",
+            )
         )
 
 
@@ -144,7 +146,7 @@ async def test_one_idempotency_key_creates_one_request_whatever_the_concurrency(
 
 async def _handle(store: Store, i: int) -> bool:
     try:
-        async with store.write(delivery="slack:Ev123") as tx:
+        async with store.write(receipt="slack:Ev123") as tx:
             await tx.audit.append(NOW, AuditEntry(f"U{i}", "requested"))
     except RepeatedDelivery:
         return False
@@ -190,8 +192,8 @@ async def test_one_of_many_concurrent_verdicts_counts(spread: Spread) -> None:
     assert results.count(True) == 1 and results.count(False) == 19
     async with stores(spread.url) as (store,), store.read() as r:
         req = await r.requests.get(request_id)
-        assert req is not None and req.break_glass is not None and not req.awaiting_hindsight
-        assert await r.requests.count_awaiting_hindsight() == 0
+        assert req is not None and req.break_glass is not None and not req.awaiting_review_after_the_fact
+        assert await r.requests.count_awaiting_review_after_the_fact() == 0
 
 
 async def _approve(store: Store, request_id: int, who: str) -> bool:

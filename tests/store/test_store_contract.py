@@ -15,10 +15,10 @@ import psycopg
 import pytest
 
 from bot.domain.audit import AuditEntry
-from bot.domain.blast_radius import BlastRadius, Destroyed
 from bot.domain.errors import ConfigurationError, NotAdmin
 from bot.domain.models import BreakGlass, Draft, FinalReason, Status, Verdict
 from bot.domain.outbox import Failure, Notice, Outcome
+from bot.domain.plan_summary import Destroyed, PlanSummary
 from bot.store.executor import Changes
 from tests.store.stores import NOW, new_request, stores
 
@@ -124,7 +124,7 @@ async def test_one_requests_messages_are_claimed_in_order(database_url: str) -> 
 async def test_a_failed_transaction_leaves_nothing_and_forgets_its_delivery(database_url: str) -> None:
     async with stores(database_url) as (store,):
         with pytest.raises(RuntimeError):
-            async with store.write(delivery="slack:Ev9") as tx:
+            async with store.write(receipt="slack:Ev9") as tx:
                 await tx.audit.append(NOW, AuditEntry("U1", "requested"))
                 await tx.outbox.enqueue(NOW, Notice("summary_post", None, "C1"))
                 raise RuntimeError("boom")
@@ -137,7 +137,7 @@ async def test_a_failed_transaction_leaves_nothing_and_forgets_its_delivery(data
 async def test_a_refusal_is_audited_committed_and_raised(database_url: str) -> None:
     async with stores(database_url) as (store,):
         with pytest.raises(NotAdmin):
-            async with store.write(delivery="slack:Ev1") as tx:
+            async with store.write(receipt="slack:Ev1") as tx:
                 await tx.refuse(NotAdmin("no"), "U0NOBODY", None, "policy_end", NOW)
                 raise AssertionError("refuse() ends the transaction")
         async with store.read() as r:
@@ -187,7 +187,7 @@ async def test_a_commit_on_one_replica_wakes_waiters_on_another(postgres_url: st
 
 
 async def test_what_a_change_destroys_and_its_break_glass_read_back_alike(database_url: str) -> None:
-    plan = BlastRadius(
+    plan = PlanSummary(
         ("a" * 64, "b" * 64),
         ("terraform", "pulumi"),
         creates=1,
@@ -210,8 +210,8 @@ async def test_what_a_change_destroys_and_its_break_glass_read_back_alike(databa
             req = await r.requests.get(request_id)
             assert req is not None and req.draft.plan == plan and req.draft.destructive is None
             assert req.break_glass == BreakGlass("Checkout is down", Verdict.PENDING)
-            assert (req.decided_by, req.approvals_needed, req.awaiting_hindsight) == ("U0JUNIOR1", 2, True)
-            assert [x.id for x in await r.requests.awaiting_hindsight(10)] == [request_id]
+            assert (req.decided_by, req.approvals_needed, req.awaiting_review_after_the_fact) == ("U0JUNIOR1", 2, True)
+            assert [x.id for x in await r.requests.awaiting_review_after_the_fact(10)] == [request_id]
             assert await r.assignments.overdue(NOW + timedelta(days=1), unreminded_only=False, limit=10) == [
                 (request_id, "U0SENIOR1")
             ]

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.blast_radius import BlastRadius, Destroyed
 from bot.domain.models import Draft, Engineer, Level, Roster
+from bot.domain.plan_summary import Destroyed, PlanSummary
 from bot.domain.policy import PolicyWindow, evaluate
 from bot.domain.routing import choose_reviewers
 
@@ -21,7 +21,7 @@ LEVELS = [Level.JUNIOR, Level.MID, Level.SENIOR, Level.STAFF, Level.PRINCIPAL, N
 PEOPLE = [f"U{i}" for i in range(8)]
 
 plans = st.none() | st.builds(
-    lambda deletes, replaces, creates: BlastRadius(
+    lambda deletes, replaces, creates: PlanSummary(
         ("a" * 64,),
         ("terraform",),
         creates=creates,
@@ -60,7 +60,7 @@ def test_the_approvals_needed_are_never_fewer_than_the_rule(
     authors: list[Level | None],
     ai: bool,
     said: bool | None,
-    plan: BlastRadius | None,
+    plan: PlanSummary | None,
     two: int,
 ) -> None:
     draft = Draft("t", "https://e.com", ai, destructive=said, plan=plan)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.blast_radius import MAX_RESOURCES, BlastRadius, Destroyed
 from bot.domain.models import BreakGlass, ChangeRequest, Draft, Status, Verdict
+from bot.domain.plan_summary import MAX_RESOURCES, Destroyed, PlanSummary
 from bot.sandbox import block_rules
 from bot.services.queries import Listing, Pending
 from bot.slack import blocks, break_glass_messages, modals, review_messages
@@ -16,7 +16,7 @@ NOW = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
 UTC_TZ = ZoneInfo("UTC")
 
 
-HUGE_PLAN = BlastRadius(
+HUGE_PLAN = PlanSummary(
     tuple(f"{i:064x}" for i in range(20)),
     ("terraform", "pulumi", "cloudformation"),
     deletes=5000,
@@ -26,7 +26,7 @@ HUGE_PLAN = BlastRadius(
 
 
 def request(
-    status: Status = Status.PENDING, text: str = HOSTILE * 200, plan: BlastRadius | None = HUGE_PLAN, **kw: object
+    status: Status = Status.PENDING, text: str = HOSTILE * 200, plan: PlanSummary | None = HUGE_PLAN, **kw: object
 ) -> ChangeRequest:
     draft = Draft(
         plan=plan,
@@ -117,7 +117,7 @@ def test_pending_listing_cuts_with_and_n_more() -> None:
 def test_modals_fit() -> None:
     assert block_rules.check_view(modals.request_form()) is None
     assert block_rules.check_view(modals.break_glass_form()) is None
-    assert block_rules.check_view(modals.hindsight_form(request(), "not_justified")) is None
+    assert block_rules.check_view(modals.after_the_fact_form(request(), "not_justified")) is None
     assert block_rules.check_view(modals.deny_form(request())) is None
     assert block_rules.check_view(modals.submitted(request(), "x" * 2000)) is None
 
@@ -135,7 +135,7 @@ def test_break_glass_messages_fit_and_escape() -> None:
                            HOSTILE * 20 if verdict is not Verdict.PENDING else None, NOW)  # fmt: skip
         req = request(Status.APPROVED, break_glass=glass, decided_by="U0JUNIOR1")
         for can_review in (True, False):
-            message = review_messages.hindsight_message(req, can_review, UTC_TZ)
+            message = review_messages.after_the_fact_message(req, can_review, UTC_TZ)
             assert block_rules.check_message({"text": message[0], "blocks": message[1]}) is None
             no_pings(message)
         if verdict is not Verdict.PENDING:

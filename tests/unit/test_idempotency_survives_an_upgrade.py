@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from bot.domain.blast_radius import BlastRadius
 from bot.domain.models import Draft
+from bot.domain.plan_summary import PlanSummary
 from bot.gate.commands import RUN_ID_VARIABLES, idempotency_key
 from bot.services.create_request import Submission
 
@@ -37,7 +37,7 @@ def test_newer_fields_change_the_fingerprint_when_given() -> None:
     plain = Submission("U0JUNIOR1", DRAFT, source="api")
     said = Submission("U0JUNIOR1", Draft(**{**DRAFT.__dict__, "destructive": False}), source="api")
     planned = Submission(
-        "U0JUNIOR1", Draft(**{**DRAFT.__dict__, "plan": BlastRadius(("a" * 64,), ("terraform",))}), source="api"
+        "U0JUNIOR1", Draft(**{**DRAFT.__dict__, "plan": PlanSummary(("a" * 64,), ("terraform",))}), source="api"
     )
     glass = Submission("U0JUNIOR1", DRAFT, source="api", break_glass="down")
     assert len({plain.fingerprint(), said.fingerprint(), planned.fingerprint(), glass.fingerprint()}) == 4

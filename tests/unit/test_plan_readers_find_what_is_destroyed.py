@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.blast_radius import MAX_RESOURCES, merge, parse_blast_radius
+from bot.domain.plan_summary import MAX_RESOURCES, merge, parse_blast_radius
 from bot.gate.plans import PlanError, digest_of, read_plan, read_plan_file
 
 PLANS = Path(__file__).parents[1] / "plans"

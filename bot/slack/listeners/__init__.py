@@ -5,16 +5,16 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.listeners import actions, commands, events, repeats, views, workflow
-from bot.slack.listeners.context import ListenerContext
+from bot.slack.listeners.parts import ListenerParts
 
 
-def register_all(app: AsyncApp, ctx: ListenerContext) -> None:
-    repeats.register(app, ctx)
-    commands.register(app, ctx)
-    actions.register(app, ctx)
-    views.register(app, ctx)
-    events.register(app, ctx)
-    workflow.register(app, ctx)
+def register_all(app: AsyncApp, parts: ListenerParts) -> None:
+    repeats.register(app, parts)
+    commands.register(app, parts)
+    actions.register(app, parts)
+    views.register(app, parts)
+    events.register(app, parts)
+    workflow.register(app, parts)
 
 
-__all__ = ["ListenerContext", "register_all"]
+__all__ = ["ListenerParts", "register_all"]

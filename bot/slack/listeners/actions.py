@@ -22,9 +22,9 @@ from bot.services.claim_request import claim_request
 from bot.services.deps import Deps
 from bot.slack import ids, modals
 from bot.slack.client import slack_error
-from bot.slack.listeners.context import ListenerContext
+from bot.slack.listeners.parts import ListenerParts
 from bot.slack.listeners.payloads import request_id_from
-from bot.slack.listeners.repeats import delivery_of
+from bot.slack.listeners.repeats import receipt_of
 
 log = logging.getLogger(__name__)
 View = dict[str, Any]
@@ -38,17 +38,17 @@ def _target(body: dict[str, Any]) -> tuple[str, int]:
     return body["user"]["id"], request_id
 
 
-def register(app: AsyncApp, ctx: ListenerContext) -> None:
+def register(app: AsyncApp, parts: ListenerParts) -> None:
     def tell(respond: AsyncRespond, err: SignoffError) -> None:
         if isinstance(err, RepeatedDelivery):
             return  # done the first time; the person already saw its outcome
-        ctx.background.spawn(
+        parts.background.spawn(
             respond(text=slack_text(err), response_type="ephemeral", replace_original=False), "ephemeral refusal"
         )
 
     async def open_form(trigger_id: str, view: dict[str, Any], respond: AsyncRespond, again: str) -> None:
         try:
-            await ctx.client.views_open(trigger_id=trigger_id, view=view)
+            await parts.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as err:
             error = slack_error(err, "unknown_error")
             log.warning("views.open for the %s form failed: %s", view.get("callback_id"), error)
@@ -63,7 +63,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         await ack()
         try:
             actor, request_id = _target(body)
-            await decide_request.approve(ctx.deps, request_id, actor, delivery_of(context))
+            await decide_request.approve(parts.deps, request_id, actor, receipt_of(context))
         except SignoffError as err:
             tell(respond, err)
 
@@ -73,32 +73,32 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         """A button that opens a form: refuse (privately, audited by ``check``) before opening it."""
         try:
             actor, request_id = _target(body)
-            req = await check(ctx.deps, request_id, actor)
+            req = await check(parts.deps, request_id, actor)
         except SignoffError as err:
             tell(respond, err)
             return
         view = form(req)
         trigger = str(body.get("trigger_id", ""))
-        ctx.background.spawn(open_form(trigger, view, respond, again), f"views.open {view['callback_id']}")
+        parts.background.spawn(open_form(trigger, view, respond, again), f"views.open {view['callback_id']}")
 
     @app.action(ids.DENY)
     async def deny(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         await check_then_open(body, respond, decide_request.can_decide, modals.deny_form, "Press Deny again.")
 
-    def hindsight_form(verdict: Verdict) -> Callable[[ChangeRequest], View]:
-        return lambda req: modals.hindsight_form(req, verdict.value)
+    def after_the_fact_form(verdict: Verdict) -> Callable[[ChangeRequest], View]:
+        return lambda req: modals.after_the_fact_form(req, verdict.value)
 
     @app.action(ids.JUSTIFIED)
     async def justified(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        form = hindsight_form(Verdict.JUSTIFIED)
+        form = after_the_fact_form(Verdict.JUSTIFIED)
         await check_then_open(body, respond, break_glass.can_review, form, "Press the button again.")
 
     @app.action(ids.NOT_JUSTIFIED)
     async def not_justified(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        form = hindsight_form(Verdict.NOT_JUSTIFIED)
+        form = after_the_fact_form(Verdict.NOT_JUSTIFIED)
         await check_then_open(body, respond, break_glass.can_review, form, "Press the button again.")
 
     @app.action(ids.CLAIM)
@@ -106,6 +106,6 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         await ack()
         try:
             actor, request_id = _target(body)
-            await claim_request(ctx.deps, request_id, actor, delivery_of(context))
+            await claim_request(parts.deps, request_id, actor, receipt_of(context))
         except SignoffError as err:
             tell(respond, err)

@@ -27,8 +27,8 @@ from bot.services.set_availability import set_availability
 from bot.services.summary import post_summary
 from bot.slack import blocks, modals, policy_messages
 from bot.slack.client import slack_error
-from bot.slack.listeners.context import ListenerContext
-from bot.slack.listeners.repeats import delivery_of
+from bot.slack.listeners.parts import ListenerParts
+from bot.slack.listeners.repeats import receipt_of
 from bot.slack.text import safe, when
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,11 @@ class Command:
 
     user: str
     arg: str
-    delivery: str | None
+    receipt: str | None
     response_url: str | None
 
 
-Handler = Callable[[ListenerContext, Command], Awaitable[Reply]]
+Handler = Callable[[ListenerParts, Command], Awaitable[Reply]]
 
 
 def _ref_arg(verb: str, arg: str) -> int:
@@ -57,23 +57,23 @@ def _ref_arg(verb: str, arg: str) -> int:
     return request_id
 
 
-async def _help(ctx: ListenerContext, cmd: Command) -> Reply:
+async def _help(parts: ListenerParts, cmd: Command) -> Reply:
     return blocks.HELP, None
 
 
-async def _status(ctx: ListenerContext, cmd: Command) -> Reply:
-    req = await queries.get_request(ctx.deps, _ref_arg("status", cmd.arg))
-    async with ctx.deps.store.read() as r:
+async def _status(parts: ListenerParts, cmd: Command) -> Reply:
+    req = await queries.get_request(parts.deps, _ref_arg("status", cmd.arg))
+    async with parts.deps.store.read() as r:
         reviewers = await r.assignments.everyone(req.id)
-    return blocks.status_message(req, reviewers, ctx.tz)
+    return blocks.status_message(req, reviewers, parts.tz)
 
 
-async def _pending(ctx: ListenerContext, cmd: Command) -> Reply:
-    return blocks.pending_message(await queries.pending_for(ctx.deps, cmd.user), ctx.tz)
+async def _pending(parts: ListenerParts, cmd: Command) -> Reply:
+    return blocks.pending_message(await queries.pending_for(parts.deps, cmd.user), parts.tz)
 
 
-async def _cancel(ctx: ListenerContext, cmd: Command) -> Reply:
-    req = await cancel_request(ctx.deps, _ref_arg("cancel", cmd.arg), cmd.user, cmd.delivery)
+async def _cancel(parts: ListenerParts, cmd: Command) -> Reply:
+    req = await cancel_request(parts.deps, _ref_arg("cancel", cmd.arg), cmd.user, cmd.receipt)
     return f"{req.ref} is cancelled. Its reviewer's message now says so.", None
 
 
@@ -106,34 +106,34 @@ def _away_args(arg: str, now: datetime, tz: ZoneInfo) -> tuple[datetime | None, 
     return until, m.group("mention") or m.group("id")
 
 
-async def _away(ctx: ListenerContext, cmd: Command) -> Reply:
-    until, delegate = _away_args(cmd.arg, ctx.deps.clock.now(), ctx.tz)
-    result = await set_availability(ctx.deps, cmd.user, True, cmd.delivery, until, delegate)
+async def _away(parts: ListenerParts, cmd: Command) -> Reply:
+    until, delegate = _away_args(cmd.arg, parts.deps.clock.now(), parts.tz)
+    result = await set_availability(parts.deps, cmd.user, True, cmd.receipt, until, delegate)
     if not result.changed:
         return "No change: you were already marked away like that.", None
-    text = "You are marked away" + (f" until {when(until, ctx.tz)}" if until else "") + ": no new reviews come to you"
+    text = "You are marked away" + (f" until {when(until, parts.tz)}" if until else "") + ": no new reviews come to you"
     text += f" (<@{delegate}> gets them first)." if delegate else "."
     if result.moved:
         text += f" Your {result.moved} pending review(s) moved to other seniors."
     return text + " `/signoff back` undoes it.", None
 
 
-async def _back(ctx: ListenerContext, cmd: Command) -> Reply:
-    if not (await set_availability(ctx.deps, cmd.user, False, cmd.delivery)).changed:
+async def _back(parts: ListenerParts, cmd: Command) -> Reply:
+    if not (await set_availability(parts.deps, cmd.user, False, cmd.receipt)).changed:
         return "No change: you were already marked back.", None
     return "Welcome back: new reviews can be routed to you again.", None
 
 
-async def _policy(ctx: ListenerContext, cmd: Command) -> Reply:
+async def _policy(parts: ListenerParts, cmd: Command) -> Reply:
     action, _, rest = cmd.arg.partition(" ")
     action = action.lower()
     if action == "":
-        return policy_messages.policy_status(await window(ctx.deps.store), ctx.deps.clock.now(), ctx.tz)
+        return policy_messages.policy_status(await window(parts.deps.store), parts.deps.clock.now(), parts.tz)
     if action == "extend":
-        extended = await extend_policy(ctx.deps, cmd.user, rest.strip(), cmd.delivery)
-        return f"The policy now ends {when(extended.end, ctx.tz)}. The summary channel was told.", None
+        extended = await extend_policy(parts.deps, cmd.user, rest.strip(), cmd.receipt)
+        return f"The policy now ends {when(extended.end, parts.tz)}. The summary channel was told.", None
     if action == "end":
-        ended = await end_policy(ctx.deps, cmd.user, cmd.delivery)
+        ended = await end_policy(parts.deps, cmd.user, cmd.receipt)
         return (
             f"The policy has ended. Its {ended.pending} pending request(s) are being expired now; the summary "
             "channel gets the announcement and the report once they are.",
@@ -142,17 +142,17 @@ async def _policy(ctx: ListenerContext, cmd: Command) -> Reply:
     raise InvalidInput({"policy": "Usage: `/signoff policy`, `/signoff policy extend 30`, `/signoff policy end`"})
 
 
-async def _summary(ctx: ListenerContext, cmd: Command) -> Reply:
+async def _summary(parts: ListenerParts, cmd: Command) -> Reply:
     try:
-        await post_summary(ctx.deps, cmd.user, cmd.delivery)
+        await post_summary(parts.deps, cmd.user, cmd.receipt)
     except TooSoon as err:
         link = f" <{blocks.archive_link(*err.last)}|See the last one.>" if err.last else ""
         return err.message + link, None
-    return f"Posting the pending summary in <#{ctx.deps.summary_channel}>.", None
+    return f"Posting the pending summary in <#{parts.deps.summary_channel}>.", None
 
 
-async def _roster(ctx: ListenerContext, cmd: Command) -> Reply:
-    roster = await roster_for_admin(ctx.deps, cmd.user)
+async def _roster(parts: ListenerParts, cmd: Command) -> Reply:
+    roster = await roster_for_admin(parts.deps, cmd.user)
     people = by_level(roster)
     lines = [
         f"• <@{e.user}>: {e.level.value}{', ' + safe(e.team, 60) if e.team else ''} (from {safe(e.source, 80)})"
@@ -163,15 +163,15 @@ async def _roster(ctx: ListenerContext, cmd: Command) -> Reply:
     head = (
         f"*Roster: {len(people)} engineer(s), admins {', '.join(f'<@{a}>' for a in sorted(roster.admins)) or 'none'}*"
     )
-    note = f"\n:warning: {ctx.groups.problem}" if ctx.groups.problem else ""
-    agreement = await ctx.replicas.agreement()
+    note = f"\n:warning: {parts.groups.problem}" if parts.groups.problem else ""
+    agreement = await parts.replicas.agreement()
     note += f"\n{'' if agreement.agree else ':warning: '}Replicas: {agreement.describe()}."
     return f"Roster: {len(people)} engineer(s)", [blocks.section(head + note), blocks.section("\n".join(lines) or "—")]
 
 
-async def _report(ctx: ListenerContext, cmd: Command) -> Reply:
+async def _report(parts: ListenerParts, cmd: Command) -> Reply:
     """Answered at once; the report (which grows with the period) follows in this conversation."""
-    await request_report(ctx.deps, cmd.user, cmd.response_url, cmd.delivery)
+    await request_report(parts.deps, cmd.user, cmd.response_url, cmd.receipt)
     return "Putting the report for the policy period together; it appears here in a moment.", None
 
 
@@ -191,10 +191,10 @@ SUBCOMMANDS: dict[str, Handler] = {
 FORMS: dict[str, Callable[[], dict[str, Any]]] = {"": modals.request_form, "breakglass": modals.break_glass_form}
 
 
-def register(app: AsyncApp, ctx: ListenerContext) -> None:
+def register(app: AsyncApp, parts: ListenerParts) -> None:
     async def open_form(trigger_id: str, respond: AsyncRespond, view: dict[str, Any]) -> None:
         try:
-            await ctx.client.views_open(trigger_id=trigger_id, view=view)
+            await parts.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as err:
             error = slack_error(err, "unknown_error")
             log.warning("views.open for the request form failed: %s", error)
@@ -208,14 +208,14 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         verb, _, arg = str(body.get("text", "")).strip().partition(" ")
         verb = verb.lower()
         if verb in FORMS:
-            roster = ctx.deps.roster()
+            roster = parts.deps.roster()
             if verb == "breakglass" and roster.get(body["user_id"]) is None and not roster.is_admin(body["user_id"]):
                 # Said now, not after the form is filled in; the submission checks again.
                 refusal = NotOnRoster("Only engineers on signoff's roster can break glass; ask a senior to request it.")
                 await ack(text=slack_text(refusal), response_type="ephemeral")
                 return
             await ack()
-            ctx.background.spawn(open_form(body["trigger_id"], respond, FORMS[verb]()), "views.open form")
+            parts.background.spawn(open_form(body["trigger_id"], respond, FORMS[verb]()), "views.open form")
             return
         handler = SUBCOMMANDS.get(verb)
         try:
@@ -226,10 +226,10 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
                 cmd = Command(
                     body["user_id"],
                     arg.strip(),
-                    delivery_of(context),
+                    receipt_of(context),
                     response_url if isinstance(response_url, str) else None,
                 )
-                text, reply_blocks = await handler(ctx, cmd)
+                text, reply_blocks = await handler(parts, cmd)
         except RepeatedDelivery:
             await ack()  # done the first time; that answer was the one to see
             return

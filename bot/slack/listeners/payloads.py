@@ -53,7 +53,7 @@ def check_shape(body: dict[str, Any]) -> None:
             raise MalformedPayload("malformed Slack payload: view.state.values must be an object")
 
 
-def delivery_key(body: dict[str, Any]) -> str | None:
+def receipt_key(body: dict[str, Any]) -> str | None:
     if "command" in body:
         return f"cmd:{body.get('trigger_id')}"
     kind = body.get("type")

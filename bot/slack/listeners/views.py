@@ -15,9 +15,9 @@ from bot.errors_map import slack_text
 from bot.services import break_glass, decide_request
 from bot.services.create_request import Submission, create_request
 from bot.slack import ids, modals
-from bot.slack.listeners.context import ListenerContext
+from bot.slack.listeners.parts import ListenerParts
 from bot.slack.listeners.payloads import form_values, request_id_from
-from bot.slack.listeners.repeats import delivery_of
+from bot.slack.listeners.repeats import receipt_of
 from bot.slack.text import safe
 
 LABELS = {f.name: f.error_label for f in FIELDS} | {"break_glass": "The reason"}
@@ -66,7 +66,7 @@ async def _close_or_explain(ack: AsyncAck, field: str, work: Awaitable[object]) 
     await ack()
 
 
-def register(app: AsyncApp, ctx: ListenerContext) -> None:
+def register(app: AsyncApp, parts: ListenerParts) -> None:
     @app.view(ids.REQUEST_FORM)
     async def submit_request(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await _submit(ack, body, context, break_glass=False)
@@ -94,22 +94,22 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             requester=body["user"]["id"],
             draft=draft,
             idempotency_key=f"slack-view:{view['id']}",
-            delivery=delivery_of(context),
+            receipt=receipt_of(context),
             break_glass=reason,
         )
         try:
-            created = await create_request(ctx.deps, sub)
+            created = await create_request(parts.deps, sub)
         except RepeatedDelivery:
             await ack()
             return
         except SignoffError as err:
             await ack(response_action="errors", errors={"title": slack_text(err)})
             return
-        headline = _headline(created.request, ctx.deps.summary_channel)
+        headline = _headline(created.request, parts.deps.summary_channel)
         await ack(response_action="update", view=modals.submitted(created.request, headline))
 
-    @app.view(ids.HINDSIGHT_FORM)
-    async def submit_hindsight(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    @app.view(ids.AFTER_THE_FACT_FORM)
+    async def submit_after_the_fact(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         view = body["view"]
         raw_id, _, raw_verdict = str(view.get("private_metadata") or "").partition(":")
         request_id = request_id_from(raw_id)
@@ -119,7 +119,7 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         note = form_values(view.get("state", {}).get("values", {})).get("note")
         user, verdict = body["user"]["id"], Verdict(raw_verdict)
         await _close_or_explain(
-            ack, "note", break_glass.record_verdict(ctx.deps, request_id, user, verdict, note, delivery_of(context))
+            ack, "note", break_glass.record_verdict(parts.deps, request_id, user, verdict, note, receipt_of(context))
         )
 
     @app.view(ids.DENY_FORM)
@@ -132,5 +132,5 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
         reason = form_values(view.get("state", {}).get("values", {})).get("reason")
         text = reason if isinstance(reason, str) else None
         await _close_or_explain(
-            ack, "reason", decide_request.deny(ctx.deps, request_id, body["user"]["id"], text, delivery_of(context))
+            ack, "reason", decide_request.deny(parts.deps, request_id, body["user"]["id"], text, receipt_of(context))
         )

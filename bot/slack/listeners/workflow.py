@@ -19,14 +19,14 @@ from bot.errors_map import slack_text
 from bot.services.create_request import Submission, create_request
 from bot.slack import ids
 from bot.slack.client import slack_error
-from bot.slack.listeners.context import ListenerContext
-from bot.slack.listeners.repeats import delivery_of
+from bot.slack.listeners.parts import ListenerParts
+from bot.slack.listeners.repeats import receipt_of
 
 log = logging.getLogger(__name__)
 USER_ID_PREFIXES = ("U", "W")
 
 
-def step_submission(inputs: dict[str, Any], execution: str, delivery: str | None) -> Submission:
+def step_submission(inputs: dict[str, Any], execution: str, receipt: str | None) -> Submission:
     """The step's inputs as a request, or InvalidInput naming each bad input."""
     requester = inputs.get("requester")
     raw = {
@@ -47,15 +47,15 @@ def step_submission(inputs: dict[str, Any], execution: str, delivery: str | None
         draft=draft,
         source="workflow",
         idempotency_key=f"workflow:{execution}",
-        delivery=delivery,
+        receipt=receipt,
         workflow_execution=execution,
     )
 
 
-def register(app: AsyncApp, ctx: ListenerContext) -> None:
+def register(app: AsyncApp, parts: ListenerParts) -> None:
     async def fail_step(execution: str, error: str) -> None:
         try:
-            await ctx.client.functions_completeError(function_execution_id=execution, error=error)
+            await parts.client.functions_completeError(function_execution_id=execution, error=error)
         except SlackApiError as err:
             log.warning("functions.completeError for %s failed: %s", execution, slack_error(err))
 
@@ -67,8 +67,8 @@ def register(app: AsyncApp, ctx: ListenerContext) -> None:
             log.warning("function_executed without an execution id or inputs; ignored")
             return
         try:
-            await create_request(ctx.deps, step_submission(inputs, execution, delivery_of(context)))
+            await create_request(parts.deps, step_submission(inputs, execution, receipt_of(context)))
         except RepeatedDelivery:
             return
         except SignoffError as err:
-            ctx.background.spawn(fail_step(execution, slack_text(err)), "functions.completeError")
+            parts.background.spawn(fail_step(execution, slack_text(err)), "functions.completeError")

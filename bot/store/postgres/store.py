@@ -34,7 +34,7 @@ from bot.store.executor import Changes, Row
 from bot.store.postgres.introspect import read_schema
 from bot.store.postgres.migrations import migrate
 from bot.store.schema import Schema
-from bot.store.unit_of_work import Backend, Repos, Tx
+from bot.store.unit_of_work import Repos, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
 
-class PostgresStore(Backend):
+class PostgresStore(Store):
     kind = "postgresql"
 
     def __init__(self, url: str, pool_max: int = POOL_MAX, tool: bool = False) -> None:
@@ -267,7 +267,7 @@ class PostgresStore(Backend):
             await pool.putconn(conn)
 
     @asynccontextmanager
-    async def write(self, delivery: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
+    async def write(self, receipt: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
         """One transaction. Lock waits inside the database end at the work's deadline
         (``lock_timeout``), answered as Busy. (psycopg's pipeline mode was measured here and
         left out: on a database near the bot its bookkeeping cost more than the round trips
@@ -280,7 +280,7 @@ class PostgresStore(Backend):
                     await ex.send(f"SET LOCAL lock_timeout = '{max(1, int(budget * 1000))}ms'")
                 if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack
                     await ex.send("SET LOCAL synchronous_commit = off")
-                async with self._unit(ex, delivery) as tx:
+                async with self._unit(ex, receipt) as tx:
                     yield tx
                 if tx.log.requests:
                     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self._me, tx.log.requests)))

@@ -9,7 +9,7 @@ from bot.domain.errors import RepeatedDelivery
 from bot.domain.timestamps import utc_text
 from bot.store.executor import Executor
 
-DELIVERY_KEEP = timedelta(hours=1)  # well past Slack's 5-minute replay window
+RECEIPT_KEEP = timedelta(hours=1)  # well past Slack's 5-minute replay window
 
 
 class Facts:
@@ -43,7 +43,7 @@ class Facts:
         return await self._ex.try_lock(f"job:{name}")
 
 
-class Deliveries:
+class Receipts:
     def __init__(self, ex: Executor) -> None:
         self._ex = ex
 
@@ -59,10 +59,10 @@ class Deliveries:
         return await self._ex.one("SELECT 1 AS one FROM deliveries WHERE key = ?", (key,)) is not None
 
     async def prune(self, now: datetime, limit: int) -> int:
-        """Forget up to ``limit`` keys older than ``DELIVERY_KEEP``; returns how many."""
+        """Forget up to ``limit`` keys older than ``RECEIPT_KEEP``; returns how many."""
         return await self._ex.run(
             "DELETE FROM deliveries WHERE key IN (SELECT key FROM deliveries WHERE seen_at < ? LIMIT ?)",
-            (utc_text(now - DELIVERY_KEEP), limit),
+            (utc_text(now - RECEIPT_KEEP), limit),
         )
 
 

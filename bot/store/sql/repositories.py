@@ -2,7 +2,7 @@
 
 from bot.store.sql.audit import AuditTrail
 from bot.store.sql.copying import Copying
-from bot.store.sql.facts import Deliveries, Facts, WorkflowSteps
+from bot.store.sql.facts import Facts, Receipts, WorkflowSteps
 from bot.store.sql.outbox import Outbox, SlackMessages
 from bot.store.sql.people import Availability, HomeViewers, PeopleNames
 from bot.store.sql.report import ReportReads
@@ -16,12 +16,12 @@ __all__ = [
     "Availability",
     "Copying",
     "Decisions",
-    "Deliveries",
     "Facts",
     "GroupMembers",
     "HomeViewers",
     "Outbox",
     "PeopleNames",
+    "Receipts",
     "Replicas",
     "ReportReads",
     "Requests",

@@ -10,9 +10,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.domain.blast_radius import from_stored
-from bot.domain.models import BreakGlass, ChangeRequest, Draft, FinalReason, Status, Verdict
-from bot.domain.request_fields import FIELDS, Field, Kind
+from bot.domain.models import BreakGlass, ChangeRequest, Draft, FinalReason, NewRequest, Status, Verdict
+from bot.domain.plan_summary import from_stored
+from bot.domain.request_fields import FIELDS, Field, FieldKind
 from bot.domain.timestamps import from_utc_text, opt_from_utc_text, utc_text
 from bot.store.executor import ChangeLog, Executor, Row
 
@@ -39,25 +39,25 @@ _QUEUE = "r.status = 'pending' AND r.id IN (SELECT request_id FROM assignments W
 
 
 def _to_column(field: Field, value: Any) -> Any:
-    if field.kind is Kind.YES_NO:
+    if field.kind is FieldKind.YES_NO:
         return int(value)
-    if field.kind is Kind.MAYBE:
+    if field.kind is FieldKind.MAYBE:
         return None if value is None else int(value)
-    if field.kind is Kind.PEOPLE:
+    if field.kind is FieldKind.PEOPLE:
         return json.dumps(list(value))
-    if field.kind is Kind.PLAN:
+    if field.kind is FieldKind.PLAN_SUMMARY:
         return None if value is None else json.dumps(value.to_json(), sort_keys=True)
     return value
 
 
 def _from_column(field: Field, value: Any) -> Any:
-    if field.kind is Kind.YES_NO:
+    if field.kind is FieldKind.YES_NO:
         return bool(value)
-    if field.kind is Kind.MAYBE:
+    if field.kind is FieldKind.MAYBE:
         return None if value is None else bool(value)
-    if field.kind is Kind.PEOPLE:
+    if field.kind is FieldKind.PEOPLE:
         return tuple(json.loads(value))
-    if field.kind is Kind.PLAN:
+    if field.kind is FieldKind.PLAN_SUMMARY:
         return None if value is None else from_stored(json.loads(value))
     return value
 
@@ -113,50 +113,35 @@ class Requests:
         self._ex = ex
         self._log = log
 
-    async def insert(
-        self,
-        *,
-        requester: str,
-        draft: Draft,
-        status: Status,
-        required: bool,
-        policy_reason: str,
-        now: datetime,
-        source: str,
-        pipeline: str | None,
-        idempotency_key: str | None,
-        idempotency_hash: str | None,
-        approvals_needed: int = 1,
-        break_glass: str | None = None,
-        decided_by: str | None = None,
-    ) -> int:
+    async def insert(self, new: NewRequest) -> int:
         """A new request; a break-glass one is inserted approved (by ``decided_by``), its review pending."""
         await self._ex.lock(ROUTING_LOCK, shared=True)
-        stamp = utc_text(now)
+        stamp = utc_text(new.now)
+        draft, break_glass, decided_by = new.draft, new.break_glass, new.decided_by
         row = await self._ex.one(
             f"INSERT INTO requests (requester, {_INSERT_DRAFT}, source, pipeline, status, sign_off_required,"
             " policy_reason, approvals_needed, created_at, updated_at, idempotency_key, idempotency_hash,"
             " break_glass_reason, break_glass_verdict, decided_by, decided_at, seconds_to_decision, final_reason)"
             f" VALUES (?, {_INSERT_MARKS}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
-                requester,
+                new.requester,
                 *(_to_column(f, getattr(draft, f.name)) for f in FIELDS),
-                source,
-                pipeline,
-                status.value,
-                int(required),
-                policy_reason,
-                approvals_needed,
+                new.source,
+                new.pipeline,
+                new.status.value,
+                int(new.required),
+                new.policy_reason,
+                new.approvals_needed,
                 stamp,
                 stamp,
-                idempotency_key,
-                idempotency_hash,
+                new.idempotency_key,
+                new.idempotency_hash,
                 break_glass,
                 None if break_glass is None else Verdict.PENDING.value,
                 decided_by,
                 stamp if decided_by else None,
                 0 if decided_by else None,
-                _final_at_insert(status, break_glass),
+                _final_at_insert(new.status, break_glass),
             ),
         )
         assert row is not None
@@ -312,14 +297,14 @@ class Requests:
         )
         return [request_from_row(r) for r in rows]
 
-    async def awaiting_hindsight(self, limit: int) -> list[ChangeRequest]:
+    async def awaiting_review_after_the_fact(self, limit: int) -> list[ChangeRequest]:
         """Break-glass changes not yet reviewed after the fact, oldest first."""
         rows = await self._ex.many(
             f"{_SELECT} WHERE r.break_glass_verdict = 'pending' ORDER BY r.created_at, r.id LIMIT ?", (limit,)
         )
         return [request_from_row(r) for r in rows]
 
-    async def count_awaiting_hindsight(self) -> int:
+    async def count_awaiting_review_after_the_fact(self) -> int:
         return await self._count("r.break_glass_verdict = 'pending'", ())
 
     async def use_up(self, request_id: int, run: str, now: datetime) -> str | None:

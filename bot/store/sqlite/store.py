@@ -34,7 +34,7 @@ from bot.store.schema import Schema
 from bot.store.sqlite.introspect import read_schema
 from bot.store.sqlite.migrations import migrate
 from bot.store.sqlite.readers import AiosqliteExecutor, ReaderPool, plain_sql
-from bot.store.unit_of_work import Backend, Repos, Tx
+from bot.store.unit_of_work import Repos, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def _check_exists(path: str) -> None:
         raise ConfigurationError("DATABASE_URL", f"there is no database at {path}")
 
 
-class SqliteStore(Backend):
+class SqliteStore(Store):
     kind = "sqlite"
 
     def __init__(self, path: str, tool: bool = False) -> None:
@@ -222,7 +222,7 @@ class SqliteStore(Backend):
                 conn.execute("PRAGMA busy_timeout = 0")
 
     @asynccontextmanager
-    async def write(self, delivery: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
+    async def write(self, receipt: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
         """See ``Store.write``. ``durable`` commits with ``synchronous = FULL`` (on disk before anyone
         is answered); bookkeeping commits with NORMAL, and the next durable commit flushes it too."""
         assert self._writer is not None, "SqliteStore.open() was not called"
@@ -237,7 +237,7 @@ class SqliteStore(Backend):
             except sqlite3.Error as exc:
                 raise StorageFailure(describe(exc)) from exc
             try:
-                async with self._unit(SqliteExecutor(conn), delivery) as tx:
+                async with self._unit(SqliteExecutor(conn), receipt) as tx:
                     yield tx
                 conn.execute("COMMIT")
             except BaseException as exc:
@@ -276,14 +276,14 @@ class SqliteStore(Backend):
         except sqlite3.Error as exc:
             raise StorageFailure(describe(exc)) from exc
 
-    async def seen(self, delivery: str) -> bool:
+    async def seen(self, receipt: str) -> bool:
         """Whether a Slack delivery's work is stored: one indexed lookup on a read-only connection on
         the loop (a WAL reader never waits for a writer; with no busy timeout, a rare moment it
         cannot read says False, and the work's own transaction still refuses a repeat)."""
         if self._probe is None:
-            return await super().seen(delivery)
+            return await super().seen(receipt)
         try:
-            row = self._probe.execute("SELECT 1 FROM deliveries WHERE key = ?", (delivery,)).fetchone()
+            row = self._probe.execute("SELECT 1 FROM deliveries WHERE key = ?", (receipt,)).fetchone()
         except sqlite3.Error:
             return False
         return row is not None

@@ -14,7 +14,7 @@ from bot.tasks import Background
 
 
 @dataclass(frozen=True)
-class ListenerContext:
+class ListenerParts:
     deps: Deps
     background: Background
     client: AsyncWebClient

@@ -22,7 +22,7 @@ MAX_SOURCES = 20
 OTHER_SOURCES = "api:other-sources"
 
 
-class RefusalLog:
+class BadTokenLog:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
         self._minute: datetime | None = None

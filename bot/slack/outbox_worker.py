@@ -5,7 +5,7 @@
 * Anything else (channel_not_found, user_not_found, invalid_auth, invalid_blocks, ...):
   one attempt, the row is marked failed, one error is logged.
 
-What a row says is rendered by bot/slack/delivery.py from the stored state at delivery
+What a row says is rendered by bot/slack/renderers.py from the stored state at delivery
 time, so a DM that goes out late already shows the current state.
 """
 
@@ -26,6 +26,7 @@ from bot.domain.numbers import ascii_int
 from bot.domain.outbox import Failure, OutboxRow, Outcome
 from bot.slack.acks_first import AckPriority
 from bot.slack.blocks import Message
+from bot.slack.renderers import SlackCalls, Undeliverable
 from bot.slack.web_api import SlackWebApi, WebApiError
 from bot.store.unit_of_work import Store
 
@@ -56,10 +57,6 @@ class Retry(Exception):
         self.error = error
         self.failure = failure
         self.counts = failure is not Failure.RATE_LIMITED
-
-
-class Undeliverable(Exception):
-    """A permanent failure: tried once, marked failed, logged once."""
 
 
 def backoff(attempts: int) -> float:
@@ -181,7 +178,7 @@ def process_alive(owner: str) -> bool:
 
 
 class Renderer(Protocol):
-    async def deliver(self, row: OutboxRow, sender: Sender) -> None: ...
+    async def deliver(self, row: OutboxRow, slack: SlackCalls) -> None: ...
 
 
 class OutboxWorker:

@@ -33,7 +33,7 @@ class Destroyed:
 
 
 @dataclass(frozen=True)
-class BlastRadius:
+class PlanSummary:
     sha256: tuple[str, ...]  # one per plan file, lowercase hex
     formats: tuple[str, ...]
     creates: int = 0
@@ -68,10 +68,10 @@ class BlastRadius:
         }
 
 
-def merge(plans: list[BlastRadius]) -> BlastRadius:
+def merge(plans: list[PlanSummary]) -> PlanSummary:
     """Several plans applied together, as one summary."""
     listed = tuple(d for p in plans for d in p.resources)[:MAX_RESOURCES]
-    return BlastRadius(
+    return PlanSummary(
         sha256=tuple(dict.fromkeys(s for p in plans for s in p.sha256)),
         formats=tuple(dict.fromkeys(f for p in plans for f in p.formats)),
         creates=sum(p.creates for p in plans),
@@ -94,8 +94,8 @@ def valid_digests(value: Any) -> TypeGuard[list[str]]:
     )
 
 
-def parse_blast_radius(value: Any) -> tuple[BlastRadius | None, str | None]:
-    """The API's ``plan`` object as a BlastRadius, or (None, what is wrong with it)."""
+def parse_blast_radius(value: Any) -> tuple[PlanSummary | None, str | None]:
+    """The API's ``plan`` object as a PlanSummary, or (None, what is wrong with it)."""
     if value is None:
         return None, None
     if not isinstance(value, Mapping):
@@ -126,7 +126,7 @@ def parse_blast_radius(value: Any) -> tuple[BlastRadius | None, str | None]:
         resources.append(Destroyed(item["address"], item["action"], item.get("reason", "")))
     if counts["deletes"] + counts["replaces"] < len(resources):
         return None, "lists more destroyed resources than deletes and replaces counts"
-    radius = BlastRadius(
+    radius = PlanSummary(
         tuple(dict.fromkeys(digests)), tuple(dict.fromkeys(formats)), resources=tuple(resources), **counts
     )
     return radius, None
@@ -145,7 +145,7 @@ def _resource_problem(item: Any) -> str | None:
     return None
 
 
-def from_stored(value: Mapping[str, Any]) -> BlastRadius:
+def from_stored(value: Mapping[str, Any]) -> PlanSummary:
     """What the store wrote with ``to_json`` (already checked when it came in)."""
     radius, problem = parse_blast_radius(value)
     if radius is None:

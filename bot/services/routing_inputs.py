@@ -1,0 +1,34 @@
+"""What routing needs to choose reviewers, read once per transaction: the roster, who is away
+(and their delegates), and each senior's open reviews and last assignment. Creating a request,
+reassigning reviews and filling empty seats all route from it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.models import Roster
+from bot.domain.routing import choose_reviewers
+from bot.store.unit_of_work import Tx
+
+
+@dataclass
+class RoutingInputs:
+    roster: Roster
+    away: set[str]
+    delegates: dict[str, str]
+    load: dict[str, int]  # open reviews per senior, kept current as reviews move
+    last: dict[str, datetime]  # when each senior was last assigned anything
+
+    @classmethod
+    async def read(cls, tx: Tx, roster: Roster) -> RoutingInputs:
+        load, last = await tx.assignments.load(roster.seniors())
+        away, delegates = await tx.availability.unavailable()
+        return cls(roster, set(away), dict(delegates), load, last)
+
+    def choose(self, requester: str, authors: Collection[str], count: int, exclude: Collection[str] = ()) -> list[str]:
+        """Up to ``count`` eligible reviewers for a change, best first."""
+        return choose_reviewers(
+            self.roster, requester, authors, self.away, self.load, self.last, count, exclude, self.delegates
+        )

@@ -1,0 +1,245 @@
+"""How each kind of outbox row looks in Slack: one small renderer per kind, in a registry.
+
+A renderer reads what it needs from the stored state at delivery time (so a row queued before a
+decision still shows the request as it is now), builds its message with a pure builder, and makes
+its Slack calls through ``SlackCalls``, which the outbox worker gives it for that one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.domain.models import ChangeRequest
+from bot.domain.outbox import Event, Kind, OutboxRow
+from bot.services.deps import Deps
+from bot.services.home import has_home, home_for
+from bot.services.policy_state import window
+from bot.services.report import policy_report
+from bot.services.summary import LAST_SUMMARY_KEY, pending_summary
+from bot.slack import blocks, break_glass_messages, policy_messages, review_messages, scheduled_messages
+from bot.slack.blocks import Message
+from bot.slack.home_view import home_view
+from bot.slack.review_messages import Approvals
+
+
+class Undeliverable(Exception):
+    """A permanent failure: tried once, marked failed, logged once."""
+
+
+class SlackCalls(Protocol):
+    """The Slack calls a renderer may make for its row (exactly-once posting is the caller's)."""
+
+    async def post(
+        self, channel: str, message: Message, key: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> None: ...
+
+    async def update(self, channel: str, ts: str, message: Message) -> None: ...
+
+    async def call(self, method: str, **kwargs: Any) -> dict[str, Any]: ...
+
+    async def respond(self, response_url: str, message: Message) -> None: ...
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What every renderer may read: the services' dependencies and how times read."""
+
+    deps: Deps
+    tz: ZoneInfo
+    overdue_after: timedelta
+    escalate_after: timedelta
+
+    async def request(self, row: OutboxRow) -> ChangeRequest:
+        req = None
+        if row.request_id is not None:
+            async with self.deps.store.read() as r:
+                req = await r.requests.get(row.request_id)
+        if req is None:
+            raise Undeliverable(f"request {row.request_id} not found")
+        return req
+
+    def channel(self, row: OutboxRow) -> str:
+        return row.recipient or self.deps.summary_channel
+
+
+Renderer = Callable[[Rendering, OutboxRow, SlackCalls], Awaitable[None]]
+RENDERERS: dict[Kind, Renderer] = {}
+
+
+def renders(kind: Kind) -> Callable[[Renderer], Renderer]:
+    def register(renderer: Renderer) -> Renderer:
+        RENDERERS[kind] = renderer
+        return renderer
+
+    return register
+
+
+def _person(row: OutboxRow) -> str:
+    if row.recipient is None:
+        raise Undeliverable(f"outbox row {row.id} ({row.kind}) has no recipient")
+    return row.recipient
+
+
+def _review(ctx: Rendering, req: ChangeRequest, viewer: str, active: list[str], approvals: Approvals) -> Message:
+    if req.break_glass is not None:
+        return review_messages.after_the_fact_message(req, viewer in active, ctx.tz)
+    return review_messages.review_message(req, viewer, viewer in active, ctx.tz, approvals)
+
+
+@renders(Kind.REVIEW_DM)
+async def review_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    req, reviewer = await ctx.request(row), _person(row)
+    async with ctx.deps.store.read() as r:
+        active = await r.assignments.active(req.id)
+        approvals = await r.decisions.approvals_at(req.id)
+    await slack.post(reviewer, _review(ctx, req, reviewer, active, approvals), f"review:{req.id}:{reviewer}")
+
+
+@renders(Kind.REVIEW_REFRESH)
+async def review_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    req = await ctx.request(row)
+    async with ctx.deps.store.read() as r:
+        active = await r.assignments.active(req.id)
+        approvals = await r.decisions.approvals_at(req.id)
+        posted = await r.messages.with_prefix(f"review:{req.id}:")
+    for key, channel, ts in posted:
+        await slack.update(channel, ts, _review(ctx, req, key.rsplit(":", 1)[1], active, approvals))
+
+
+async def _claim(ctx: Rendering, row: OutboxRow, slack: SlackCalls, refresh: bool) -> None:
+    req = await ctx.request(row)
+    async with ctx.deps.store.read() as r:
+        active = await r.assignments.active(req.id)
+        posted = await r.messages.with_prefix(f"claim:{req.id}") if refresh else []
+    message = review_messages.claim_message(req, ctx.tz, req.seats_open(len(active)), active)
+    if not refresh:
+        await slack.post(ctx.channel(row), message, f"claim:{req.id}")
+    for _key, channel, ts in posted:
+        await slack.update(channel, ts, message)
+
+
+@renders(Kind.CLAIM_POST)
+async def claim_post(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    await _claim(ctx, row, slack, refresh=False)
+
+
+@renders(Kind.CLAIM_REFRESH)
+async def claim_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    await _claim(ctx, row, slack, refresh=True)
+
+
+@renders(Kind.REQUESTER_DM)
+async def requester_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    req, requester = await ctx.request(row), _person(row)
+    event = str(row.data.get("event", ""))
+    async with ctx.deps.store.read() as r:
+        reviewers = await r.assignments.active(req.id)
+        approvers = await r.decisions.approvers(req.id)
+    final = event in (Event.DECIDED, Event.EXPIRED, Event.CANCELLED, Event.NOT_REQUIRED)
+    metadata = blocks.decision_metadata(req, approvers) if final else None
+    message = blocks.requester_message(req, event, ctx.deps.summary_channel, ctx.tz, reviewers, approvers)
+    await slack.post(requester, message, metadata=metadata)
+
+
+@renders(Kind.REMINDER_DM)
+async def reminder_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    req, reviewer = await ctx.request(row), _person(row)
+    async with ctx.deps.store.read() as r:
+        since = await r.assignments.assigned_at(req.id, reviewer)  # each reviewer's own clock
+    waited = ctx.deps.clock.now() - (since or req.created_at)
+    await slack.post(reviewer, scheduled_messages.reminder_message(req, waited))
+
+
+@renders(Kind.CHANNEL_NOTE)
+async def channel_note(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    req = await ctx.request(row)
+    event = str(row.data.get("event"))
+    if event in (Event.BREAK_GLASS, Event.REVIEWED_AFTER):
+        await slack.post(ctx.channel(row), break_glass_messages.break_glass_note(req, event, ctx.tz))
+        return
+    old, new = row.data.get("old"), row.data.get("new")
+    message = scheduled_messages.channel_note(
+        req, event, str(old) if old else None, str(new) if new else None, ctx.escalate_after
+    )
+    await slack.post(ctx.channel(row), message)
+
+
+@renders(Kind.POLICY_NOTICE)
+async def policy_notice(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    event = str(row.data.get("event", ""))
+    report = await policy_report(ctx.deps) if event == "ended" else None
+    when = await window(ctx.deps.store)
+    message = policy_messages.policy_notice(event, row.data, when, ctx.deps.clock.now(), ctx.tz, report)
+    await slack.post(ctx.channel(row), message)
+
+
+@renders(Kind.SUMMARY_POST)
+async def summary_post(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    summary = await pending_summary(ctx.deps, ctx.overdue_after)
+    await slack.post(ctx.channel(row), scheduled_messages.summary_message(summary, ctx.tz), key=LAST_SUMMARY_KEY)
+
+
+@renders(Kind.AUDIT_ANCHOR)
+async def audit_anchor(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    data = row.data
+    message = scheduled_messages.anchor_message(str(data["day"]), int(str(data["seq"])), str(data["hash"]))
+    await slack.post(ctx.channel(row), message)
+
+
+@renders(Kind.WORKFLOW_COMPLETE)
+async def workflow_complete(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    req = await ctx.request(row)
+    async with ctx.deps.store.read() as r:
+        execution = await r.workflow.execution_of(req.id)
+    if execution is not None:
+        method, fields = blocks.workflow_completion(req)
+        await slack.call(method, function_execution_id=execution, **fields)
+
+
+@renders(Kind.AVAILABILITY_DM)
+async def availability_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    message = scheduled_messages.availability_message(str(row.data.get("event", "")))
+    await slack.post(_person(row), message)
+
+
+@renders(Kind.REPORT_REPLY)
+async def report_reply(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    person = _person(row)
+    message = policy_messages.report_message(await policy_report(ctx.deps), ctx.tz)
+    url = row.data.get("response_url")
+    if isinstance(url, str) and url:
+        await slack.respond(url, message)
+    else:
+        await slack.post(person, message)
+
+
+@renders(Kind.GROUP_PROBLEM_DM)
+async def group_problem_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    message = scheduled_messages.group_problem_message(str(row.data["group"]), str(row.data["problem"]))
+    await slack.post(_person(row), message)
+
+
+@renders(Kind.HOME_REFRESH)
+async def home_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
+    person = _person(row)
+    if await has_home(ctx.deps, person):
+        view = home_view(await home_for(ctx.deps, person), ctx.tz)
+        await slack.call("views.publish", user_id=person, view=view)
+
+
+@dataclass(frozen=True)
+class OutboxRenderer:
+    """Renders one outbox row into its Slack calls, by its kind's renderer."""
+
+    rendering: Rendering
+
+    async def deliver(self, row: OutboxRow, slack: SlackCalls) -> None:
+        try:
+            renderer = RENDERERS[Kind(row.kind)]
+        except (ValueError, KeyError):  # a row written by a newer version, or by hand
+            raise Undeliverable(f"unknown outbox kind {row.kind!r}") from None
+        await renderer(self.rendering, row, slack)
