@@ -103,7 +103,11 @@ class Signoff:
         self.admission.start()
         await self.store.open()
         await policy_state.initialise(
-            self.store, self.settings.policy_start, self.settings.policy_days, self.clock.now()
+            self.store,
+            self.settings.policy_start,
+            self.settings.policy_days,
+            self.clock.now(),
+            welcome_channel=self.settings.summary_channel,
         )
         await self._check_token()
         # Before serving: every routing reads the ledger not yet folded, so a long one (a bulk
@@ -322,7 +326,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     slack = (
         None
         if settings.socket_mode
-        else slack_handler(bolt, secret, worker.priority, metrics, admission, responder.tell)
+        else slack_handler(bolt, secret, worker.priority, metrics, admission, responder.tell_busy)
     )
     bad_tokens = BadTokenLog(deps)
     directory = SlackDirectory(client)

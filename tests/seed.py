@@ -21,7 +21,7 @@ def _rows(n: int, start_id: int, now: datetime, requesters: list[str], reviewers
         requester, reviewer = requesters[k % len(requesters)], reviewers[k % len(reviewers)]
         requests.append(
             (i, requester, f"Seeded change {i}", f"https://git.example.com/pr/{i}", 1, "pending", 1,
-             "an AI-assisted change by a junior engineer", created, created)
+             "a junior engineer wrote it with AI", created, created)
         )  # fmt: skip
         assignments.append((i, reviewer, created, "routed", 1))
     return requests, assignments

@@ -56,6 +56,7 @@ class Engineer:
     team: str | None = None
     email: str | None = None
     source: str = "the roster file"  # where the level comes from, for `/signoff roster`
+    usergroup: str | None = None  # the Slack user group it comes from, when it does
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Roster:
                     continue
                 current = found.get(user)
                 if current is None or _RANK[rule.level.value] > _RANK[current.level.value]:
-                    found[user] = Engineer(user, rule.level, rule.team, None, f"the user group {rule.usergroup}")
+                    found[user] = Engineer(user, rule.level, rule.team, None, "a user group", rule.usergroup)
         return replace(self, engineers={**found, **self.engineers})
 
     def get(self, user: str) -> Engineer | None:

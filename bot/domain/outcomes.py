@@ -37,7 +37,7 @@ def outcome_words(req: ChangeRequest, name: Name = plain, approvers: list[str] |
     if req.status is Status.CANCELLED:
         return f"cancelled by {name(req.decided_by)}"
     if req.status is Status.NOT_REQUIRED:
-        return f"recorded; sign-off was not required ({req.policy_reason})"
+        return f"recorded; sign-off was not required: {req.policy_reason}"
     if final is FinalReason.NO_DECISION:
         return f"expired: {req.reason}" if req.reason else "expired: nobody decided in time"
     if final is FinalReason.PIPELINE_GAVE_UP:

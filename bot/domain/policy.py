@@ -71,6 +71,7 @@ class PolicyOutcome:
 
 
 DESTRUCTIVE_APPROVALS = 2  # the default of the DESTRUCTIVE_APPROVALS setting
+POLICY_ENDED = "the policy has ended"
 
 
 def evaluate(
@@ -94,38 +95,38 @@ def evaluate(
     junior, mid-level or unknown engineer needs at least one.
     """
     if now < window.start:
-        return PolicyOutcome(False, "policy not started yet")
+        return PolicyOutcome(False, "the policy has not started")
     if now >= window.end:
-        return PolicyOutcome(False, "policy ended")
+        return PolicyOutcome(False, POLICY_ENDED)
     if not ai_assisted:
-        return PolicyOutcome(False, "not AI-assisted")
+        return PolicyOutcome(False, "it was not written with AI")
     below = _below_senior(parties)
+    wrote = f"{below} wrote it with AI" if below else ""
     if destroys is not False:
-        what = "deletes or replaces existing resources" if destroys else "may destroy resources (not said)"
-        approvals = max(destructive_approvals, 1)
-        seniors = f"{approvals} senior approval{'s' if approvals != 1 else ''}"
-        return PolicyOutcome(
-            True, f"AI-assisted change that {what}: {seniors}" + (f"; {below}" if below else ""), approvals
+        what = (
+            "it deletes or replaces existing resources"
+            if destroys
+            else "it may delete resources and nobody said otherwise"
         )
+        return PolicyOutcome(True, f"{what}, and {wrote}" if wrote else what, max(destructive_approvals, 1))
     if below:
-        return PolicyOutcome(True, f"AI-assisted change by {below}", 1)
+        return PolicyOutcome(True, wrote, 1)
     if len(parties) == 1:
-        return PolicyOutcome(False, f"requester is {next(iter(parties.values()))}")
-    return PolicyOutcome(False, "requester and every author are senior")
+        return PolicyOutcome(False, f"a {next(iter(parties.values()))} engineer wrote it")
+    return PolicyOutcome(False, "everyone who wrote it is senior")
+
+
+def needs_words(approvals: int) -> str:
+    """``needs a senior's approval`` or ``needs 2 senior approvals``."""
+    return "needs a senior's approval" if approvals <= 1 else f"needs {approvals} senior approvals"
 
 
 def _below_senior(parties: Mapping[str, Level | None]) -> str:
-    """Who makes a change need a senior on their own, described; empty when nobody does."""
-    unknown = sorted(who for who, level in parties.items() if level is None)
-    if unknown or not parties:
-        return f"an engineer not on the roster ({_names(unknown)})"
-    for rank in (Level.JUNIOR, Level.MID):
-        below = sorted(who for who, level in parties.items() if level is rank)
-        if below:
-            return f"a {rank.value} engineer ({_names(below)})"
+    """Who makes a change need a senior on their own, in words (never their IDs: the request shows
+    who asked and who wrote it); empty when nobody does."""
+    if not parties or any(level is None for level in parties.values()):
+        return "an engineer not on the roster"
+    for rank, words in ((Level.JUNIOR, "a junior engineer"), (Level.MID, "a mid-level engineer")):
+        if any(level is rank for level in parties.values()):
+            return words
     return ""
-
-
-def _names(people: list[str]) -> str:
-    shown = ", ".join(people[:3])
-    return shown + (f" and {len(people) - 3} more" if len(people) > 3 else "")

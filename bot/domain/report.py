@@ -28,6 +28,34 @@ class ReviewerLoad:
 
 
 @dataclass(frozen=True)
+class Week:
+    """One week of the period, for the report's chart: requests by tier, and time to decision."""
+
+    start: datetime
+    not_required: int = 0
+    one_senior: int = 0
+    several_seniors: int = 0  # destructive: more than one senior
+    break_glass: int = 0
+    median_seconds: int | None = None
+    p90_seconds: int | None = None
+
+
+WEEK = timedelta(days=7)
+MAX_WEEKS = 26  # the chart shows at most the last half year of a longer period
+
+
+def weeks_of(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The period cut into weeks from its start (the last one may be short); at most the last
+    ``MAX_WEEKS``."""
+    bounds = []
+    at = start
+    while at < end:
+        bounds.append((at, min(at + WEEK, end)))
+        at += WEEK
+    return bounds[-MAX_WEEKS:]
+
+
+@dataclass(frozen=True)
 class Report:
     start: datetime
     end: datetime
@@ -54,6 +82,7 @@ class Report:
     commands_ok: int = 0  # commands `signoff guard` ran that exited 0
     commands_failed: int = 0  # … that exited otherwise
     failed_exit_codes: list[tuple[int, int]] = field(default_factory=list)  # (exit code, commands), most first
+    weeks: list[Week] = field(default_factory=list)  # for the chart
 
 
 @dataclass(frozen=True)

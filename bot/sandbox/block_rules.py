@@ -24,6 +24,7 @@ PRIVATE_METADATA = 3000
 MESSAGE_TEXT = 40_000
 INPUT_MAX_LENGTH = 3000
 BLOCK_ID = 255
+IMAGE_ALT = 2000
 
 
 def _text_len(obj: Any) -> int:
@@ -86,7 +87,17 @@ def _check_block(block: Any) -> str | None:
             return "plain_text_input max_length over 3000"
         if len(str(element.get("initial_value", ""))) > INPUT_MAX_LENGTH:
             return "initial_value too long"
-    elif kind not in ("divider", "image", "rich_text"):
+    elif kind == "image":
+        if not 0 < len(str(block.get("alt_text") or "")) <= IMAGE_ALT:
+            return f"image alt_text must be 1..{IMAGE_ALT} characters"
+        if ("image_url" in block) == ("slack_file" in block):
+            return "image needs exactly one of image_url and slack_file"
+        ref = block.get("slack_file")
+        if ref is not None and (not isinstance(ref, dict) or ("id" in ref) == ("url" in ref)):
+            return "slack_file needs exactly one of id and url"
+        if "title" in block and (block["title"].get("type") != "plain_text" or _text_len(block["title"]) > IMAGE_ALT):
+            return "image title must be plain_text"
+    elif kind not in ("divider", "rich_text"):
         return f"unknown block type {kind}"
     return None
 

@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.sandbox import block_rules
+from bot.sandbox.slack_files import FileUploads
 
 BOT_TOKEN = "xoxb-test-0000000000-bot-token-value"
 APP_TOKEN = "xapp-1-test-app-level-token-value"
@@ -41,7 +42,7 @@ def trigger_issued_at(trigger: str) -> float | None:
 
 
 # Read methods whose arguments Slack takes only as a query string or a form, not as JSON.
-FORM_ONLY = frozenset({"conversations.history"})
+FORM_ONLY = frozenset({"conversations.history", "files.getUploadURLExternal", "files.completeUploadExternal"})
 
 
 @dataclass
@@ -83,8 +84,9 @@ class _Script:
     always: Failure | None = None
 
 
-class SlackStandIn:
+class SlackStandIn(FileUploads):
     def __init__(self, users: list[str] | None = None, channels: list[str] | None = None) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self.ephemerals: list[Ephemeral] = []
@@ -120,6 +122,7 @@ class SlackStandIn:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{url_id}", self._respond)
+        self.file_routes(app)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -242,6 +245,10 @@ class SlackStandIn:
             return channel
         return None
 
+    def _file_problem(self, blocks: Any) -> str | None:
+        unknown = self.unknown_files(blocks or [])
+        return f"invalid_blocks: slack_file {unknown[0]} is not a completed upload" if unknown else None
+
     def _m_auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0SIGNOFF", "team": "Test"}
 
@@ -249,7 +256,7 @@ class SlackStandIn:
         channel = self._dm_channel(str(args.get("channel", "")))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
-        problem = block_rules.check_message(args)
+        problem = block_rules.check_message(args) or self._file_problem(args.get("blocks"))
         if problem:
             return {"ok": False, "error": problem.split(":")[0], "detail": problem}
         ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -262,7 +269,7 @@ class SlackStandIn:
         key = (str(args.get("channel", "")), str(args.get("ts", "")))
         if key not in self.messages:
             return {"ok": False, "error": "message_not_found"}
-        problem = block_rules.check_message(args)
+        problem = block_rules.check_message(args) or self._file_problem(args.get("blocks"))
         if problem:
             return {"ok": False, "error": problem.split(":")[0], "detail": problem}
         msg = self.messages[key]
@@ -404,6 +411,10 @@ class SlackStandIn:
         if gate is not None:
             await gate.wait()
         body = await request.json()
+        problem = block_rules.check_message(body) or self._file_problem(body.get("blocks"))
+        if problem:  # Slack refuses a response_url message it would refuse from chat.postMessage
+            self.calls.append(Call("response_url", body, False, problem.split(":")[0]))
+            return web.json_response({"ok": False, "error": problem.split(":")[0]}, status=400)
         self.ephemerals.append(Ephemeral(request.match_info["url_id"], str(body.get("text", "")), body))
         self.calls.append(Call("response_url", body, True))
         await self._notify()

@@ -19,7 +19,7 @@ from bot.domain.audit import AuditEntry
 from bot.domain.errors import Conflict, NotAdmin
 from bot.domain.models import FinalReason
 from bot.domain.numbers import whole_number
-from bot.domain.policy import PolicyWindow
+from bot.domain.policy import POLICY_ENDED, PolicyWindow
 from bot.domain.timestamps import utc_text
 from bot.services import notices
 from bot.services.deps import Deps
@@ -73,7 +73,7 @@ async def _end_step(tx: Tx, deps: Deps, now: datetime) -> PolicySweep | None:
     batch = await tx.requests.pending_ids(BATCH)
     if batch:
         for request_id in batch:
-            await expire(tx, request_id, now, FinalReason.POLICY_ENDED, "policy ended")
+            await expire(tx, request_id, now, FinalReason.POLICY_ENDED, POLICY_ENDED)
         await tx.facts.put(PROGRESS, f"{end}|{so_far + len(batch)}")
         return PolicySweep(ended=False, expired=so_far + len(batch))
     ended_by = await tx.facts.get(ENDED_BY)

@@ -20,6 +20,7 @@ from datetime import datetime
 from bot.domain.audit import AuditEntry
 from bot.domain.policy import PolicyTimeline, PolicyWindow
 from bot.domain.timestamps import from_utc_text, utc_text
+from bot.services import notices
 from bot.store.unit_of_work import Repos, Store, Tx
 
 log = logging.getLogger(__name__)
@@ -30,16 +31,28 @@ END_OVERRIDE = "policy_end_override"  # set by admins
 START_OVERRIDE = "policy_start_override"  # set by an admin's end (before the start) or extend (after the end)
 
 
-async def initialise(store: Store, configured_start: datetime | None, configured_days: int, now: datetime) -> None:
-    """Record the policy start and length at boot, auditing any change from what was stored.
+async def initialise(
+    store: Store,
+    configured_start: datetime | None,
+    configured_days: int,
+    now: datetime,
+    welcome_channel: str | None = None,
+) -> None:
+    """Record the policy start and length at boot, auditing any change from what was stored. The
+    very first start of an install also welcomes ``welcome_channel`` (the summary channel), so its
+    first post says what the channel is for.
 
     Replicas starting at once take turns (the job lock), so a change is recorded once."""
-    await store.transact(lambda tx: _initialise(tx, configured_start, configured_days, now))
+    await store.transact(lambda tx: _initialise(tx, configured_start, configured_days, now, welcome_channel))
 
 
-async def _initialise(tx: Tx, configured_start: datetime | None, configured_days: int, now: datetime) -> None:
+async def _initialise(
+    tx: Tx, configured_start: datetime | None, configured_days: int, now: datetime, welcome_channel: str | None
+) -> None:
     await tx.facts.lock_job("policy-settings")
     stored_start = await tx.facts.get(START)
+    if stored_start is None and welcome_channel is not None:
+        await tx.outbox.enqueue_many(now, [notices.policy_notice(welcome_channel, "welcome")])
     stored_days = await tx.facts.get(DAYS)
     start = utc_text(configured_start) if configured_start is not None else stored_start or utc_text(now)
     if start != stored_start:

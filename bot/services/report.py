@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.domain.report import PeriodFacts, Report, ReviewerLoad, build_report
+from dataclasses import replace
+
+from bot.domain.report import PeriodFacts, Report, ReviewerLoad, Week, build_report, weeks_of
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.policy_state import window_in
@@ -27,12 +29,30 @@ async def policy_report(deps: Deps) -> Report:
             reviewer_shares=[ReviewerLoad(*share) for share in await r.report.reviewer_shares(w.start, w.end)],
             commands_run=await r.report.commands_run(w.start, w.end),
         )
+        bounds = weeks_of(w.start, min(w.end, deps.clock.now()))  # the weeks so far
+        tiers = await r.report.weekly_tiers(bounds)
+        weeks = []
+        for i, (week_start, week_end) in enumerate(bounds):
+            counts = tiers.get(i, {})
+            median_w, p90_w = await r.report.seconds_to_decision(week_start, week_end, (50, 90))
+            weeks.append(
+                Week(
+                    week_start,
+                    counts.get("not_required", 0),
+                    counts.get("one", 0),
+                    counts.get("several", 0),
+                    counts.get("break_glass", 0),
+                    median_w,
+                    p90_w,
+                )
+            )
 
     def team_of(user: str) -> str:
         engineer = roster.get(user)
         return engineer.team if engineer and engineer.team else "no team"
 
-    return build_report(w.start, w.end, facts, team_of, deps.destructive_approvals)
+    report = build_report(w.start, w.end, facts, team_of, deps.destructive_approvals)
+    return replace(report, weeks=weeks)
 
 
 async def request_report(deps: Deps, user: str, response_url: str | None, receipt: str | None = None) -> None:

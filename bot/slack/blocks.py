@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest, FinalReason, Status
 from bot.domain.outcomes import outcome_words
+from bot.domain.policy import needs_words
 from bot.services.queries import Listing, Pending
 from bot.slack import ids
 from bot.slack.text import clip, clock_time, link, mention, safe, when
@@ -171,7 +172,7 @@ def outcome_line(req: ChangeRequest, tz: ZoneInfo) -> str:
     if req.status is Status.EXPIRED:
         return f":hourglass: Expired at {at}: {expiry_words(req)}"
     if req.status is Status.NOT_REQUIRED:
-        return f"Sign-off not required ({safe(req.policy_reason, 300)})"
+        return f"Sign-off not required: {safe(req.policy_reason, 300)}"
     return (
         f":hourglass_flowing_sand: Waiting for {mention(req.reviewer)}{progress}"
         if req.reviewer
@@ -228,7 +229,7 @@ def requester_message(
     title = safe(req.draft.title, 300)
     if event == "waiting" and req.approvals_needed > 1:
         asked = " and ".join(mention(r) for r in reviewers or [])
-        line = f"{ref} needs {req.approvals_needed} senior approvals ({safe(req.policy_reason, 300)})."
+        line = f"{ref} {needs_words(req.approvals_needed)}: {safe(req.policy_reason, 300)}."
         line += f" Asked: {asked}." if asked else ""
     elif event == "waiting":
         line = f"{ref} is waiting for {mention(req.reviewer)}'s sign-off."
@@ -238,7 +239,7 @@ def requester_message(
             f"It was posted in <#{summary_channel}> for any senior to claim."
         )
     elif event == "not_required":
-        line = f"{ref} is recorded. Sign-off is not required ({safe(req.policy_reason, 300)})."
+        line = f"{ref} is recorded. Sign-off is not required: {safe(req.policy_reason, 300)}."
     elif event == "escalated":
         line = f"{ref} waited too long for a decision, so it is now with {mention(req.reviewer)}."
     elif event == "expired" and req.final_reason is FinalReason.POLICY_ENDED:

@@ -130,10 +130,10 @@ def slack_handler(
     priority: AckPriority,
     metrics: Metrics,
     admission: Admission,
-    tell: Callable[[str, dict[str, Any]], None],
+    tell_busy: Callable[[str], None],
 ) -> Any:
-    """The aiohttp handler for ``/slack/events``. ``tell(response_url, body)`` posts an ephemeral
-    answer after the acknowledgement (a shed click's "busy")."""
+    """The aiohttp handler for ``/slack/events``. ``tell_busy(response_url)`` posts the busy
+    ephemeral after the acknowledgement of a shed click."""
     secret = signing_secret.encode()
 
     async def handle(request: web.Request) -> web.Response:
@@ -175,7 +175,7 @@ def slack_handler(
             admission.refuse(kind)
             response, response_url = busy.answer(kind, body)
             if response_url is not None:
-                tell(response_url, busy.ephemeral())
+                tell_busy(response_url)
             return response
         # Bolt gets the body already parsed (and checked), not the raw text to parse again.
         bolt_req = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest, Verdict
 from bot.domain.outbox import Event
-from bot.slack.blocks import Message, blast_radius, context, plain_section, section
+from bot.slack.blocks import Message, blast_radius, plain_section, section
 from bot.slack.text import link, mention, safe
 
 
@@ -18,15 +18,24 @@ def break_glass_note(req: ChangeRequest, event: str, tz: ZoneInfo) -> Message:
     env = f" in {safe(req.draft.environment, 60)}" if req.draft.environment else ""
     if event == Event.BREAK_GLASS:
         line = (
-            f":rotating_light: *Break-glass:* {mention(req.requester)} approved {what}{env} themselves, "
-            "without a senior's sign-off. A senior will review it after the fact."
+            f"{mention(req.requester)} approved {what}{env} themselves, without a senior's sign-off. "
+            "A senior will review it after the fact."
         )
         fallback = f"Break-glass: {req.ref} was approved by its requester without sign-off"
-        return fallback, [section(line), plain_section(f"Reason: {glass.reason}"), blast_radius(req)]
-    verdict = "justified" if glass.verdict is Verdict.JUSTIFIED else "NOT justified"
+        heading = section(":rotating_light: *Break-glass*")
+        return fallback, [heading, section(line), plain_section(f"Reason: {glass.reason}"), blast_radius(req)]
+    verdict = "justified" if glass.verdict is Verdict.JUSTIFIED else "not justified"
     icon = ":white_check_mark:" if glass.verdict is Verdict.JUSTIFIED else ":warning:"
-    line = f"{icon} {mention(glass.reviewed_by)} reviewed the break-glass change {what}: *{verdict}*."
-    blocks = [section(line), context(f"Broken by {mention(req.requester)} because: {safe(glass.reason, 500)}")]
+    title = (
+        "Break-glass reviewed: justified"
+        if glass.verdict is Verdict.JUSTIFIED
+        else "Break-glass reviewed: NOT justified"
+    )
+    line = (
+        f"Break-glass by {mention(req.requester)} (reason: {safe(glass.reason, 300)}) judged *{verdict}* "
+        f"by {mention(glass.reviewed_by)}."
+    )
+    blocks = [section(f"{icon} *{title}*"), section(f"{what}\n{line}")]
     if glass.note:
         blocks.append(plain_section(f"Note: {glass.note}"))
-    return f"{req.ref}: break-glass reviewed, {verdict}", blocks
+    return f"{req.ref}: {title[0].lower()}{title[1:]}", blocks

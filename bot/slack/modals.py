@@ -144,7 +144,7 @@ def submitted(req: ChangeRequest, headline: str) -> dict[str, Any]:
     """Replaces the form after a successful submit, so the person sees the id at once."""
     return {
         "type": "modal",
-        "title": _plain("Request sign-off"),
+        "title": _plain("Break glass" if req.break_glass is not None else "Request sign-off"),
         "close": _plain("Done"),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": headline}},

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from bot.clock import Clock
+from bot.domain.errors import Busy, StorageFailure
 from bot.domain.numbers import ascii_int
 from bot.domain.outbox import Failure, OutboxRow, Outcome
 from bot.slack.acks_first import AckPriority
@@ -83,7 +84,7 @@ class Sender:
                 raise Retry(delay, f"{method}: rate limited", Failure.RATE_LIMITED) from None
             if status >= 500 or error in TRANSIENT_ERRORS:
                 raise Retry(backoff(row.attempts), f"{method}: {error}", Failure.SLACK_DOWN) from None
-            raise Undeliverable(f"{method}: {error}") from None
+            raise Undeliverable(f"{method}: {error}", error) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # The call may have reached Slack; the next attempt checks before posting again.
             error = f"{method}: {type(exc).__name__}: {exc}"
@@ -153,6 +154,17 @@ class Sender:
             raise Undeliverable(f"response_url: {exc.error}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             error = f"response_url: {type(exc).__name__}: {exc}"
+            raise Retry(backoff(self._row.attempts), error, Failure.AMBIGUOUS) from None
+
+    async def upload(self, url: str, data: bytes) -> None:
+        try:
+            await self._worker.client.upload(url, data)
+        except WebApiError as exc:
+            if exc.status >= 500:
+                raise Retry(backoff(self._row.attempts), f"file upload: {exc.error}", Failure.SLACK_DOWN) from None
+            raise Undeliverable(f"file upload: {exc.error}") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            error = f"file upload: {type(exc).__name__}: {exc}"
             raise Retry(backoff(self._row.attempts), error, Failure.AMBIGUOUS) from None
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
@@ -314,6 +326,10 @@ class OutboxWorker:
         except Undeliverable as exc:
             log.error("outbox %s (%s) failed permanently: %s", row.id, row.kind, exc)
             return Outcome(row.id, "failed", error=str(exc))
+        except (StorageFailure, Busy) as exc:  # the database blinked while rendering: not a bug
+            when = self._clock.now() + timedelta(seconds=backoff(row.attempts))
+            log.warning("outbox %s (%s) will retry: %s", row.id, row.kind, exc)
+            return Outcome(row.id, "retry", when, str(exc))
         except Exception as exc:  # a bug in rendering must not stall the outbox; retry later
             log.exception("outbox %s (%s) crashed while rendering", row.id, row.kind)
             when = self._clock.now() + timedelta(seconds=backoff(row.attempts))

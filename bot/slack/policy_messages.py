@@ -37,6 +37,16 @@ def policy_notice(
     event: str, data: dict[str, object], window: PolicyWindow, now: datetime, tz: ZoneInfo, report: Report | None
 ) -> Message:
     end = window.end
+    if event == "welcome":
+        line = (
+            ":wave: *signoff is here.* Until "
+            f"{when(end, tz)}, AI-assisted production changes by junior, mid-level and unknown engineers "
+            "need a senior's sign-off, and changes that delete or replace resources need more. This "
+            "channel gets the summary of changes waiting for a senior, requests no senior could be "
+            "assigned (with a *Claim* button), break-glass alarms and the policy's notices. "
+            "Ask with `/signoff`; `/signoff help` lists everything."
+        )
+        return "signoff is here: what this channel is for", [section(line)]
     if event == "warning":
         days = window.days_left(now)
         line = (

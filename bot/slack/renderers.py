@@ -7,6 +7,8 @@ its Slack calls through ``SlackCalls``, which the outbox worker gives it for tha
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest
 from bot.domain.outbox import Event, Kind, OutboxRow
+from bot.domain.report import Report
 from bot.services.deps import Deps
 from bot.services.home import has_home, home_for
 from bot.services.policy_state import window
@@ -23,11 +26,18 @@ from bot.services.summary import LAST_SUMMARY_KEY, pending_summary
 from bot.slack import blocks, break_glass_messages, policy_messages, review_messages, scheduled_messages
 from bot.slack.blocks import Message
 from bot.slack.home_view import home_view
+from bot.slack.report_chart import chart_png
 from bot.slack.review_messages import Approvals
+
+log = logging.getLogger(__name__)
 
 
 class Undeliverable(Exception):
-    """A permanent failure: tried once, marked failed, logged once."""
+    """A permanent failure: tried once, marked failed, logged once. ``error`` is Slack's code."""
+
+    def __init__(self, message: str, error: str | None = None) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 class SlackCalls(Protocol):
@@ -42,6 +52,8 @@ class SlackCalls(Protocol):
     async def call(self, method: str, **kwargs: Any) -> dict[str, Any]: ...
 
     async def respond(self, response_url: str, message: Message) -> None: ...
+
+    async def upload(self, url: str, data: bytes) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -174,6 +186,8 @@ async def policy_notice(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> No
     report = await policy_report(ctx.deps) if event == "ended" else None
     when = await window(ctx.deps.store)
     message = policy_messages.policy_notice(event, row.data, when, ctx.deps.clock.now(), ctx.tz, report)
+    if report is not None:
+        message = await _with_chart(ctx, row, slack, report, message)
     await slack.post(ctx.channel(row), message)
 
 
@@ -209,12 +223,73 @@ async def availability_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> 
 @renders(Kind.REPORT_REPLY)
 async def report_reply(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
     person = _person(row)
-    message = policy_messages.report_message(await policy_report(ctx.deps), ctx.tz)
+    report = await policy_report(ctx.deps)
+    message = await _with_chart(ctx, row, slack, report, policy_messages.report_message(report, ctx.tz))
     url = row.data.get("response_url")
     if isinstance(url, str) and url:
         await slack.respond(url, message)
     else:
         await slack.post(person, message)
+
+
+CHART_TITLE = "signoff report chart"
+
+
+async def _with_chart(ctx: Rendering, row: OutboxRow, slack: SlackCalls, report: Report, message: Message) -> Message:
+    """The report's message with its chart (an image block of a file the bot uploaded). A chart
+    that cannot be drawn or uploaded for good leaves the text report to go out on its own."""
+    text, body = message
+    try:
+        png = await asyncio.to_thread(chart_png, report, ctx.tz)  # a few hundred ms of CPU: off the loop
+    except Exception:
+        log.exception("outbox %s: the report's chart could not be drawn; sending the report without it", row.id)
+        return message
+    if png is None:
+        return message
+    try:
+        file_id = await _upload_once(ctx, row, slack, png)
+    except Undeliverable as exc:
+        log.warning(
+            "outbox %s: the report's chart could not be uploaded (%s); sending the report without it", row.id, exc
+        )
+        return message
+    image = {
+        "type": "image",
+        "title": {"type": "plain_text", "text": "The period in a picture"},
+        "slack_file": {"id": file_id},
+        "alt_text": "Requests per week by tier, and time to decision, week by week",
+    }
+    return text, [*body, image]
+
+
+async def _upload_once(ctx: Rendering, row: OutboxRow, slack: SlackCalls, png: bytes) -> str:
+    """Upload the chart (private to the bot; the message shows it), once per outbox row. The file
+    is remembered as soon as Slack names it, so a retry of the row (after a lost answer) finishes
+    that file instead of starting another: completing it again answers that it is complete."""
+    key = f"chart:{row.id}"
+    async with ctx.deps.store.read() as r:
+        known = await r.messages.with_prefix(key)
+    if known:
+        upload_url, file_id = known[0][1], known[0][2]
+    else:
+        got = await slack.call("files.getUploadURLExternal", filename="signoff-report.png", length=len(png))
+        if not isinstance(got.get("upload_url"), str) or not isinstance(got.get("file_id"), str):
+            raise Undeliverable("files.getUploadURLExternal answered without an upload_url")
+        upload_url, file_id = str(got["upload_url"]), str(got["file_id"])
+        async with ctx.deps.store.write(durable=False) as tx:
+            await tx.messages.save(key, upload_url, file_id)
+        await slack.upload(upload_url, png)
+    files = [{"id": file_id, "title": CHART_TITLE}]
+    try:
+        await slack.call("files.completeUploadExternal", files=files)
+    except Undeliverable as exc:
+        if exc.error == "file_already_completed":
+            return file_id  # an earlier attempt finished it and did not hear back
+        if exc.error != "file_not_found" or not known:
+            raise
+        await slack.upload(upload_url, png)  # the earlier attempt's bytes never arrived
+        await slack.call("files.completeUploadExternal", files=files)
+    return file_id
 
 
 @renders(Kind.GROUP_PROBLEM_DM)

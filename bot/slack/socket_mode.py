@@ -74,4 +74,4 @@ class CheckedSocketModeHandler(AsyncSocketModeHandler):
         payload = json.loads(response.text) if response.text else None
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=payload))
         if response_url is not None and self.responder is not None:
-            self.responder.tell(response_url, busy.ephemeral())
+            self.responder.tell_busy(response_url)

@@ -20,7 +20,9 @@ from bot.metrics import Metrics
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10.0
 # Methods Slack reads form-encoded arguments for, not JSON.
-FORM_METHODS = frozenset({"conversations.history", "conversations.open"})
+FORM_METHODS = frozenset(
+    {"conversations.history", "conversations.open", "files.getUploadURLExternal", "files.completeUploadExternal"}
+)
 
 
 class WebApiError(Exception):
@@ -75,6 +77,22 @@ class SlackWebApi:
             result = "ok"
         finally:
             self._metrics.slack_calls.labels(method="response_url", result=result).inc()
+
+    async def upload(self, url: str, data: bytes) -> None:
+        """POST a file's bytes to the ``upload_url`` files.getUploadURLExternal gave (no token:
+        the URL is the credential)."""
+        assert self.session is not None, "SlackWebApi.session was not set"
+        result = "unreachable"
+        try:
+            async with self.session.post(url, data=data, timeout=self._timeout) as resp:
+                status = resp.status
+                await resp.read()
+            if status >= 300:
+                result = "error"
+                raise WebApiError(status, f"HTTP {status}")
+            result = "ok"
+        finally:
+            self._metrics.slack_calls.labels(method="file_upload", result=result).inc()
 
     async def call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """Slack's answer to ``method``; WebApiError when it is not ok; aiohttp/OS errors when unreachable."""

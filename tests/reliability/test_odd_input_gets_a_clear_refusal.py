@@ -79,3 +79,26 @@ async def test_deeply_nested_json_to_the_api_is_a_400(h: Harness) -> None:
     deep = '{"title":' + "[" * 30_000 + "]" * 30_000 + "}"
     status, body = await h.api("POST", "/api/v1/requests", raw=deep.encode())
     assert status == 400 and body["error"] == "MalformedPayload"
+
+
+ODD_ARGS = [
+    "", "0d", "-1d", "0", "99999999999d", "9" * 500, "①", "²d", "3x", "until 2026-02-30", "until yesterday",
+    "until", "delegate", "delegate @", "delegate <@U0NOBODY|gus>", "3d delegate <@U0JUNIOR1|june>",
+    "\u202egnp.exe", "a\x00b", "CR-", "CR-0", "cr-1", "CR-1 CR-2", "😀" * 100, "extend", "extend 0",
+    "extend -5", "extend 100000", "extend ①", "x" * 3000,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("user", ["U0JUNIOR1", "U0SENIOR1", "U0ADMIN1"])
+async def test_every_command_answers_odd_arguments_in_words(h: Harness, user: str) -> None:
+    """Whatever follows a subcommand, the answer is an ephemeral sentence: never an error page."""
+    from bot.slack.listeners.commands import SUBCOMMANDS
+
+    await h.ask()
+    for verb in [v for v in SUBCOMMANDS if v != "report"]:
+        for arg in ODD_ARGS:
+            reply = await h.driver.command(user, f"{verb} {arg}")
+            assert reply.status == 200, (verb, arg, reply.text)
+            body = reply.json()
+            assert body["response_type"] == "ephemeral" and body["text"].strip(), (verb, arg, body)
+            assert "Traceback" not in body["text"] and "Error:" not in body["text"]

@@ -48,7 +48,7 @@ async def test_timeout_exits_2_and_pending_without_wait_is_not_a_pass(h: Harness
 async def test_not_required_exits_0(h: Harness) -> None:
     result = await run(h, *ASK, "--no-ai-assisted", "--wait")
     assert result.code == 0
-    assert "sign-off was not required (not AI-assisted)" in result.out
+    assert "sign-off was not required: it was not written with AI" in result.out
 
 
 async def test_unreachable_server_bad_token_and_bad_usage_exit_3(h: Harness) -> None:

@@ -24,7 +24,7 @@ async def test_a_destructive_change_by_a_senior_needs_two_other_seniors(h: Harne
     ref = await h.ask("U0SENIOR1", destructive=True)
     req = await h.get(ref)
     assert (req.status.value, req.approvals_needed) == ("pending", 2)
-    assert "2 senior approvals" in req.policy_reason
+    assert req.policy_reason == "it deletes or replaces existing resources"
     first = h.review_dm("U0SENIOR2", ref)
     h.review_dm("U0STAFF1", ref)  # both asked at once
     assert not any("needs your sign-off" in m.text for m in h.slack.dms("U0SENIOR1"))  # never the requester

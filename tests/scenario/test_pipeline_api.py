@@ -25,7 +25,7 @@ BODY: dict[str, Any] = {
 
 async def stored(h: Harness) -> tuple[int, int]:
     requests = await h.fetchone("SELECT COUNT(*) FROM requests")
-    outbox = await h.fetchone("SELECT COUNT(*) FROM outbox")
+    outbox = await h.fetchone("SELECT COUNT(*) FROM outbox WHERE request_id IS NOT NULL")
     assert requests is not None and outbox is not None
     return int(requests[0]), int(outbox[0])
 

@@ -39,12 +39,12 @@ async def test_the_end_boundary_to_the_second(tmp_path: Path) -> None:
         assert len(ended_posts(h)) == 1
         for ref in (pending, "CR-2"):
             req = await h.get(ref)
-            assert req.status is Status.EXPIRED and req.reason == "policy ended"
+            assert req.status is Status.EXPIRED and req.reason == "the policy has ended"
         assert any(f"{pending} no longer needs sign-off" in m.text for m in h.slack.dms("U0JUNIOR1"))
         dm = h.review_dm("U0SENIOR1", pending)
         assert "Expired" in dm.blocks[-1]["elements"][0]["text"]
         late = await h.get(await h.ask("U0JUNIOR1"))
-        assert late.status is Status.NOT_REQUIRED and late.policy_reason == "policy ended"
+        assert late.status is Status.NOT_REQUIRED and late.policy_reason == "the policy has ended"
 
         clock.set(END + timedelta(seconds=1))
         await h.tick()

@@ -175,7 +175,7 @@ async def test_every_way_a_request_ends_reads_differently(h: Harness) -> None:
         7: ("cancelled", "cancelled", "cancelled by June Junior"),
         8: ("expired", "policy_ended", "expired: the sign-off policy ended"),
     }
-    assert outcomes[4][2].startswith("recorded; sign-off was not required (")
+    assert outcomes[4][2].startswith("recorded; sign-off was not required: ")
     assert len({o[2] for o in outcomes.values()}) == 8
 
     statuses = [await run(h, "status", f"CR-{n}") for n in range(1, 9)]

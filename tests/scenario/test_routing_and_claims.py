@@ -28,7 +28,7 @@ async def test_nobody_eligible_posts_a_claim_button_and_a_senior_claims(tmp_path
         ref = await h.ask("U0JUNIOR1")
         req = await h.get(ref)
         assert req.status is Status.PENDING and req.reviewer is None
-        [post] = h.slack.posts_in("C0SIGNOFF")
+        [post] = [p for p in h.slack.posts_in("C0SIGNOFF") if ref in p.text]
         [claim] = next(b for b in post.blocks if b["type"] == "actions")["elements"]
         assert claim["action_id"] == ids.CLAIM
         assert any("posted in <#C0SIGNOFF>" in m.text for m in h.slack.dms("U0JUNIOR1"))
@@ -44,7 +44,7 @@ async def test_nobody_eligible_posts_a_claim_button_and_a_senior_claims(tmp_path
             f"Only senior, staff or principal engineers on the roster can claim {ref}.",
             f"{ref} is already being reviewed by <@U0SENIOR2>.",
         ]
-        assert "Claimed by <@U0SENIOR2>" in h.slack.posts_in("C0SIGNOFF")[0].blocks[-1]["elements"][0]["text"]
+        assert "Claimed by <@U0SENIOR2>" in h.slack.messages[(post.channel, post.ts)].blocks[-1]["elements"][0]["text"]
         dm = h.review_dm("U0SENIOR2", ref)
         assert [b for b in dm.blocks if b["type"] == "actions"]
         assert any(f"{ref} is waiting for <@U0SENIOR2>'s sign-off" in m.text for m in h.slack.dms("U0JUNIOR1"))

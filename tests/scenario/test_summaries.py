@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import MovableClock
 from bot.sandbox import block_rules
-from tests.harness import Harness, running
+from tests.harness import SUMMARY, Harness, running
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -77,3 +77,14 @@ async def test_scheduled_on_weekday_mornings_in_the_configured_zone(tmp_path: Pa
         clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=BERLIN))  # Monday again
         await h.tick()
         assert len(summaries(h)) == 3
+
+
+async def test_a_fresh_install_first_says_what_the_channel_is_for_once(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        await h.settle()
+        first = h.slack.posts_in(SUMMARY)
+        assert len(first) == 1 and first[0].text == "signoff is here: what this channel is for"
+        assert "This channel gets the summary of changes waiting for a senior" in first[0].blocks[0]["text"]["text"]
+    async with running(tmp_path) as again:  # a restart, on the same database
+        await again.settle()
+        assert again.slack.posts_in(SUMMARY) == []

@@ -44,7 +44,7 @@ def request(
         draft=draft,
         status=status,
         sign_off_required=True,
-        policy_reason="AI-assisted change by a junior engineer",
+        policy_reason="a junior engineer wrote it with AI",
         approvals_needed=1,
         created_at=NOW,
         updated_at=NOW,

@@ -28,8 +28,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "functions.completeSuccess": set(),  # a function's own execution, no scope
     "functions.completeError": set(),
     "usergroups.users.list": {"usergroups:read"},
+    "files.getUploadURLExternal": {"files:write"},
+    "files.completeUploadExternal": {"files:write"},
 }
-FAMILIES = ("auth", "chat", "conversations", "users", "views", "apps", "usergroups", "functions")
+FAMILIES = ("auth", "chat", "conversations", "users", "views", "apps", "usergroups", "functions", "files")
 
 
 def manifest() -> dict:  # type: ignore[type-arg]

@@ -45,7 +45,7 @@ def test_window_edges() -> None:
     assert WINDOW.end == end
     assert evaluate(WINDOW, end - timedelta(seconds=1), True, {"U0REQ": Level.JUNIOR}, destroys=False).required
     after = evaluate(WINDOW, end, True, {"U0REQ": Level.JUNIOR}, destroys=False)
-    assert not after.required and after.reason == "policy ended"
+    assert not after.required and after.reason == "the policy has ended"
     assert not evaluate(WINDOW, START - timedelta(seconds=1), True, {"U0REQ": Level.JUNIOR}, destroys=False).required
 
 
@@ -75,7 +75,31 @@ def test_the_strictest_person_decides_the_bar(requester: Level | None, authors: 
     assert evaluate(WINDOW, DURING, ai, parties, destroys=False).required is (ai and anyone_below)
 
 
-def test_a_senior_requester_with_a_junior_author_needs_signoff_and_says_who() -> None:
+def test_a_senior_requester_with_a_junior_author_needs_signoff_and_says_why() -> None:
     outcome = evaluate(WINDOW, DURING, True, {"U0SENIOR1": Level.SENIOR, "U0JUNIOR1": Level.JUNIOR}, destroys=False)
     assert outcome.required
-    assert "U0JUNIOR1" in outcome.reason
+    assert outcome.reason == "a junior engineer wrote it with AI"  # who, by level; never a Slack ID
+
+
+def test_each_reason_is_one_plain_clause() -> None:
+    junior = {"U0JUNIOR1": Level.JUNIOR}
+    reasons = {
+        evaluate(WINDOW, DURING, True, junior, destroys=None).reason,
+        evaluate(WINDOW, DURING, True, junior, destroys=True).reason,
+        evaluate(WINDOW, DURING, True, {"U0SENIOR1": Level.SENIOR}, destroys=None).reason,
+        evaluate(WINDOW, DURING, True, {"U0MID1": Level.MID}, destroys=False).reason,
+        evaluate(WINDOW, DURING, True, {"U0X": None}, destroys=False).reason,
+        evaluate(WINDOW, DURING, False, junior, destroys=False).reason,
+        evaluate(WINDOW, DURING, True, {"U0SENIOR1": Level.SENIOR}, destroys=False).reason,
+    }
+    assert reasons == {
+        "it may delete resources and nobody said otherwise, and a junior engineer wrote it with AI",
+        "it deletes or replaces existing resources, and a junior engineer wrote it with AI",
+        "it may delete resources and nobody said otherwise",
+        "a mid-level engineer wrote it with AI",
+        "an engineer not on the roster wrote it with AI",
+        "it was not written with AI",
+        "a senior engineer wrote it",
+    }
+    for reason in reasons:
+        assert "(" not in reason and "U0" not in reason and "approval" not in reason

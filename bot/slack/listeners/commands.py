@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, NotOnRoster, RepeatedDelivery, SignoffError, TooSoon
-from bot.domain.models import parse_ref
+from bot.domain.models import Engineer, parse_ref
 from bot.errors_map import slack_text
 from bot.services import queries
 from bot.services.cancel_request import cancel_request
@@ -151,11 +151,20 @@ async def _summary(parts: ListenerParts, cmd: Command) -> Reply:
     return f"Posting the pending summary in <#{parts.deps.summary_channel}>.", None
 
 
+def _source(engineer: Engineer) -> str:
+    group = engineer.usergroup
+    if group and group.startswith("@"):
+        return f"the user group {safe(group, 80)}"  # the handle, as the roster file names it
+    if group:
+        return f"the user group <!subteam^{group}>"  # Slack shows the group's name, not its ID
+    return safe(engineer.source, 80)
+
+
 async def _roster(parts: ListenerParts, cmd: Command) -> Reply:
     roster = await roster_for_admin(parts.deps, cmd.user)
     people = by_level(roster)
     lines = [
-        f"• <@{e.user}>: {e.level.value}{', ' + safe(e.team, 60) if e.team else ''} (from {safe(e.source, 80)})"
+        f"• <@{e.user}>: {e.level.value}{', ' + safe(e.team, 60) if e.team else ''} (from {_source(e)})"
         for e in people[:ROSTER_SHOWN]
     ]
     if len(people) > ROSTER_SHOWN:

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.domain.errors import InvalidInput, RepeatedDelivery, SignoffError
 from bot.domain.models import ChangeRequest, Status, Verdict
+from bot.domain.policy import needs_words
 from bot.domain.request_fields import FIELDS
 from bot.domain.validation import validate_break_glass, validate_draft
 from bot.errors_map import slack_text
@@ -39,8 +40,8 @@ def _headline(req: ChangeRequest, summary_channel: str) -> str:
         )
     if req.approvals_needed > 1:
         return (
-            f"*{req.ref}* ({title}) needs {req.approvals_needed} senior approvals "
-            f"({safe(req.policy_reason, 300)}). You'll get a DM when it is decided."
+            f"*{req.ref}* ({title}) {needs_words(req.approvals_needed)}: {safe(req.policy_reason, 300)}. "
+            "You'll get a DM when it is decided."
         )
     if req.reviewer:
         return f"*{req.ref}* ({title}) is waiting for <@{req.reviewer}>'s sign-off. You'll get a DM when they decide."

@@ -267,6 +267,23 @@ class PostgresStore(Store):
             await pool.putconn(conn)
 
     @asynccontextmanager
+    async def _begun(self) -> AsyncIterator[Conn]:
+        """A connection inside a transaction. A server that dropped the connection after the
+        checkout's check fails the BEGIN; nothing of the caller's has run yet, so one more
+        connection is tried before the work is refused."""
+        for attempt in range(2):
+            async with contextlib.AsyncExitStack() as stack:
+                conn = await stack.enter_async_context(self._connection())
+                try:
+                    await stack.enter_async_context(conn.transaction())
+                except psycopg.OperationalError:
+                    if attempt or not conn.closed:
+                        raise
+                    continue
+                yield conn
+                return
+
+    @asynccontextmanager
     async def write(self, receipt: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
         """One transaction. Lock waits inside the database end at the work's deadline
         (``lock_timeout``), answered as Busy. (psycopg's pipeline mode was measured here and
@@ -274,7 +291,7 @@ class PostgresStore(Store):
         it saved; see docs/performance.md.)"""
         budget = wait_budget()
         try:
-            async with self._connection() as conn, conn.transaction():
+            async with self._begun() as conn:
                 ex = PgExecutor(conn)
                 if budget is not None:
                     await ex.send(f"SET LOCAL lock_timeout = '{max(1, int(budget * 1000))}ms'")

@@ -96,6 +96,26 @@ class ReportReads:
             found.append(int(picked["s"]) if picked else None)
         return found
 
+    async def weekly_tiers(self, weeks: list[tuple[datetime, datetime]]) -> dict[int, dict[str, int]]:
+        """Requests made in each week by tier (``not_required``, ``one``, ``several``,
+        ``break_glass``): one query, the week told by comparing ``created_at`` to each week's end."""
+        if not weeks:
+            return {}
+        which = " ".join(f"WHEN created_at < ? THEN {i}" for i in range(len(weeks)))
+        tier = (
+            "CASE WHEN break_glass_reason IS NOT NULL THEN 'break_glass' WHEN sign_off_required = 0 THEN 'not_required'"
+            " WHEN approvals_needed > 1 THEN 'several' ELSE 'one' END"
+        )
+        rows = await self._ex.many(
+            f"SELECT CASE {which} END AS week, {tier} AS tier, COUNT(*) AS n FROM requests"
+            f" WHERE {_PERIOD} GROUP BY 1, 2",
+            (*(utc_text(end) for _, end in weeks), utc_text(weeks[0][0]), utc_text(weeks[-1][1])),
+        )
+        found: dict[int, dict[str, int]] = {}
+        for r in rows:
+            found.setdefault(int(r["week"]), {})[str(r["tier"])] = int(r["n"])
+        return found
+
     async def reviewer_shares(self, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
         """(reviewer, reviews assigned, reviews they decided) for requests made in the period. Every
         approval counts as a decision, not only the one that made a request final."""
