@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sandbox.add_argument("--dir", default="signoff-sandbox", help="folder for its database (default ./signoff-sandbox)")
     sandbox.add_argument("--roster", help="a roster file to use instead of the built-in demo people")
+    sandbox.add_argument(
+        "--keep", action="store_true", help="keep the requests of the last run (by default each run starts fresh)"
+    )
     sandbox.set_defaults(run=_sandbox)
     return parser
 

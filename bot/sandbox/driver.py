@@ -49,8 +49,10 @@ class SlackDriver:
         return await self.post_signed(body, content_type)
 
     # --- what Slack sends ----------------------------------------------
-    def command_body(self, user: str, text: str = "", trigger_id: str | None = None) -> str:
-        _, response_url = self.slack.response_url(user)
+    def command_body(
+        self, user: str, text: str = "", trigger_id: str | None = None, response_url: str | None = None
+    ) -> str:
+        response_url = response_url or self.slack.response_url(user)[1]
         return urlencode(
             {
                 "token": "legacy-verification-token",
@@ -66,11 +68,16 @@ class SlackDriver:
             }
         )
 
-    async def command(self, user: str, text: str = "", trigger_id: str | None = None) -> Reply:
-        return await self.post_signed(self.command_body(user, text, trigger_id), "application/x-www-form-urlencoded")
+    async def command(
+        self, user: str, text: str = "", trigger_id: str | None = None, response_url: str | None = None
+    ) -> Reply:
+        body = self.command_body(user, text, trigger_id, response_url)
+        return await self.post_signed(body, "application/x-www-form-urlencoded")
 
-    def action_payload(self, user: str, action_id: str, value: str, trigger_id: str | None = None) -> dict[str, Any]:
-        _, response_url = self.slack.response_url(user)
+    def action_payload(
+        self, user: str, action_id: str, value: str, trigger_id: str | None = None, response_url: str | None = None
+    ) -> dict[str, Any]:
+        response_url = response_url or self.slack.response_url(user)[1]
         return {
             "type": "block_actions",
             "team": {"id": TEAM_ID},

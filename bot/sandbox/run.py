@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -34,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         folder = Path(args.dir).resolve()
         folder.mkdir(parents=True, exist_ok=True)
+        if not args.keep:
+            _start_fresh(folder)
         roster_file = Path(args.roster).resolve() if args.roster else folder / "roster.yml"
         if not args.roster:
             roster_file.write_text(ROSTER, encoding="utf-8")
@@ -45,6 +49,32 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"signoff: cannot start the sandbox: {err}", file=sys.stderr)
         return 3
+
+
+STATE_FILES = ("signoff.db", "signoff.db-wal", "signoff.db-shm", "policy-start")
+
+
+def _start_fresh(folder: Path) -> None:
+    """Only the files the sandbox itself writes go; anything else in the folder stays."""
+    for name in STATE_FILES:
+        (folder / name).unlink(missing_ok=True)
+
+
+def _policy_start(folder: Path) -> datetime:
+    """Yesterday on a fresh start; with --keep, the start of the kept run, so an ended policy stays ended."""
+    saved = folder / "policy-start"
+    with contextlib.suppress(OSError, ValueError):
+        return datetime.fromisoformat(saved.read_text(encoding="utf-8").strip())
+    start = datetime.now(UTC) - timedelta(days=1)
+    saved.write_text(start.isoformat(), encoding="utf-8")
+    return start
+
+
+def _signoff_command() -> str:
+    """The full path of the installed `signoff`, so the sample command runs as printed."""
+    beside = Path(sys.executable).parent / "signoff"
+    found = str(beside) if beside.exists() else shutil.which("signoff")
+    return shlex.quote(found) if found else f"{shlex.quote(sys.executable)} -m bot"
 
 
 def _free_port(host: str) -> int:
@@ -94,7 +124,7 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
         DATABASE_URL=f"sqlite:///{folder / 'signoff.db'}",
         ROSTER_FILE=str(roster_file),
         SUMMARY_CHANNEL=SUMMARY_CHANNEL,
-        POLICY_START=(datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        POLICY_START=_policy_start(folder).isoformat(),
         POLICY_DAYS=90,
         TIMEZONE="UTC",
         LOG_LEVEL="INFO",
@@ -109,10 +139,13 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
     session = aiohttp.ClientSession()
     address = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{port}"
     driver = SlackDriver(f"http://127.0.0.1:{port}", slack, session, signing_secret)
+    # Not destructive, so one senior is asked; a destructive change (the default when unsaid) asks two.
     pipeline = (
-        f'signoff request --title "Recreate the staging database" --url https://example.com/pr/42 '
-        f"--requester june@demo.example --ai-assisted --wait --timeout 10m "
-        f"--server {address} --token {api_token}"
+        f"{_signoff_command()} request \\\n"
+        f'  --title "Add an index to the orders table" --url https://example.com/pr/42 \\\n'
+        f"  --requester june@demo.example --ai-assisted --not-destructive \\\n"
+        f"  --wait --timeout 10m --server {address} \\\n"
+        f"  --token {api_token}"
     )
     sandbox = Sandbox(slack, driver, people, SUMMARY_CHANNEL, pipeline, bot, clock)
     sandbox.register(bot.http_app)
@@ -126,6 +159,8 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
     try:
         await bot.start()
         print(f"signoff sandbox: open {address}/ in a browser (Ctrl-C stops it)", flush=True)
+        kept = "kept from the last run (Slack's side starts empty)" if args.keep else "fresh; --keep keeps it next time"
+        print(f"  state: {folder / 'signoff.db'} ({kept})", flush=True)
         print(f"  pipeline token: {api_token}", flush=True)
         await stop.wait()
     finally:

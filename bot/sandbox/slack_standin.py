@@ -9,7 +9,6 @@ older than 3 seconds. Failures can be scripted per method.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
 import uuid
@@ -51,6 +50,9 @@ class Call:
     args: dict[str, Any]
     ok: bool
     error: str | None = None
+    url_id: str | None = None  # for response_url calls: which one
+    detail: str | None = None  # what exactly was wrong, when Slack would say
+    at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Ephemeral:
     url_id: str
     text: str
     body: dict[str, Any]
+    ts: str = ""
 
 
 @dataclass
@@ -108,7 +111,7 @@ class SlackStandIn(FileUploads):
         self.gates: dict[str, asyncio.Event] = {}  # a method waits until its gate is set
         self._scripts: dict[str, _Script] = {}
         self._used_triggers: set[str] = set()
-        self._ts = itertools.count(1)
+        self._last_us = 0
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -146,12 +149,20 @@ class SlackStandIn(FileUploads):
             self.response_owners[url_id] = owner
         return url_id, f"http://127.0.0.1:{self.port}/respond/{url_id}"
 
+    def next_ts(self) -> str:
+        """A message timestamp as Slack writes one: epoch seconds with microseconds, unique and rising."""
+        self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
+        return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
+
     # --- scripting -------------------------------------------------------
     def issue_trigger(self, age_seconds: float = 0.0, owner: str | None = None) -> str:
         trigger = mint_trigger(age_seconds)
         if owner is not None:
             self._trigger_owners[trigger] = owner
         return trigger
+
+    def trigger_owner(self, trigger: str) -> str | None:
+        return self._trigger_owners.get(trigger)
 
     def fail(self, method: str, *failures: Failure) -> None:
         self._scripts.setdefault(method, _Script()).failures.extend(failures)
@@ -220,7 +231,7 @@ class SlackStandIn(FileUploads):
         else:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             result = handler(args) if handler else {"ok": False, "error": "unknown_method"}
-        self.calls.append(Call(method, args, bool(result.get("ok")), result.get("error")))
+        self.calls.append(Call(method, args, bool(result.get("ok")), result.get("error"), detail=result.get("detail")))
         await self._notify()
         if failure is not None and failure.drop_response:
             assert request.transport is not None
@@ -259,7 +270,7 @@ class SlackStandIn(FileUploads):
         problem = block_rules.check_message(args) or self._file_problem(args.get("blocks"))
         if problem:
             return {"ok": False, "error": problem.split(":")[0], "detail": problem}
-        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        ts = self.next_ts()
         self.messages[(channel, ts)] = Message(
             channel, ts, str(args.get("text", "")), list(args.get("blocks") or []), args.get("metadata")
         )
@@ -295,7 +306,7 @@ class SlackStandIn(FileUploads):
         if problem or not isinstance(view, dict):
             return {"ok": False, "error": (problem or "invalid_arguments").split(":")[0], "detail": problem}
         view_id = f"V{uuid.uuid4().hex[:10].upper()}"
-        self.opened_views.append({**view, "id": view_id, "user": self._trigger_owners.get(trigger)})
+        self.opened_views.append({**view, "id": view_id, "user": self._trigger_owners.get(trigger), "trigger": trigger})
         return {"ok": True, "view": {**view, "id": view_id}}
 
     def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -411,12 +422,13 @@ class SlackStandIn(FileUploads):
         if gate is not None:
             await gate.wait()
         body = await request.json()
+        url_id = request.match_info["url_id"]
         problem = block_rules.check_message(body) or self._file_problem(body.get("blocks"))
         if problem:  # Slack refuses a response_url message it would refuse from chat.postMessage
-            self.calls.append(Call("response_url", body, False, problem.split(":")[0]))
+            self.calls.append(Call("response_url", body, False, problem.split(":")[0], url_id, problem))
             return web.json_response({"ok": False, "error": problem.split(":")[0]}, status=400)
-        self.ephemerals.append(Ephemeral(request.match_info["url_id"], str(body.get("text", "")), body))
-        self.calls.append(Call("response_url", body, True))
+        self.ephemerals.append(Ephemeral(url_id, str(body.get("text", "")), body, self.next_ts()))
+        self.calls.append(Call("response_url", body, True, url_id=url_id))
         await self._notify()
         return web.Response(text="ok")
 

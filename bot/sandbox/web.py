@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,8 @@ from bot.clock import ShiftedClock
 from bot.domain.durations import parse_duration
 from bot.sandbox.demo import Person
 from bot.sandbox.driver import SlackDriver
+from bot.sandbox.emoji_table import emoji_table
+from bot.sandbox.page_state import CHANNEL, DM, HOME, PLACES, PageBook
 from bot.sandbox.slack_standin import SlackStandIn
 from bot.services.policy_state import window
 
@@ -45,12 +47,20 @@ class Sandbox:
     pipeline_command: str
     bot: Signoff
     clock: ShiftedClock  # the bot's clock, which the time control moves
+    book: PageBook = field(init=False)
+    _emoji: bytes | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.book = PageBook(self.slack, self.summary_channel)
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/", self.index)
         app.router.add_get("/favicon.ico", self.no_icon)
         app.router.add_get("/sandbox/static/{name}", self.static)
         app.router.add_get("/sandbox/state", self.state)
+        app.router.add_get("/sandbox/emoji.json", self.emoji)
+        app.router.add_get("/sandbox/file/{file_id}", self.file)
+        app.router.add_post("/sandbox/dismiss", self.dismiss)
         app.router.add_post("/sandbox/command", self.command)
         app.router.add_post("/sandbox/action", self.action)
         app.router.add_post("/sandbox/submit", self.submit)
@@ -76,42 +86,44 @@ class Sandbox:
         return web.Response(text=text, content_type=STATIC[name], headers={"Cache-Control": "no-store"})
 
     # --- what a person sees ----------------------------------------------
+    async def emoji(self, _: web.Request) -> web.Response:
+        if self._emoji is None:
+            self._emoji = json.dumps(emoji_table(), ensure_ascii=False).encode()
+        return web.Response(body=self._emoji, content_type="application/json", charset="utf-8")
+
+    async def file(self, request: web.Request) -> web.Response:
+        """A file the bot uploaded and completed, as an image block shows it."""
+        stored = self.slack.files.get(request.match_info["file_id"])
+        if stored is None or not stored.complete or stored.data is None:
+            raise web.HTTPNotFound()
+        kind = "image/png" if stored.filename.endswith(".png") else "application/octet-stream"
+        return web.Response(body=stored.data, content_type=kind)
+
     async def state(self, request: web.Request) -> web.Response:
         user = self._user(request.query.get("user", ""))
-        dm = f"D{user}"
+        tab = request.query.get("tab", "")
         now = self.clock.now()
         policy = await window(self.bot.store)
+        groups = {gid: "@" + str(g.get("handle", gid)) for gid, g in self.slack.usergroups.items()}
         body = {
             "me": user,
             "people": [{"user": p.user, "name": p.name, "role": p.role} for p in self.people],
             "names": {**{p.user: p.name for p in self.people}, self.summary_channel: "signoff-summary"},
+            "groups": groups,
             "summary_channel": self.summary_channel,
-            "dm": [_message(m) for m in self._messages(dm)],
-            "channel": [_message(m) for m in self._messages(self.summary_channel)],
-            "ephemerals": [
-                {"id": e.url_id, "text": e.text, "blocks": e.body.get("blocks") or []}
-                for e in self.slack.ephemerals
-                if self.slack.response_owners.get(e.url_id) == user
-            ][-20:],
-            "modal": self._open_modal(user),
+            "conversations": {place: self.book.conversation(user, place) for place in PLACES},
+            "modal": self.book.modal(user, tab),
             "home": self.slack.home_views.get(user),
             "pipeline": self.pipeline_command,
-            # What Slack would have refused, so a bot change that breaks a limit shows here too.
-            "refused": [
-                {"method": c.method, "error": c.error} for c in self.slack.calls if not c.ok and c.method != "auth.test"
-            ][-5:],
             "now": now.isoformat(),
             "policy": {"start": policy.start.isoformat(), "end": policy.end.isoformat()},
         }
         return web.json_response(body)
 
-    def _messages(self, channel: str) -> list[Any]:
-        found = [m for (ch, _), m in self.slack.messages.items() if ch == channel]
-        return sorted(found, key=lambda m: m.ts)[-100:]
-
-    def _open_modal(self, user: str) -> dict[str, Any] | None:
-        views: list[dict[str, Any]] = self.slack.opened_views
-        return next((v for v in reversed(views) if v.get("user") == user and not v.get("closed")), None)
+    async def dismiss(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        self.book.dismiss(self._user(body.get("user")), str(body.get("key", "")))
+        return web.json_response({"ok": True})
 
     # --- what a person does, sent the way Slack sends it -------------------
     async def command(self, request: web.Request) -> web.Response:
@@ -124,14 +136,26 @@ class Sandbox:
         text = re.sub(
             r"@(\w+)", lambda m: f"<@{by_name[m[1].lower()]}|{m[1].lower()}>" if m[1].lower() in by_name else m[0], text
         )
-        reply = await self.driver.command(user, text)
-        return web.json_response({"status": reply.status, "answer": reply.json() if reply.text else None})
+        place, tab = _place(body.get("conv")), str(body.get("tab", ""))
+        reply = await self.driver.command(
+            user, text, self.book.trigger(user, tab), response_url=self.book.response_url(user, place)
+        )
+        answer = reply.json() if reply.text else None
+        self.book.note(user, place, answer)  # stays in the conversation until dismissed, as in Slack
+        return web.json_response({"status": reply.status, "answer": answer})
 
     async def action(self, request: web.Request) -> web.Response:
         body = await self._json(request)
         user = self._user(body.get("user"))
-        payload = self.driver.action_payload(user, str(body.get("action_id", "")), str(body.get("value", "")))
-        channel, ts = str(body.get("channel", f"D{user}")), str(body.get("ts", ""))
+        channel, ts = str(body.get("channel") or f"D{user}"), str(body.get("ts", ""))
+        place = HOME if body.get("conv") == HOME else self.book.place_of(channel)
+        payload = self.driver.action_payload(
+            user,
+            str(body.get("action_id", "")),
+            str(body.get("value", "")),
+            self.book.trigger(user, str(body.get("tab", ""))),
+            response_url=self.book.response_url(user, place),
+        )
         payload["container"] = {"type": "message", "channel_id": channel, "message_ts": ts}
         payload["channel"] = {"id": channel}
         reply = await self.driver.payload(payload)
@@ -156,7 +180,7 @@ class Sandbox:
         if reply.status == 200 and answer is None:
             view["closed"] = True  # an empty ack closes the modal, as in Slack
         elif isinstance(answer, dict) and answer.get("response_action") == "update":
-            replacement = {**answer["view"], "id": view["id"], "user": user}
+            replacement = {**answer["view"], "id": view["id"], "user": user, "trigger": view.get("trigger")}
             view.clear()  # the new view replaces the old one whole, as in Slack
             view.update(replacement)
         elif isinstance(answer, dict) and answer.get("response_action") == "errors":
@@ -217,8 +241,8 @@ class Sandbox:
         raise SandboxInputError(f"no open form {view_id!r} for {user}")
 
 
-def _message(m: Any) -> dict[str, Any]:
-    return {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks, "edited": m.updates > 0}
+def _place(conv: Any) -> str:
+    return conv if conv in (DM, CHANNEL, HOME) else DM
 
 
 @web.middleware

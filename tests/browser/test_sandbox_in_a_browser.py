@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -189,3 +190,130 @@ async def test_a_new_user_starts_the_sandbox_from_a_fresh_clone(tmp_path: Path) 
         out = await stop(proc)
     assert b"signoff sandbox: open http://localhost:" in out
     assert (clone / "signoff-sandbox" / "signoff.db").exists()
+
+
+async def send(page: Any, text: str) -> None:
+    await page.fill("#command", text)
+    await page.click("#composer button[type=submit]")
+
+
+async def test_answers_stay_where_they_were_asked_until_dismissed(
+    browser: Any, sandbox: str, screenshots: Path
+) -> None:
+    page, errors = await open_page(browser, sandbox, "U0JUNE")
+    await send(page, "/signoff help")
+    answer = page.locator(".message.ephemeral", has_text="/signoff status")
+    await answer.wait_for()
+    await page.evaluate("document.querySelector('.message.ephemeral').dataset.probe = 'same node'")
+    # Select the answer's text, as a person copying a command would.
+    await page.evaluate(
+        "(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('.message.ephemeral'));"
+        " getSelection().removeAllRanges(); getSelection().addRange(r); })()"
+    )
+    await asyncio.sleep(3)  # three refreshes later
+    assert await answer.count() == 1
+    assert await page.evaluate("document.querySelector('.message.ephemeral').dataset.probe") == "same node"
+    assert "/signoff status" in await page.evaluate("getSelection().toString()")
+    await page.screenshot(path=str(screenshots / "01-answer-stays.png"))
+
+    await page.click("#conv-channel")  # asked in the DM: not shown in the channel
+    await page.wait_for_selector("#pane-title >> text=signoff-summary")
+    assert await page.locator(".message.ephemeral").count() == 0
+    await page.click("#conv-dm")
+    await answer.wait_for()
+
+    await be(page, "U0SARA")  # only the person who asked sees it
+    await page.wait_for_selector("#messages .empty, #messages .message")
+    assert await page.locator(".message.ephemeral").count() == 0
+    await be(page, "U0JUNE")
+    await answer.wait_for()
+    await answer.locator("button.dismiss").click()
+    await answer.wait_for(state="detached")
+    await page.reload()
+    await be(page, "U0JUNE")
+    await page.wait_for_selector("#messages .empty, #messages .message")
+    await asyncio.sleep(1.5)
+    assert await answer.count() == 0  # dismissed stays dismissed
+    assert errors == []
+
+
+async def test_a_form_belongs_to_the_tab_that_opened_it(browser: Any, sandbox: str, screenshots: Path) -> None:
+    first, errors = await open_page(browser, sandbox, "U0JUNE")
+    second, more_errors = await open_page(browser, sandbox, "U0JUNE")
+    await send(first, "/signoff")
+    await first.wait_for_selector("#modal-backdrop:not([hidden])")
+    await asyncio.sleep(2.5)  # the other tab refreshed twice meanwhile
+    assert await second.is_hidden("#modal-backdrop")
+    await second.screenshot(path=str(screenshots / "01-other-tab-no-form.png"))
+    await first.reload()  # a reload is a new client: the form does not come back
+    await be(first, "U0JUNE")
+    await first.wait_for_selector("#messages .empty, #messages .message")
+    await asyncio.sleep(1.5)
+    assert await first.is_hidden("#modal-backdrop")
+    assert errors == [] and more_errors == []
+
+
+async def test_the_page_works_at_800_pixels_and_shows_emoji_and_the_report_chart(
+    browser: Any, sandbox: str, screenshots: Path
+) -> None:
+    page = await browser.new_page(viewport={"width": 800, "height": 700})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(sandbox + "/")
+    await be(page, "U0JUNE")
+    send_box = await page.locator("#composer button[type=submit]").bounding_box()
+    field = await page.locator("#command").bounding_box()
+    assert send_box is not None and field is not None
+    assert send_box["x"] + send_box["width"] <= 800 and field["width"] >= 200  # nothing cut off
+
+    # A destructive request by the form: the reviewer's DM shows its emoji, not ":boom:".
+    await send(page, "/signoff")
+    await page.wait_for_selector("#modal-backdrop:not([hidden])")
+    await page.fill("#f-title", "Drop the old sessions table")
+    await page.fill("#f-url", "https://github.com/acme/infra/pull/8")
+    await page.check("[data-block=ai_assisted] input[value=yes]")
+    await page.check("[data-block=destructive] input[value=yes]")
+    await page.click("#modal-submit")
+    await page.wait_for_selector("#modal-form >> text=CR-1")
+    await page.click("#modal-close")
+    await be(page, "U0SARA")
+    await page.wait_for_selector(".message >> text=Drop the old sessions table")
+    shown = await page.inner_text("#messages")
+    assert "\U0001f4a5" in shown and not re.search(r":[a-z_]+:", shown), shown
+    await page.screenshot(path=str(screenshots / "01-reviewer-dm-800px.png"))
+
+    # The admin's report carries the chart, served from the stand-in's uploaded file.
+    await be(page, "U0STEL")
+    await send(page, "/signoff report")
+    chart = page.locator(".message.ephemeral img.picture")
+    await chart.wait_for(timeout=30_000)
+    await page.wait_for_function("document.querySelector('img.picture').naturalWidth > 100")
+    await page.screenshot(path=str(screenshots / "02-report-chart-800px.png"), full_page=True)
+    assert errors == []
+
+
+async def test_each_run_starts_fresh_unless_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    body = {"requester": "june@demo.example", "title": "t", "url": "https://x.example/1", "ai_assisted": True}
+
+    async def run_once(*extra: str) -> tuple[int, bytes]:
+        port = free_port()
+        proc = await start_sandbox(ROOT, port, "--dir", str(folder), *extra)
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/sandbox/state?user=U0JUNE") as resp:
+                    token = (await resp.json())["pipeline"].rpartition("--token ")[2].strip()
+                headers = {"Authorization": f"Bearer {token}"}
+                async with session.post(f"http://127.0.0.1:{port}/api/v1/requests", json=body, headers=headers) as r:
+                    assert r.status == 201, await r.text()
+                    number = int((await r.json())["id"].removeprefix("CR-"))
+        finally:
+            out = await stop(proc)
+        return number, out
+
+    first, out = await run_once()
+    assert first == 1 and f"state: {folder / 'signoff.db'} (fresh".encode() in out
+    again, _ = await run_once()
+    assert again == 1  # a fresh start forgot the first run's request
+    kept, out = await run_once("--keep")
+    assert kept == 2 and b"kept from the last run" in out

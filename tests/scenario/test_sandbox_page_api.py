@@ -31,11 +31,23 @@ async def page(h: Harness) -> AsyncIterator[str]:
 
 
 async def test_what_slack_refuses_is_shown(h: Harness, page: str) -> None:
+    await h.settle()  # the channel's welcome is out
     h.slack.fail("chat.postMessage", Failure(error="invalid_blocks"))
     await h.ask("U0JUNIOR1")
-    async with h.session.get(f"{page}/sandbox/state", params={"user": "U0JUNIOR1"}) as resp:
-        state = await resp.json()
-    assert {"method": "chat.postMessage", "error": "invalid_blocks"} in state["refused"]
+    await h.settle()
+    refused = []
+    for user in USERS:
+        async with h.session.get(f"{page}/sandbox/state", params={"user": user}) as resp:
+            state = await resp.json()
+        refused += [
+            (user, place, i["text"])
+            for place, items in state["conversations"].items()
+            for i in items
+            if i["kind"] == "refused"
+        ]
+    [(user, place, text)] = refused  # once, in the DM it was meant for, to that person only
+    assert place == "dm" and text == "Slack refused chat.postMessage: invalid_blocks"
+    assert user == (await h.get("CR-1")).reviewer  # the review DM Slack refused
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,15 @@
 // what a person did. Everything user-made is inserted as text nodes, never as HTML.
 "use strict";
 
-const view = { me: null, conv: "dm", state: null, modalSig: null };
-const EMOJI = {
-  white_check_mark: "✅", x: "❌", no_entry: "⛔", alarm_clock: "⏰", arrow_right: "➡️",
-  warning: "⚠️", hourglass_flowing_sand: "⏳", lock: "🔒", bell: "🔔", clipboard: "📋",
-  rotating_light: "🚨", hourglass: "⌛", raising_hand: "🙋", tada: "🎉", checkered_flag: "🏁",
-};
+// A tab is one Slack client: the forms it opens are its own, and a reload is a new client.
+const TAB = Math.random().toString(36).slice(2) + Date.now().toString(36);
+const view = { me: null, conv: "dm", state: null, raw: null, modalSig: null, shown: new Map(), shownConv: null };
+let EMOJI = {}; // shortcode -> emoji, from the maintained table the sandbox serves
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null) continue;
     if (k === "class") node.className = v;
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v);
@@ -70,7 +69,10 @@ function mrkdwn(text) {
         const [target, label] = inner.split("|", 2);
         if (target.startsWith("@")) out.append(el("span", { class: "mention" }, "@" + (names[target.slice(1)] || target.slice(1))));
         else if (target.startsWith("#")) out.append(el("span", { class: "mention" }, "#" + (names[target.slice(1)] || target.slice(1))));
-        else if (target.startsWith("!")) out.append(el("span", { class: "mention" }, "@" + target.slice(1)));
+        else if (target.startsWith("!subteam^")) {
+          const groups = (view.state && view.state.groups) || {};
+          out.append(el("span", { class: "mention" }, label || groups[target.slice(9)] || "@a user group"));
+        } else if (target.startsWith("!")) out.append(el("span", { class: "mention" }, "@" + (label || target.slice(1))));
         else if (/^https?:\/\//.test(target)) out.append(el("a", { href: decode(target), target: "_blank", rel: "noopener noreferrer" }, decode(label || target)));
         else out.append(decode(part));
       } else {
@@ -111,7 +113,9 @@ function renderBlock(block, where) {
     }
     case "context":
       return el("div", { class: "block context" }, ...(block.elements || []).map((e) =>
-        e.type === "image" ? el("span", {}, `[${e.alt_text || "image"}]`) : el("span", {}, textObject(e))));
+        e.type === "image" ? image(e, "context-image") : el("span", {}, textObject(e))));
+    case "image":
+      return el("figure", { class: "block image" }, block.title ? el("figcaption", {}, textObject(block.title)) : null, image(block, "picture"));
     case "divider":
       return el("hr", { class: "block divider" });
     case "actions":
@@ -122,6 +126,13 @@ function renderBlock(block, where) {
   }
 }
 
+function image(e, cls) {
+  // A file the bot uploaded shows from the stand-in; a public URL is not fetched from a sandbox.
+  const file = e.slack_file && e.slack_file.id;
+  if (file) return el("img", { class: cls, src: `/sandbox/file/${encodeURIComponent(file)}`, alt: e.alt_text || "" });
+  return el("span", { class: "image-alt" }, `[${e.alt_text || "image"}]`);
+}
+
 function renderBlocks(blocks, fallback, where) {
   const node = el("div", { class: "blocks" });
   if (!blocks || !blocks.length) node.append(mrkdwn(fallback || ""));
@@ -130,7 +141,7 @@ function renderBlocks(blocks, fallback, where) {
 }
 
 async function act(element, where) {
-  await post("/sandbox/action", { user: view.me, action_id: element.action_id, value: element.value || "", ...where });
+  await post("/sandbox/action", { user: view.me, tab: TAB, conv: view.conv, action_id: element.action_id, value: element.value || "", ...where });
   await refresh();
 }
 
@@ -204,10 +215,68 @@ function readValues() {
 }
 
 // --- the page ----------------------------------------------------------------------
-function messageNode(m, who) {
-  return el("div", { class: "message", "data-ts": m.ts },
-    el("div", { class: "meta" }, el("strong", {}, who), m.edited ? el("span", { class: "edited" }, "(edited)") : null),
-    renderBlocks(m.blocks, m.text, { channel: m.channel, ts: m.ts }));
+function itemNode(item) {
+  const where = { channel: item.channel || "", ts: item.ts };
+  if (item.kind === "message") {
+    return el("div", { class: "message", "data-key": item.key },
+      el("div", { class: "meta" }, el("strong", {}, "signoff"), item.edited ? el("span", { class: "edited" }, "(edited)") : null),
+      renderBlocks(item.blocks, item.text, where));
+  }
+  const refused = item.kind === "refused";
+  const dismiss = el("button", { type: "button", class: "dismiss", onclick: () => dismissItem(item.key) }, "Dismiss");
+  return el("div", { class: refused ? "message refused" : "message ephemeral", "data-key": item.key, role: refused ? "alert" : null },
+    el("div", { class: "meta" }, refused ? "The Slack stand-in refused what the bot sent (Slack would too)" : "Only visible to you", dismiss),
+    refused ? el("div", {}, item.text) : renderBlocks(item.blocks, item.text, where));
+}
+
+async function dismissItem(key) {
+  await post("/sandbox/dismiss", { user: view.me, key });
+  await refresh();
+}
+
+// Only what changed is replaced: text a person selected, a button under the pointer and the
+// scroll position survive a refresh. New items bring the view to the newest one.
+function renderConversation(box, items) {
+  if (view.shownConv !== view.conv + view.me) {
+    view.shown = new Map();
+    view.shownConv = view.conv + view.me;
+    box.replaceChildren();
+  }
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  let added = false;
+  const keep = new Set();
+  let cursor = box.firstChild;
+  for (const item of items) {
+    const sig = JSON.stringify(item);
+    let entry = view.shown.get(item.key);
+    if (!entry || entry.sig !== sig) {
+      const node = itemNode(item);
+      if (entry) {
+        if (cursor === entry.node) cursor = node;
+        entry.node.replaceWith(node);
+      } else added = true;
+      entry = { sig, node };
+      view.shown.set(item.key, entry);
+    }
+    keep.add(item.key);
+    if (entry.node !== cursor) box.insertBefore(entry.node, cursor);
+    else cursor = cursor.nextSibling;
+  }
+  for (const [key, entry] of view.shown) if (!keep.has(key)) { entry.node.remove(); view.shown.delete(key); }
+  for (const stray of [...box.children]) if (!stray.dataset.key) stray.remove();
+  if (!items.length) box.append(el("p", { class: "empty" }, "No messages yet."));
+  if (added || atBottom) box.scrollTop = box.scrollHeight;
+}
+
+function renderHome(box, s) {
+  const sig = JSON.stringify([s.home, s.conversations.home]);
+  if (view.shownConv === "home" + view.me && view.homeSig === sig) return;
+  view.shownConv = "home" + view.me;
+  view.homeSig = sig;
+  view.shown = new Map();
+  box.replaceChildren(
+    s.home ? renderBlocks(s.home.blocks, "", { channel: "", ts: "" }) : el("p", {}, "App Home has not been published for you yet."),
+    ...s.conversations.home.map(itemNode));
 }
 
 function render() {
@@ -216,46 +285,31 @@ function render() {
   const me = s.people.find((p) => p.user === s.me);
   document.getElementById("role").textContent = me ? me.role : "";
   document.getElementById("clock").textContent = "Bot clock: " + s.now.replace("T", " ").slice(0, 16) + " UTC";
-  document.getElementById("pipeline").textContent = s.pipeline;
+  const pipeline = document.getElementById("pipeline");
+  if (pipeline.textContent !== s.pipeline) pipeline.textContent = s.pipeline;
   for (const b of document.querySelectorAll(".conv")) b.classList.toggle("active", b.dataset.conv === view.conv);
   const title = { dm: "signoff (direct messages)", channel: "# signoff-summary", home: "App Home" }[view.conv];
   document.getElementById("pane-title").textContent = title;
+  document.getElementById("composer").hidden = view.conv === "home"; // App Home has no composer in Slack
   const box = document.getElementById("messages");
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-  box.replaceChildren();
-  if (view.conv === "home") {
-    box.append(s.home ? renderBlocks(s.home.blocks, "", { channel: "", ts: "" }) : el("p", {}, "App Home has not been published for you yet."));
-  } else {
-    const list = view.conv === "dm" ? s.dm : s.channel;
-    if (!list.length) box.append(el("p", { class: "empty" }, "No messages yet."));
-    for (const m of list) box.append(messageNode(m, "signoff"));
-  }
-  if (atBottom) box.scrollTop = box.scrollHeight;
-  const eph = document.getElementById("ephemerals");
-  eph.replaceChildren(...s.ephemerals.slice(-3).map((e) =>
-    el("div", { class: "ephemeral" }, el("div", { class: "meta" }, "Only visible to you"), renderBlocks(e.blocks, e.text, { channel: "", ts: "" }))));
-  const refused = document.getElementById("refused");
-  refused.replaceChildren(...s.refused.map((r) => el("div", {}, `Slack refused ${r.method}: ${r.error}`)));
-  refused.hidden = !s.refused.length;
+  if (view.conv === "home") renderHome(box, s);
+  else renderConversation(box, s.conversations[view.conv]);
   renderModal(s.modal);
 }
 
 async function refresh() {
   if (!view.me) return;
-  const resp = await fetch(`/sandbox/state?user=${encodeURIComponent(view.me)}`);
-  if (resp.ok) {
-    view.state = await resp.json();
-    render();
-  }
-}
-
-function showAnswer(answer) {
-  if (!answer) return;
-  const eph = document.getElementById("ephemerals");
-  eph.append(el("div", { class: "ephemeral answer" }, el("div", { class: "meta" }, "Only visible to you"), renderBlocks(answer.blocks, answer.text || "", { channel: "", ts: "" })));
+  const resp = await fetch(`/sandbox/state?user=${encodeURIComponent(view.me)}&tab=${TAB}`).catch(() => null);
+  if (!resp || !resp.ok) return;
+  const raw = await resp.text();
+  if (raw === view.raw) return; // nothing changed: touch nothing
+  view.raw = raw;
+  view.state = JSON.parse(raw);
+  render();
 }
 
 async function start() {
+  EMOJI = await (await fetch("/sandbox/emoji.json")).json().catch(() => ({}));
   const first = await (await fetch("/sandbox/state?user=U0JUNE")).json().catch(() => null);
   const select = document.getElementById("who");
   const people = first && first.people ? first.people : [];
@@ -263,9 +317,10 @@ async function start() {
   const saved = sessionStorage.getItem("signoff-me");
   view.me = people.some((p) => p.user === saved) ? saved : (people[0] || {}).user;
   select.value = view.me;
-  select.addEventListener("change", () => { view.me = select.value; sessionStorage.setItem("signoff-me", view.me); view.modalSig = null; document.getElementById("ephemerals").replaceChildren(); refresh(); });
+  select.addEventListener("change", () => { view.me = select.value; sessionStorage.setItem("signoff-me", view.me); view.modalSig = null; view.raw = null; refresh(); });
   for (const b of document.querySelectorAll(".conv")) b.addEventListener("click", async () => {
     view.conv = b.dataset.conv;
+    view.raw = null;
     if (view.conv === "home") await post("/sandbox/home", { user: view.me });
     refresh();
   });
@@ -275,14 +330,14 @@ async function start() {
     const text = input.value.trim();
     if (!text.startsWith("/signoff")) { toast("Type a /signoff command, e.g. /signoff help"); return; }
     input.value = "";
-    const reply = await post("/sandbox/command", { user: view.me, text });
+    await post("/sandbox/command", { user: view.me, tab: TAB, conv: view.conv, text });
     await refresh();
-    showAnswer(reply.answer);
   });
   document.getElementById("modal-submit").addEventListener("click", async () => {
     const viewId = document.getElementById("modal-form").dataset.viewId;
     await post("/sandbox/submit", { user: view.me, view_id: viewId, values: readValues() });
     view.modalSig = null;
+    view.raw = null;
     await refresh();
   });
   document.getElementById("modal-close").addEventListener("click", async () => {
