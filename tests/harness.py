@@ -235,7 +235,9 @@ async def running(
     await bot.start()
     session = aiohttp.ClientSession()
     try:
-        yield Harness(slack, bot, SlackDriver(f"http://127.0.0.1:{bot.port}", slack, session), clock, session, tmp)
+        h = Harness(slack, bot, SlackDriver(f"http://127.0.0.1:{bot.port}", slack, session), clock, session, tmp)
+        await h.settle()  # a fresh install's welcome post is out before the test begins
+        yield h
     finally:
         await session.close()
         await bot.stop()
