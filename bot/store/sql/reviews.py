@@ -14,7 +14,9 @@ OPEN_REVIEW = "(r.status = 'pending' OR r.break_glass_verdict = 'pending')"
 _OVERDUE = (
     "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
     " JOIN requests r ON r.id = a.request_id"
-    f" WHERE a.active = 1 AND {OPEN_REVIEW} AND a.assigned_at <= ? {{extra}} ORDER BY a.request_id, a.reviewer LIMIT ?"
+    f" WHERE a.active = 1 AND {OPEN_REVIEW} AND a.assigned_at <= ? {{extra}}"
+    # Oldest first, in the index's order, so the LIMIT ends the scan instead of sorting every open review.
+    " ORDER BY a.assigned_at, a.request_id, a.reviewer LIMIT ?"
 )
 
 
@@ -84,15 +86,21 @@ class Assignments:
         )
 
     async def held_outside(self, allowed: Collection[str], limit: int) -> list[tuple[int, str]]:
-        """(request, reviewer) of up to ``limit`` open reviews whose reviewer is not in ``allowed``;
-        only those rows are read, however many reviews are open."""
-        people = sorted(set(allowed))
-        outside = f" AND a.reviewer NOT IN ({', '.join('?' * len(people))})" if people else ""
+        """(request, reviewer) of up to ``limit`` open reviews whose reviewer is not in ``allowed``.
+        Who holds open reviews comes from the load ledger (a row per reviewer), so when nobody
+        outside holds one, which is nearly always, no assignment is read at all."""
+        holders = await self._ex.many(
+            "SELECT reviewer FROM (SELECT reviewer, open FROM reviewer_stats"
+            " UNION ALL SELECT reviewer, open_delta FROM reviewer_load) AS t GROUP BY reviewer HAVING SUM(open) > 0"
+        )
+        outside = sorted({str(r["reviewer"]) for r in holders} - set(allowed))
+        if not outside:
+            return []
         rows = await self._ex.many(
             "SELECT a.request_id AS request_id, a.reviewer AS reviewer FROM assignments a"
-            f" JOIN requests r ON r.id = a.request_id WHERE a.active = 1 AND {OPEN_REVIEW}"
-            f"{outside} ORDER BY a.request_id, a.reviewer LIMIT ?",
-            [*people, limit],
+            f" JOIN requests r ON r.id = a.request_id WHERE a.reviewer IN ({', '.join('?' * len(outside))})"
+            f" AND a.active = 1 AND {OPEN_REVIEW} ORDER BY a.request_id, a.reviewer LIMIT ?",
+            [*outside, limit],
         )
         return [(int(r["request_id"]), str(r["reviewer"])) for r in rows]
 
