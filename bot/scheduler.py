@@ -83,9 +83,18 @@ class Scheduler:
         await self.fold()
 
     async def catch_up(self) -> None:
-        """Every sweep once and the housekeeping: what a start does first."""
-        await self.tick()
-        await self.maintenance()
+        """Every sweep once and the housekeeping: what a start does first. Each part stands on its
+        own: one that fails (a statement cut short on a large database, say) is logged and the
+        others still run, so the housekeeping is not left to its next hourly turn."""
+        for part in (self.policy, self.reviews, self.summary, self.anchor, self.fold, self.maintenance):
+            try:
+                await part()
+            except StorageFailure as err:
+                log.warning(
+                    "the %s sweep did not run at start: %s; it runs again at its next time", part.__name__, err.detail
+                )
+            except Exception:
+                log.exception("the %s sweep failed at start; it runs again at its next time", part.__name__)
 
     async def fold(self) -> None:
         await fold_reviewer_load(self.deps.store)
