@@ -37,7 +37,13 @@ async def start(
 
 
 async def finish(proc: asyncio.subprocess.Process) -> Run:
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    except TimeoutError:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+        raise AssertionError("the command did not finish within 120 s") from None
     assert proc.returncode is not None
     return Run(proc.returncode, out.decode(), err.decode())
 

@@ -71,18 +71,28 @@ def _verify_plans(client: ApiClient, args: argparse.Namespace, ref: str) -> int:
 
 
 def _run(command: list[str]) -> int:
-    """Run ``command`` with this process's terminal; SIGINT and SIGTERM go to it, not to us."""
-    try:
-        child = subprocess.Popen(command)
-    except OSError as exc:
-        _err(f"cannot run {command[0]}: {exc.strerror or exc}")
-        return 127 if isinstance(exc, FileNotFoundError) else 126
+    """Run ``command`` with this process's terminal; SIGINT and SIGTERM go to it, not to us. The
+    forwarding is in place before the command starts, so a signal sent the moment it starts is
+    not lost (nor does it stop us and leave the command running); one that arrives before the
+    command exists is passed on as soon as it does."""
+    child: subprocess.Popen[bytes] | None = None
+    early: list[int] = []
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        child.send_signal(signum)
+        if child is None:
+            early.append(signum)
+        else:
+            child.send_signal(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        try:
+            child = subprocess.Popen(command)
+        except OSError as exc:
+            _err(f"cannot run {command[0]}: {exc.strerror or exc}")
+            return 127 if isinstance(exc, FileNotFoundError) else 126
+        for signum in early:
+            child.send_signal(signum)
         code = child.wait()
     finally:
         for sig, handler in previous.items():
