@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -146,25 +147,22 @@ class Sender:
         """An ephemeral answer in the conversation a command came from (its ``response_url``)."""
         text, body = message
         payload = {"response_type": "ephemeral", "replace_original": False, "text": text, "blocks": body}
-        try:
-            await self._worker.client.respond(response_url, payload)
-        except WebApiError as exc:
-            if exc.status >= 500:
-                raise Retry(backoff(self._row.attempts), f"response_url: {exc.error}", Failure.SLACK_DOWN) from None
-            raise Undeliverable(f"response_url: {exc.error}") from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            error = f"response_url: {type(exc).__name__}: {exc}"
-            raise Retry(backoff(self._row.attempts), error, Failure.AMBIGUOUS) from None
+        await self._outside_api("response_url", self._worker.client.respond(response_url, payload))
 
     async def upload(self, url: str, data: bytes) -> None:
+        await self._outside_api("file upload", self._worker.client.upload(url, data))
+
+    async def _outside_api(self, what: str, call: Awaitable[None]) -> None:
+        """A request to a URL Slack gave (not a Web API method): a 5xx or no answer is retried,
+        any other refusal is final."""
         try:
-            await self._worker.client.upload(url, data)
+            await call
         except WebApiError as exc:
             if exc.status >= 500:
-                raise Retry(backoff(self._row.attempts), f"file upload: {exc.error}", Failure.SLACK_DOWN) from None
-            raise Undeliverable(f"file upload: {exc.error}") from None
+                raise Retry(backoff(self._row.attempts), f"{what}: {exc.error}", Failure.SLACK_DOWN) from None
+            raise Undeliverable(f"{what}: {exc.error}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            error = f"file upload: {type(exc).__name__}: {exc}"
+            error = f"{what}: {type(exc).__name__}: {exc}"
             raise Retry(backoff(self._row.attempts), error, Failure.AMBIGUOUS) from None
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
