@@ -22,7 +22,7 @@ class Run:
 async def start(
     h: Harness, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> asyncio.subprocess.Process:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNOFF_", "GITHUB_", "CI_"))}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNOFF_", "GITHUB_", "CI_", "CLAUDECODE"))}
     full_env.update({"SIGNOFF_URL": h.url, "SIGNOFF_TOKEN": CI_TOKEN, **(env or {})})
     return await asyncio.create_subprocess_exec(
         sys.executable,

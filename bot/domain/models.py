@@ -141,6 +141,9 @@ class Draft:
     authors: tuple[str, ...] = ()
     commit: str = ""
     plan: PlanSummary | None = None
+    command: str = ""  # what runs once approved (guard, the agent hook); the approval binds it
+    workdir: str = ""  # where it runs; the approval binds it too
+    asked_again_after: str = ""  # the earlier request (CR-41) that ended without a usable approval
 
     @property
     def destroys(self) -> bool | None:

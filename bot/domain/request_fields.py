@@ -18,6 +18,7 @@ class FieldKind(Enum):
     COMMIT = "commit"  # a hexadecimal SHA
     MAYBE = "maybe"  # yes, no, or not known (absent or null)
     PLAN_SUMMARY = "plan"  # a plan summary (bot/domain/plan_summary.py) with the plans' SHA-256
+    REF = "ref"  # another request, as CR-42
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ SHORT_MAX = 80
 AUTHORS_MAX = 50
 COMMIT_MAX = 80
 REASON_MAX = 1000
+COMMAND_MAX = 4000
+WORKDIR_MAX = 1000
 
 FIELDS: tuple[Field, ...] = (
     Field("title", FieldKind.TEXT, "Title", "Title", max_length=TITLE_MAX, required=True,
@@ -70,6 +73,16 @@ FIELDS: tuple[Field, ...] = (
     Field("plan", FieldKind.PLAN_SUMMARY, "Plan", "The plan summary",
           "what the plan destroys and each plan file's SHA-256, as `signoff request --plan` sends it",
           in_form=False, column="plan_summary"),
+    Field("command", FieldKind.TEXT, "Command", "The command",
+          "the exact command that runs once approved, as `signoff guard` and the agent hook send it; the approval "
+          "is for this command only, and it is always shown to the reviewers", max_length=COMMAND_MAX,
+          in_form=False, multiline=True),
+    Field("workdir", FieldKind.TEXT, "Directory", "The directory",
+          "the directory the command runs in; the approval is for this directory only", max_length=WORKDIR_MAX,
+          in_form=False),
+    Field("asked_again_after", FieldKind.REF, "Asked again after", "The earlier request",
+          "the earlier request this one asks again for, after it ended without an approval that can be used "
+          "(e.g. CR-41)", max_length=20, in_form=False),
 )  # fmt: skip
 
 BY_NAME = {f.name: f for f in FIELDS}

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.domain.errors import InvalidInput
-from bot.domain.models import Draft
+from bot.domain.models import Draft, format_ref, parse_ref
 from bot.domain.plan_summary import parse_blast_radius
 from bot.domain.request_fields import FIELDS, REASON_MAX, Field, FieldKind
 
@@ -115,6 +115,13 @@ def _plan(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> Any:
     return radius
 
 
+def _ref(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> str:
+    value = _text(raw, field.name, field.max_length, errors)
+    if value and parse_ref(value) is None:
+        errors[field.name] = "must be a request id like CR-42"
+    return format_ref(parse_ref(value) or 0) if value and field.name not in errors else ""
+
+
 _CHECKS: dict[FieldKind, Callable[[Mapping[str, Any], Field, dict[str, str]], Any]] = {
     FieldKind.TEXT: _checked_text,
     FieldKind.URL: _checked_url,
@@ -123,6 +130,7 @@ _CHECKS: dict[FieldKind, Callable[[Mapping[str, Any], Field, dict[str, str]], An
     FieldKind.COMMIT: _checked_commit,
     FieldKind.MAYBE: _maybe,
     FieldKind.PLAN_SUMMARY: _plan,
+    FieldKind.REF: _ref,
 }
 
 

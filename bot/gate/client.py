@@ -14,13 +14,22 @@ from typing import Any
 RETRY_STATUSES = {429, 502, 503, 504}
 ATTEMPTS = 6
 BACKOFF_CAP = 10.0
+MIN_CALL = 0.2  # a call with less time than this left is not started
+LONG_POLL_MARGIN = 2.0  # a long-poll asks the server to answer this long before the deadline
 
 
 class GateError(Exception):
     """A usage, configuration, auth or network problem: exit code 3."""
 
 
+class OutOfTime(GateError):
+    """The deadline passed before signoff answered: nothing more is sent."""
+
+
 class ApiClient:
+    """``deadline`` (``time.monotonic()``) bounds every call, its retries and their waits together:
+    a call that would end past it is cut short and raises ``OutOfTime``."""
+
     def __init__(
         self,
         server: str,
@@ -28,12 +37,26 @@ class ApiClient:
         attempts: int = ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         say: Callable[[str], None] = lambda _: None,
+        deadline: float | None = None,
     ) -> None:
         self._base = server.rstrip("/")
         self._token = token
         self._attempts = attempts
         self._sleep = sleep
         self._say = say
+        self.deadline = deadline
+
+    def left(self) -> float | None:
+        """Seconds until the deadline, or None without one."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def _bounded(self, seconds: float, last: str) -> float:
+        left = self.left()
+        if left is None:
+            return seconds
+        if left <= MIN_CALL:
+            raise OutOfTime(f"no answer from signoff in the time allowed ({last or 'it did not answer'})")
+        return min(seconds, left)
 
     def __repr__(self) -> str:
         return f"ApiClient(server={self._base!r})"
@@ -41,10 +64,14 @@ class ApiClient:
     def create(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         return self._request("POST", "/api/v1/requests", body, {"Idempotency-Key": idempotency_key})
 
-    def verify(self, ref: str, digests: list[str], once: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"sha256": digests}
+    def verify(
+        self, ref: str, digests: list[str], once: str | None = None, command: str | None = None, workdir: str = ""
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"sha256": digests} if digests or command is None else {}
         if once is not None:
             body["once"] = once
+        if command is not None:
+            body["command"], body["workdir"] = command, workdir
         return self._request("POST", f"/api/v1/requests/{ref}/verify", body, {})
 
     def give_up(self, ref: str) -> dict[str, Any]:
@@ -57,6 +84,9 @@ class ApiClient:
         return self._request("POST", f"/api/v1/requests/{ref}/command", body, {}, shape="recorded")
 
     def get(self, ref: str, wait: float = 0) -> dict[str, Any]:
+        left = self.left()
+        if left is not None:
+            wait = min(wait, max(0.0, left - LONG_POLL_MARGIN))
         suffix = f"?wait={wait:.0f}" if wait >= 1 else ""
         return self._request("GET", f"/api/v1/requests/{ref}{suffix}", None, {}, timeout=wait + 15)
 
@@ -77,11 +107,12 @@ class ApiClient:
         for attempt in range(self._attempts):
             if attempt:
                 delay = min(BACKOFF_CAP, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+                delay = self._bounded(delay + MIN_CALL, last) - MIN_CALL
                 self._say(f"retrying in {delay:.1f}s ({last})")
                 self._sleep(delay)
             try:
                 req = urllib.request.Request(self._base + path, data=data, headers=all_headers, method=method)
-                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                with urllib.request.urlopen(req, timeout=self._bounded(timeout, last)) as resp:
                     return _request_json(resp.read(), self._base, shape)
             except urllib.error.HTTPError as err:
                 detail = _message(err)

@@ -22,7 +22,7 @@ from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
 from bot.domain.outcomes import outcome_words
 from bot.domain.plan_summary import DIGESTS_WANTED, valid_digests
-from bot.domain.request_fields import API_FIELDS, FIELDS, FieldKind
+from bot.domain.request_fields import API_FIELDS, COMMAND_MAX, FIELDS, WORKDIR_MAX, FieldKind
 from bot.domain.timestamps import utc_text
 from bot.domain.validation import validate_break_glass, validate_draft
 from bot.errors_map import http_body, http_status
@@ -37,7 +37,7 @@ from bot.services.deps import Deps
 from bot.services.expire_request import give_up
 from bot.services.guarded_commands import record_command
 from bot.services.names import NameBook
-from bot.services.verify_plan import valid_until, verify_plan
+from bot.services.verify_plan import BoundCommand, valid_until, verify_plan
 
 log = logging.getLogger(__name__)
 MAX_BODY = 512 * 1024  # a plan summary lists up to 300 resources by address
@@ -46,7 +46,6 @@ MAX_WAITERS = 20_000  # long-polls held at once; beyond it a GET answers at once
 BODY_READ_SECONDS = 10.0  # a slow client cannot hold a handler longer
 IDEMPOTENCY_KEY_MAX = 200
 RUN_MAX = 200  # a CI run's id, for single-use approvals
-COMMAND_MAX = 4000  # a guarded command's text, as recorded
 ACCEPTED = frozenset((*API_FIELDS, "break_glass"))
 
 
@@ -263,21 +262,22 @@ class PipelineApi:
             request_id = parse_ref(ref)
             body = await self._body(request)
             digests = body.get("sha256")
-            fields = {"sha256", "once"}
+            fields = {"sha256", "once", "command", "workdir"}
             errors = {name: "is not a field of a verification" for name in sorted(set(body) - fields)}
             once = body.get("once")
             if once is not None and not (isinstance(once, str) and 0 < len(once) <= RUN_MAX and once.isprintable()):
                 errors["once"] = f"must be the CI run's id: 1 to {RUN_MAX} printable characters"
             if request_id is None:
                 errors["id"] = f"{str(ref)[:40]!r} is not a request id like CR-42"
-            given = digests if valid_digests(digests) else None
+            bound = _bound_command(body, errors)
+            given = digests if valid_digests(digests) else [] if digests is None and bound is not None else None
             if given is None:
                 errors["sha256"] = DIGESTS_WANTED
             if errors or request_id is None or given is None:
                 raise InvalidInput(errors)
             log_context.request_id.set(format_ref(request_id))
             checked = await verify_plan(
-                self.deps, request_id, tuple(given), pipeline, once if isinstance(once, str) else None
+                self.deps, request_id, tuple(given), pipeline, once if isinstance(once, str) else None, bound
             )
         except _TooLarge:
             return _too_large()
@@ -347,6 +347,20 @@ class PipelineApi:
 
     async def openapi(self, _: web.Request) -> web.Response:
         return web.json_response(document())
+
+
+def _bound_command(body: dict[str, Any], errors: dict[str, str]) -> BoundCommand | None:
+    """The command and directory a verify checks against the approved ones, when given."""
+    command, workdir = body.get("command"), body.get("workdir")
+    if command is None and workdir is None:
+        return None
+    if not isinstance(command, str) or not command.strip() or len(command) > COMMAND_MAX or "\x00" in command:
+        errors["command"] = f"must be the command about to run, 1 to {COMMAND_MAX} characters"
+    if not isinstance(workdir, str) or len(workdir) > WORKDIR_MAX or "\x00" in workdir:
+        errors["workdir"] = f"must be the directory it runs in, at most {WORKDIR_MAX} characters"
+    if "command" in errors or "workdir" in errors:
+        return None
+    return BoundCommand(str(command).strip(), str(workdir).strip())
 
 
 def _command_report(body: dict[str, Any]) -> tuple[str, str, int | None]:

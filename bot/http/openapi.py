@@ -10,7 +10,8 @@ from typing import Any
 from bot import __version__
 from bot.domain.models import FinalReason, Status
 from bot.domain.plan_summary import ADDRESS_MAX, FORMAT_NAMES, MAX_PLANS, MAX_RESOURCES, REASON_MAX
-from bot.domain.request_fields import FIELDS, Field, FieldKind
+from bot.domain.request_fields import COMMAND_MAX, FIELDS, WORKDIR_MAX, Field, FieldKind
+from bot.domain.verification import Verified
 
 STATUSES = [s.value for s in Status]
 FINAL_REASONS = [r.value for r in FinalReason]
@@ -206,7 +207,7 @@ def document() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "pattern": "^CR-[0-9]+$"},
-            "result": {"type": "string", "enum": ["match", "mismatch", "not_approved", "expired", "used"]},
+            "result": {"type": "string", "enum": [v.value for v in Verified]},
             "valid_until": _TS,
             "used_by_run": _STR_OR_NULL,
             "status": {"type": "string", "enum": STATUSES},
@@ -303,10 +304,17 @@ def document() -> dict[str, Any]:
                             "application/json": {
                                 "schema": {
                                     "type": "object",
-                                    "required": ["sha256"],
                                     "additionalProperties": False,
+                                    "description": "sha256 is required unless command is given",
                                     "properties": {
                                         "sha256": _PLAN["properties"]["sha256"],  # type: ignore[index]
+                                        "command": {
+                                            "type": "string",
+                                            "maxLength": COMMAND_MAX,
+                                            "description": "the exact command about to run: other_command unless "
+                                            "it and workdir are the approved ones",
+                                        },
+                                        "workdir": {"type": "string", "maxLength": WORKDIR_MAX},
                                         "once": {
                                             "type": "string",
                                             "maxLength": 200,
@@ -319,7 +327,7 @@ def document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": {
-                            "description": "The answer: match, mismatch, not_approved, expired or used",
+                            "description": "The answer: match, mismatch, not_approved, expired, used or other_command",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}},
                         },
                         "400": _error_response("Malformed JSON"),

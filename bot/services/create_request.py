@@ -34,7 +34,7 @@ class Submission:
     def fingerprint(self) -> str:
         """What an idempotent repeat must match. Fields added later count only when given, so a
         retry that spans an upgrade still matches the request stored before it."""
-        draft = {k: v for k, v in asdict(self.draft).items() if k not in _LATER or v is not None}
+        draft = {k: v for k, v in asdict(self.draft).items() if k not in _LATER or v not in (None, "")}
         body: dict[str, object] = {"requester": self.requester, "draft": draft, "source": self.source}
         if self.break_glass is not None:
             body["break_glass"] = self.break_glass
@@ -42,7 +42,7 @@ class Submission:
 
 
 BREAK_GLASS_WINDOW = timedelta(hours=24)  # BREAK_GLASS_LIMIT counts uses in this long
-_LATER = frozenset({"destructive", "plan"})  # Draft fields newer than stored fingerprints
+_LATER = frozenset({"destructive", "plan", "command", "workdir", "asked_again_after"})  # newer than stored fingerprints
 
 
 @dataclass(frozen=True)

@@ -6,28 +6,23 @@ checks the file it will apply against them just before applying it. An approval 
 (``APPROVAL_VALID_FOR`` from the decision, break-glass included): after it, the answer is
 ``expired`` and the pipeline must ask again. With ``once``, the first matching verify uses the
 approval up for its CI run: the same run may verify again, another run is told which run used
-it. Every check is audited, whatever its answer.
+it. A command is approved the same way: `signoff guard` gives the exact command and directory
+it is about to run, and anything but the approved ones is ``other_command``. Every check is
+audited, whatever its answer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from bot.domain.audit import AuditEntry
 from bot.domain.models import ChangeRequest, Status
+from bot.domain.verification import Verified
 from bot.services import who_may_decide
 from bot.services.deps import Deps
+from bot.services.guarded_commands import COMMAND_SHOWN
 from bot.store.unit_of_work import Tx
-
-
-class Verified(StrEnum):
-    MATCH = "match"  # approved (or not required), and every file is an approved plan
-    MISMATCH = "mismatch"  # a file is not a plan that was approved, or no plan was
-    NOT_APPROVED = "not_approved"  # pending, denied, cancelled or expired
-    EXPIRED = "expired"  # approved, but longer ago than APPROVAL_VALID_FOR
-    USED = "used"  # approved for one CI run (`--once`), and that was another run
 
 
 @dataclass(frozen=True)
@@ -48,8 +43,21 @@ def valid_until(req: ChangeRequest, deps: Deps) -> datetime | None:
     return None
 
 
+@dataclass(frozen=True)
+class BoundCommand:
+    """The command about to run and where, as `signoff guard` gives them."""
+
+    command: str
+    workdir: str
+
+
 async def verify_plan(
-    deps: Deps, request_id: int, digests: tuple[str, ...], pipeline: str, once: str | None = None
+    deps: Deps,
+    request_id: int,
+    digests: tuple[str, ...],
+    pipeline: str,
+    once: str | None = None,
+    command: BoundCommand | None = None,
 ) -> Verification:
     now = deps.clock.now()
 
@@ -59,9 +67,12 @@ async def verify_plan(
         unknown = tuple(d for d in dict.fromkeys(digests) if d not in approved)
         until = valid_until(req, deps)
         used = req.used_by_run
+        plans_checked = bool(approved or digests or command is None)
         if req.status not in (Status.APPROVED, Status.NOT_REQUIRED):
             result = Verified.NOT_APPROVED
-        elif unknown or not digests:
+        elif command is not None and (command.command, command.workdir) != (req.draft.command, req.draft.workdir):
+            result = Verified.OTHER_COMMAND
+        elif plans_checked and (unknown or not digests):
             result = Verified.MISMATCH
         elif until is not None and now >= until:
             result = Verified.EXPIRED
@@ -79,6 +90,9 @@ async def verify_plan(
         details: dict[str, object] = {"result": result.value, "given": list(digests), "approved": list(approved)}
         if once is not None:
             details["run"] = once
+        if command is not None:
+            details["command"] = command.command[:COMMAND_SHOWN]
+            details["workdir"] = command.workdir
         await tx.audit.append(now, AuditEntry(f"api:{pipeline}", "plan_verified", request_id, None, details))
         return Verification(req, result, approved, unknown, until, used)
 

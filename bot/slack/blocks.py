@@ -121,9 +121,18 @@ def facts(req: ChangeRequest) -> Block:
 
 
 def description(req: ChangeRequest) -> list[Block]:
-    if not req.draft.description:
-        return []
-    return [plain_section(req.draft.description)]
+    """The requester's words, then what runs once approved and where: always shown, because the
+    approval is for exactly that command in exactly that directory."""
+    d = req.draft
+    blocks = [plain_section(d.description)] if d.description else []
+    if d.command:
+        where = f" in {d.workdir}" if d.workdir else ""
+        blocks.append(section(f"*Runs once approved{safe(where, 400)}* (the approval is for this command only):"))
+        blocks.append(plain_section(d.command))
+    if d.asked_again_after:
+        earlier = d.asked_again_after
+        blocks.append(context(f"Asked again: {earlier} ended without an approval that could still be used."))
+    return blocks
 
 
 def blast_radius(req: ChangeRequest) -> Block:

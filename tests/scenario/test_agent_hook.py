@@ -42,7 +42,7 @@ def bash(command: str, session: str = "session-1", tool: str = "Bash") -> dict[s
 async def hook(
     h: Harness, payload: Any, timeout: str = "1s", env: dict[str, str] | None = None, raw: bytes | None = None
 ) -> Answer:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNOFF_", "CLAUDECODE"))}
     full_env.update(
         {
             "SIGNOFF_URL": h.url,
@@ -96,13 +96,13 @@ async def test_a_held_command_waits_for_sign_off_and_then_is_allowed(h: Harness)
     command = "terraform -chdir=envs/prod apply -auto-approve"
     first = await hook(h, bash(command))
     assert (first.code, first.decision) == (0, "deny")
-    assert first.reason.startswith("signoff: waiting for senior sign-off on CR-1 (")
+    assert first.reason.startswith("signoff: waiting for senior sign-off on CR-1: 2 more of 2 senior approvals")
     assert first.reason.endswith("; run it again once approved")
     assert "U0" not in first.reason
 
     req = await h.get("CR-1")
     assert req.draft.ai_assisted and req.draft.ai_tool == "Claude Code"
-    assert command in req.draft.description
+    assert (req.draft.command, req.draft.workdir) == (command, "/home/dev/shop")  # bound, and shown
     assert req.approvals_needed == 2  # an apply may destroy: not known counts as destructive
     assert req.draft.url == "https://git.example.com/acme/shop"
 
@@ -156,7 +156,7 @@ async def test_a_patterns_file_holds_more_commands(h: Harness) -> None:
     assert answer.decision == "deny" and "CR-1" in answer.reason
     req = await h.get("CR-1")
     assert (req.approvals_needed, req.draft.destroys) == (1, False)
-    assert (await hook(h, bash("./build.sh"), env={"SIGNOFF_HOOK_PATTERNS": str(patterns)})).decision is None
+    assert (await hook(h, bash("ls build"), env={"SIGNOFF_HOOK_PATTERNS": str(patterns)})).decision is None
 
     patterns.write_text("deploy(\n")
     broken = await hook(h, bash("./deploy.sh prod"), env={"SIGNOFF_HOOK_PATTERNS": str(patterns)})
@@ -180,3 +180,55 @@ async def test_anything_wrong_denies_in_one_line(h: Harness) -> None:
         assert words in answer.reason, (words, answer.reason)
         assert "\n" not in answer.reason and "Traceback" not in answer.err
     assert await requests(h) == 0
+
+
+async def test_a_server_that_never_answers_gets_a_deny_inside_the_timeout(h: Harness) -> None:
+    """Claude Code lets a command run when its hook times out, so the hook must answer first."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def hang(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # read nothing, answer nothing, keep the connection open
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        answer = await asyncio.wait_for(
+            hook(h, bash("terraform destroy"), timeout="4s", env={"SIGNOFF_URL": f"http://127.0.0.1:{port}"}),
+            timeout=4 + 3,  # the hook's own bound, and a little for the process to start
+        )
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+    assert (answer.code, answer.decision) == (0, "deny")
+    assert "the command is held" in answer.reason and "within 4s" in answer.reason
+    assert accepted  # it did ask
+
+
+async def test_the_same_command_in_another_directory_asks_again(h: Harness) -> None:
+    command = "kubectl delete pod web-1"
+    await hook(h, bash(command))
+    await approve_all(h, "CR-1")
+    assert (await hook(h, bash(command))).decision == "allow"
+    elsewhere = {**bash(command), "cwd": "/home/dev/other-cluster"}
+    answer = await hook(h, elsewhere)
+    assert answer.decision == "deny" and "CR-2" in answer.reason
+    assert (await h.get("CR-2")).draft.workdir == "/home/dev/other-cluster"
+
+
+async def test_wrapped_and_unreadable_commands_become_requests(h: Harness) -> None:
+    forms = [
+        "bash -c 'terraform destroy -auto-approve'",
+        "timeout 600 terraform apply -auto-approve",
+        "(cd infra && terraform apply)",
+        "helm del shop",
+        "$(command -v terraform) destroy",
+        "signoff guard --no-ai-assisted --requester U0SENIOR1 -- terraform destroy -auto-approve",
+    ]
+    for number, command in enumerate(forms, 1):
+        answer = await hook(h, bash(command))
+        assert answer.decision == "deny" and f"CR-{number}" in answer.reason, (command, answer)
+        req = await h.get(f"CR-{number}")
+        assert req.draft.command == command and req.draft.ai_assisted
+        assert req.approvals_needed == 2  # destroys, or not known: two seniors
+    assert await requests(h) == len(forms)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.models import Draft
 from bot.domain.plan_summary import PlanSummary
-from bot.gate.commands import RUN_ID_VARIABLES, idempotency_key
+from bot.gate.asking import RUN_ID_VARIABLES, idempotency_key
 from bot.services.create_request import Submission
 
 DRAFT = Draft("Bump timeout", "https://e.example/pr/1", True, service="payments", authors=("U0X",), commit="ab12")
