@@ -18,8 +18,11 @@ from bot.admission import Admission
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.errors import ConfigurationError, StorageFailure
+from bot.github.api import GitHubApp
+from bot.github.worker import DeploymentWorker
 from bot.http.api import PipelineApi
 from bot.http.auth import ApiTokens
+from bot.http.github_webhook import GithubWebhook
 from bot.http.long_poll import ChangeFeed
 from bot.http.server import build_web_app
 from bot.metrics import Metrics
@@ -75,6 +78,7 @@ class Signoff:
     replicas: ReplicaRegistry
     feed: ChangeFeed
     admission: Admission
+    deployments: DeploymentWorker | None = None  # GitHub's held deployments, when the App is set up
     _groups_task: asyncio.Task[None] | None = None
     _beat_task: asyncio.Task[None] | None = None
     _watch_task: asyncio.Task[None] | None = None
@@ -127,6 +131,8 @@ class Signoff:
         if self.settings.slack_app_token is not None:
             await self._check_app_token(self.settings.slack_app_token.get_secret_value())
         await self.outbox.start()
+        if self.deployments is not None:
+            await self.deployments.start()
         await self.scheduler.start()
         self._runner = web.AppRunner(
             self.http_app, access_log=None, handler_cancellation=True, keepalive_timeout=IDLE_CONNECTION_SECONDS
@@ -255,6 +261,8 @@ class Signoff:
             await self._runner.cleanup()
             self._runner = None
         await self.scheduler.stop()
+        if self.deployments is not None:
+            await self.deployments.stop()
         await self.background.close()
         await self.outbox.stop()
         with contextlib.suppress(Exception):  # counts of refused calls still held in memory
@@ -276,7 +284,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     store = store_for(settings.database)
     store.use_clock(clock)
     groups = GroupMembership(store, clock, roster.current, SlackUserGroups(client))
-    replicas = ReplicaRegistry(store, clock, roster.current, replica_id())
+    me = replica_id()
+    replicas = ReplicaRegistry(store, clock, roster.current, me)
     policy_moved = Signal()
     deps = Deps(
         store=store,
@@ -302,6 +311,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     renderer = OutboxRenderer(Rendering(deps, settings.tz, settings.reminder_after, settings.escalate_after))
     worker = OutboxWorker(store, outbox_client(settings, metrics), clock, renderer, AckPriority())
     feed = ChangeFeed()
+    held: list[DeploymentWorker] = []  # the GitHub worker, once built below
 
     def committed(changes: Changes) -> None:
         if changes.notices:
@@ -310,6 +320,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
             feed.notify_all()
         for request_id in changes.requests:
             feed.notify(request_id)
+        if held and (changes.requests or changes.all_requests):
+            held[0].wake()  # a request that ended may have a deployment to answer
 
     store.subscribe(committed)
     store.on_retry(lambda reason: metrics.store_retries.labels(reason=reason).inc())
@@ -333,6 +345,30 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     names = NameBook(store, clock, directory, background)
     api = PipelineApi(deps, ApiTokens(settings.api_token_map), directory, feed, bad_tokens, admission, names)
     parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
+    routes = [api.register]
+    if settings.github_enabled:
+        assert settings.github_app_id is not None and settings.github_app_private_key is not None
+        assert settings.github_webhook_secret is not None
+        github = GitHubApp(
+            settings.github_app_id,
+            settings.github_app_private_key.get_secret_value(),
+            settings.github_api_url,
+            lambda: parts[0]._http if parts else None,
+        )
+        held.append(DeploymentWorker(deps, github, names, me, clock, settings.github_sweep_every))
+        webhook = GithubWebhook(
+            deps,
+            settings.github_webhook_secret.get_secret_value().encode(),
+            settings.github_api_url,
+            held[0].wake,
+            bad_tokens,
+            admission,
+        )
+        routes.append(webhook.register)
+
+    def register(app: web.Application) -> None:
+        for add in routes:
+            add(app)
 
     async def readiness() -> dict[str, object]:
         return await parts[0].readiness()
@@ -340,7 +376,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     async def scrape() -> bytes:
         return await parts[0].scrape()
 
-    web_app = build_web_app(store, "socket" if settings.socket_mode else "http", slack, api.register, readiness, scrape)
+    web_app = build_web_app(store, "socket" if settings.socket_mode else "http", slack, register, readiness, scrape)
     signoff = Signoff(
         settings=settings,
         clock=clock,
@@ -359,6 +395,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         replicas=replicas,
         feed=feed,
         admission=admission,
+        deployments=held[0] if held else None,
     )
     parts.append(signoff)
     return signoff

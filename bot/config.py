@@ -45,6 +45,13 @@ HINTS: dict[str, str] = {
     "SWEEP_EVERY": "set it to how often reminders, escalation and expiry are checked, from 1s to 10m, e.g. 30s",
     "DESTRUCTIVE_APPROVALS": "set it to how many seniors must approve an AI-assisted destructive change, 1 to 5",
     "API_TOKENS": "set it to comma-separated name:token pairs, each token at least 24 characters",
+    "GITHUB_APP_ID": "set it to the GitHub App's numeric App ID (its General settings page), or unset every GITHUB_ "
+    "setting",
+    "GITHUB_APP_PRIVATE_KEY": "set it to the App's private key (a PEM starting -----BEGIN, or the path of the .pem "
+    "file GitHub gave you)",
+    "GITHUB_WEBHOOK_SECRET": "set it to the webhook secret entered in the GitHub App's settings",
+    "GITHUB_API_URL": "set it to https://api.github.com, or your GitHub Enterprise Server's https://HOST/api/v3",
+    "GITHUB_SWEEP_EVERY": "set it to how often waiting deployments are looked for, from 30s to 1h, e.g. 5m",
 }
 
 
@@ -92,6 +99,12 @@ class Settings(BaseSettings):
     approval_valid_for: timedelta = Field(default=timedelta(hours=24), alias="APPROVAL_VALID_FOR")
     request_ttl: timedelta = Field(default=timedelta(days=7), alias="REQUEST_TTL")
     break_glass_limit: int = Field(default=3, ge=1, le=100, alias="BREAK_GLASS_LIMIT")
+    # signoff as a GitHub App, the deployment protection rule of GitHub environments (docs/github.md)
+    github_app_id: int | None = Field(default=None, ge=1, alias="GITHUB_APP_ID")
+    github_app_private_key: SecretStr | None = Field(default=None, alias="GITHUB_APP_PRIVATE_KEY")
+    github_webhook_secret: SecretStr | None = Field(default=None, alias="GITHUB_WEBHOOK_SECRET")
+    github_api_url: str = Field(default="https://api.github.com", alias="GITHUB_API_URL")
+    github_sweep_every: timedelta = Field(default=timedelta(minutes=5), alias="GITHUB_SWEEP_EVERY")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "summary_channel", mode="before")
     @classmethod
@@ -195,6 +208,54 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, v: Any) -> Any:
         return parse_duration(v) if isinstance(v, str) else v
+
+    @field_validator("github_app_id", "github_app_private_key", "github_webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("github_app_private_key")
+    @classmethod
+    def _github_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        from bot.github.app_auth import load_private_key
+
+        return SecretStr(load_private_key(v.get_secret_value()))
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_api_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+    @field_validator("github_sweep_every", mode="before")
+    @classmethod
+    def _github_sweep(cls, v: Any) -> Any:
+        value = parse_duration(v) if isinstance(v, str) else v
+        if isinstance(value, timedelta) and not timedelta(seconds=30) <= value <= timedelta(hours=1):
+            raise ValueError("must be from 30s to 1h")
+        return value
+
+    @model_validator(mode="after")
+    def _github_all_or_none(self) -> Settings:
+        given = {
+            "GITHUB_APP_ID": self.github_app_id is not None,
+            "GITHUB_APP_PRIVATE_KEY": self.github_app_private_key is not None,
+            "GITHUB_WEBHOOK_SECRET": self.github_webhook_secret is not None,
+        }
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(name for name, set_ in given.items() if not set_)
+            raise ValueError(
+                f"{missing} is not set: the GitHub App needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and "
+                "GITHUB_WEBHOOK_SECRET together"
+            )
+        return self
+
+    @property
+    def github_enabled(self) -> bool:
+        return self.github_app_id is not None
 
     @field_validator("sweep_every")
     @classmethod

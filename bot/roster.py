@@ -7,6 +7,7 @@ restart. A broken edit keeps the last good roster and logs why.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from bot.domain.models import Engineer, GroupRule, Level, Roster
 
 log = logging.getLogger(__name__)
 _LEVELS = ", ".join(level.value for level in Level)
+
+
+_GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}", re.ASCII)
 
 
 def _fail(path: Path, message: str) -> ConfigurationError:
@@ -81,7 +85,7 @@ def _engineer(entry: Any, i: int, path: Path) -> Engineer:
     if not isinstance(user, str) or not user.strip():
         raise _fail(path, f"{where}: 'user' (a Slack user ID) is required")
     where = f"{where} ({user})"
-    extra = set(entry) - {"user", "level", "team", "email"}
+    extra = set(entry) - {"user", "level", "team", "email", "github"}
     if extra:
         raise _fail(path, f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
     level_raw = entry.get("level")
@@ -95,7 +99,10 @@ def _engineer(entry: Any, i: int, path: Path) -> Engineer:
     email = entry.get("email")
     if email is not None and (not isinstance(email, str) or "@" not in email):
         raise _fail(path, f"{where}: email must be an email address")
-    return Engineer(user=user.strip(), level=level, team=team, email=email)
+    github = entry.get("github")
+    if github is not None and (not isinstance(github, str) or not _GITHUB_LOGIN.fullmatch(github.strip())):
+        raise _fail(path, f"{where}: github must be a GitHub login (letters, digits and single hyphens)")
+    return Engineer(user=user.strip(), level=level, team=team, email=email, github=github.strip() if github else None)
 
 
 def load_roster(path: Path) -> Roster:

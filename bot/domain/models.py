@@ -57,6 +57,7 @@ class Engineer:
     email: str | None = None
     source: str = "the roster file"  # where the level comes from, for `/signoff roster`
     usergroup: str | None = None  # the Slack user group it comes from, when it does
+    github: str | None = None  # their GitHub login, for deployments GitHub holds for signoff
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,20 @@ class Roster:
     def get(self, user: str) -> Engineer | None:
         return self.engineers.get(user)
 
+    def by_github(self, login: str) -> Engineer | None:
+        """The engineer with this GitHub login (GitHub logins are case-insensitive)."""
+        wanted = login.strip().lower()
+        return next((e for e in self.engineers.values() if e.github and e.github.lower() == wanted), None)
+
     def digest(self) -> str:
         """A short fingerprint of who is who (admins, engineers, group rules), equal for equal rosters
         whatever the order they were written in: replicas compare theirs to find a differing file."""
         body = {
             "admins": sorted(self.admins),
-            "engineers": sorted((e.user, e.level.value, e.team or "", e.email or "") for e in self.engineers.values()),
+            "engineers": sorted(
+                (e.user, e.level.value, e.team or "", e.email or "", *([e.github] if e.github else []))
+                for e in self.engineers.values()
+            ),
             "groups": sorted((g.usergroup, g.level.value, g.team or "") for g in self.groups),
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]

@@ -76,6 +76,7 @@ class Repos:
         self.groups = r.GroupMembers(ex)
         self.names = r.PeopleNames(ex)
         self.replicas = r.Replicas(ex)
+        self.deployments = r.GithubDeployments(ex)
 
 
 class Tx(Repos):

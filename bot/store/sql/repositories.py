@@ -2,6 +2,7 @@
 
 from bot.store.sql.audit import AuditTrail
 from bot.store.sql.copying import Copying
+from bot.store.sql.deployments import GithubDeployments
 from bot.store.sql.facts import Facts, Receipts, WorkflowSteps
 from bot.store.sql.outbox import Outbox, SlackMessages
 from bot.store.sql.people import Availability, HomeViewers, PeopleNames
@@ -17,6 +18,7 @@ __all__ = [
     "Copying",
     "Decisions",
     "Facts",
+    "GithubDeployments",
     "GroupMembers",
     "HomeViewers",
     "Outbox",
