@@ -24,6 +24,7 @@ from bot.http.api import PipelineApi
 from bot.http.auth import ApiTokens
 from bot.http.github_webhook import GithubWebhook
 from bot.http.long_poll import ChangeFeed
+from bot.http.oidc import OidcVerifier, parse_allow, parse_issuers
 from bot.http.server import build_web_app
 from bot.metrics import Metrics
 from bot.roster import RosterSource
@@ -343,7 +344,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
     bad_tokens = BadTokenLog(deps)
     directory = SlackDirectory(client)
     names = NameBook(store, clock, directory, background)
-    api = PipelineApi(deps, ApiTokens(settings.api_token_map), directory, feed, bad_tokens, admission, names)
+    oidc = OidcVerifier(parse_issuers(settings.oidc_issuers), parse_allow(settings.oidc_allow))
+    api = PipelineApi(deps, ApiTokens(settings.api_token_map), directory, feed, bad_tokens, admission, names, oidc)
     parts: list[Signoff] = []  # /readyz asks the running parts, which exist once build returns
     routes = [api.register]
     if settings.github_enabled:

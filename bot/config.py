@@ -52,6 +52,9 @@ HINTS: dict[str, str] = {
     "GITHUB_WEBHOOK_SECRET": "set it to the webhook secret entered in the GitHub App's settings",
     "GITHUB_API_URL": "set it to https://api.github.com, or your GitHub Enterprise Server's https://HOST/api/v3",
     "GITHUB_SWEEP_EVERY": "set it to how often waiting deployments are looked for, from 30s to 1h, e.g. 5m",
+    "OIDC_ISSUERS": "set it to comma-separated issuer=audience pairs, e.g. "
+    "https://token.actions.githubusercontent.com=signoff",
+    "OIDC_ALLOW": "set it to comma-separated repository-glob=service pairs, e.g. acme/*=shop",
 }
 
 
@@ -105,6 +108,9 @@ class Settings(BaseSettings):
     github_webhook_secret: SecretStr | None = Field(default=None, alias="GITHUB_WEBHOOK_SECRET")
     github_api_url: str = Field(default="https://api.github.com", alias="GITHUB_API_URL")
     github_sweep_every: timedelta = Field(default=timedelta(minutes=5), alias="GITHUB_SWEEP_EVERY")
+    # Pipelines that prove who they are with an OIDC ID token (docs/pipelines.md, "Verified identity")
+    oidc_issuers: str = Field(default="", alias="OIDC_ISSUERS")
+    oidc_allow: str = Field(default="", alias="OIDC_ALLOW")
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "summary_channel", mode="before")
     @classmethod
@@ -251,6 +257,28 @@ class Settings(BaseSettings):
                 f"{missing} is not set: the GitHub App needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and "
                 "GITHUB_WEBHOOK_SECRET together"
             )
+        return self
+
+    @field_validator("oidc_issuers")
+    @classmethod
+    def _oidc_issuers(cls, v: str) -> str:
+        from bot.http.oidc import parse_issuers
+
+        parse_issuers(v)
+        return v
+
+    @field_validator("oidc_allow")
+    @classmethod
+    def _oidc_allow(cls, v: str) -> str:
+        from bot.http.oidc import parse_allow
+
+        parse_allow(v)
+        return v
+
+    @model_validator(mode="after")
+    def _oidc_needs_allow(self) -> Settings:
+        if self.oidc_issuers.strip() and not self.oidc_allow.strip():
+            raise ValueError("OIDC_ALLOW is not set: with OIDC_ISSUERS, name the repositories whose pipelines may ask")
         return self
 
     @property

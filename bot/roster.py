@@ -21,6 +21,7 @@ _LEVELS = ", ".join(level.value for level in Level)
 
 
 _GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}", re.ASCII)
+_GITLAB_LOGIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}", re.ASCII)
 
 
 def _fail(path: Path, message: str) -> ConfigurationError:
@@ -85,7 +86,7 @@ def _engineer(entry: Any, i: int, path: Path) -> Engineer:
     if not isinstance(user, str) or not user.strip():
         raise _fail(path, f"{where}: 'user' (a Slack user ID) is required")
     where = f"{where} ({user})"
-    extra = set(entry) - {"user", "level", "team", "email", "github"}
+    extra = set(entry) - {"user", "level", "team", "email", "github", "gitlab"}
     if extra:
         raise _fail(path, f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
     level_raw = entry.get("level")
@@ -102,7 +103,13 @@ def _engineer(entry: Any, i: int, path: Path) -> Engineer:
     github = entry.get("github")
     if github is not None and (not isinstance(github, str) or not _GITHUB_LOGIN.fullmatch(github.strip())):
         raise _fail(path, f"{where}: github must be a GitHub login (letters, digits and single hyphens)")
-    return Engineer(user=user.strip(), level=level, team=team, email=email, github=github.strip() if github else None)
+    gitlab = entry.get("gitlab")
+    if gitlab is not None and (not isinstance(gitlab, str) or not _GITLAB_LOGIN.fullmatch(gitlab.strip())):
+        raise _fail(path, f"{where}: gitlab must be a GitLab username")
+    return Engineer(
+        user=user.strip(), level=level, team=team, email=email, github=github.strip() if github else None,
+        gitlab=gitlab.strip() if gitlab else None,
+    )  # fmt: skip
 
 
 def load_roster(path: Path) -> Roster:

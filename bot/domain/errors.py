@@ -14,7 +14,8 @@ in one place, to ephemeral Slack replies and HTTP statuses.
     │   ├── NotRequester        only the requester may cancel
     │   ├── NotAdmin            admin-only command
     │   ├── NotOnRoster         only people on the roster may do this
-    │   └── BreakGlassLimit     broke glass too often in 24 hours
+    │   ├── BreakGlassLimit     broke glass too often in 24 hours
+    │   └── NotThisPipeline     a verified pipeline identity that may not ask this
     ├── Conflict                the state moved on                     -> 409
     │   ├── AlreadyDecided      first decision won; carries who and what
     │   ├── AlreadyVoted        this person already approved; more approvals are needed
@@ -91,6 +92,12 @@ class NotOnRoster(Refused):
 
 class BreakGlassLimit(Refused):
     code = "break_glass_limit"
+
+
+class NotThisPipeline(Refused):
+    """A verified pipeline (OIDC) from outside the allow-list, or asking for somebody else."""
+
+    code = "not_this_pipeline"
 
 
 class Conflict(SignoffError):

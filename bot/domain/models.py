@@ -57,7 +57,8 @@ class Engineer:
     email: str | None = None
     source: str = "the roster file"  # where the level comes from, for `/signoff roster`
     usergroup: str | None = None  # the Slack user group it comes from, when it does
-    github: str | None = None  # their GitHub login, for deployments GitHub holds for signoff
+    github: str | None = None  # their GitHub login: deployments GitHub holds, pipelines' OIDC tokens
+    gitlab: str | None = None  # their GitLab username: GitLab pipelines' OIDC tokens
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,12 @@ class GroupRule:
     usergroup: str
     level: Level
     team: str | None = None
+
+
+def _logins(e: Engineer) -> list[str]:
+    """An engineer's GitHub and GitLab logins, for the roster's digest; nothing when none is set,
+    so rosters without them keep the digest they had."""
+    return [f"{site}:{login}" for site, login in (("github", e.github), ("gitlab", e.gitlab)) if login]
 
 
 _RANK = {level: i for i, level in enumerate(("junior", "mid", "senior", "staff", "principal"))}
@@ -100,14 +107,18 @@ class Roster:
         wanted = login.strip().lower()
         return next((e for e in self.engineers.values() if e.github and e.github.lower() == wanted), None)
 
+    def by_gitlab(self, login: str) -> Engineer | None:
+        """The engineer with this GitLab username (case-insensitive)."""
+        wanted = login.strip().lower()
+        return next((e for e in self.engineers.values() if e.gitlab and e.gitlab.lower() == wanted), None)
+
     def digest(self) -> str:
         """A short fingerprint of who is who (admins, engineers, group rules), equal for equal rosters
         whatever the order they were written in: replicas compare theirs to find a differing file."""
         body = {
             "admins": sorted(self.admins),
             "engineers": sorted(
-                (e.user, e.level.value, e.team or "", e.email or "", *([e.github] if e.github else []))
-                for e in self.engineers.values()
+                (e.user, e.level.value, e.team or "", e.email or "", *_logins(e)) for e in self.engineers.values()
             ),
             "groups": sorted((g.usergroup, g.level.value, g.team or "") for g in self.groups),
         }

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from bot.domain.durations import parse_duration
 from bot.domain.numbers import ascii_int
 from bot.domain.plan_summary import MAX_PLANS, merge
+from bot.gate import id_tokens
 from bot.gate.answers import spent
 from bot.gate.client import ApiClient, GateError
 from bot.gate.exit_codes import err
@@ -37,12 +38,17 @@ RUN_ID_VARIABLES = (
 
 def client_for(args: argparse.Namespace) -> ApiClient:
     server = args.server or os.environ.get("SIGNOFF_URL")
-    token = args.token or os.environ.get("SIGNOFF_TOKEN")
+    token: str | Callable[[], str] | None = args.token or os.environ.get("SIGNOFF_TOKEN")
     if not server:
         raise GateError("no server: pass --server URL or set SIGNOFF_URL")
     check_server(server)
     if not token:
-        raise GateError("no token: pass --token TOKEN or set SIGNOFF_TOKEN")
+        token = id_tokens.from_environment(os.environ)
+    if not token:
+        raise GateError(
+            "no token: pass --token TOKEN or set SIGNOFF_TOKEN, or give an OIDC ID token (SIGNOFF_OIDC_TOKEN, or "
+            "GitHub Actions with `permissions: id-token: write`)"
+        )
     return ApiClient(server, token, attempts=args.retries + 1, say=err)
 
 
@@ -133,7 +139,7 @@ def body_from(args: argparse.Namespace, by_command: bool | None = None) -> dict[
     (``by_command``: True, False, or None for not known) or the plan, and break-glass and a chosen
     idempotency key are refused."""
     agent = agent_shell(os.environ)
-    requester = _requester(args, agent)
+    requester = _requester(args, agent, verified=_verified_identity(args))
     body: dict[str, Any] = {
         "requester": requester,
         "title": args.title,
@@ -174,10 +180,18 @@ def body_from(args: argparse.Namespace, by_command: bool | None = None) -> dict[
         body["break_glass"] = args.break_glass
     if agent:
         _agent_rules(args, body, agent, by_command)
+    if not body["requester"]:
+        del body["requester"]  # a verified pipeline: the server takes the person from the ID token
     return body
 
 
-def _requester(args: argparse.Namespace, agent: str | None) -> str:
+def _verified_identity(args: argparse.Namespace) -> bool:
+    """Whether this run proves who it is with an OIDC ID token instead of an API token."""
+    static = args.token or os.environ.get("SIGNOFF_TOKEN")
+    return not static and id_tokens.from_environment(os.environ) is not None
+
+
+def _requester(args: argparse.Namespace, agent: str | None, verified: bool = False) -> str:
     configured = os.environ.get("SIGNOFF_REQUESTER", "").strip()
     if agent:
         if not configured:
@@ -188,7 +202,7 @@ def _requester(args: argparse.Namespace, agent: str | None) -> str:
             )
         return configured
     requester = (args.requester or configured).strip()
-    if not requester:
+    if not requester and not verified:
         raise GateError("--requester is required (or set SIGNOFF_REQUESTER): the engineer's Slack ID or email")
     return requester
 

@@ -33,14 +33,14 @@ class ApiClient:
     def __init__(
         self,
         server: str,
-        token: str,
+        token: str | Callable[[], str],
         attempts: int = ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         say: Callable[[str], None] = lambda _: None,
         deadline: float | None = None,
     ) -> None:
         self._base = server.rstrip("/")
-        self._token = token
+        self._token = token  # a string, or how to get a fresh one (an ID token, fetched again once on a 401)
         self._attempts = attempts
         self._sleep = sleep
         self._say = say
@@ -100,11 +100,13 @@ class ApiClient:
         shape: str = "status",
     ) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
-        all_headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json", **headers}
+        token = self._token() if callable(self._token) else self._token
+        all_headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **headers}
         if data is not None:
             all_headers["Content-Type"] = "application/json"
         last = ""
-        for attempt in range(self._attempts):
+        refreshed = False
+        for attempt in range(max(self._attempts, 2 if callable(self._token) else 1)):
             if attempt:
                 delay = min(BACKOFF_CAP, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
                 delay = self._bounded(delay + MIN_CALL, last) - MIN_CALL
@@ -118,6 +120,11 @@ class ApiClient:
                 detail = _message(err)
                 if err.code in RETRY_STATUSES:
                     last = f"HTTP {err.code}: {detail}"
+                    continue
+                if err.code == 401 and callable(self._token) and not refreshed:
+                    refreshed = True  # an ID token that expired while we waited: get a fresh one, once
+                    all_headers["Authorization"] = f"Bearer {self._token()}"
+                    last = f"HTTP 401: {detail}"
                     continue
                 if err.code == 401:
                     raise GateError(f"signoff refused the token: {detail}") from None

@@ -17,7 +17,15 @@ from aiohttp import web
 
 from bot import deadlines, log_context
 from bot.admission import BUDGET, Admission
-from bot.domain.errors import Busy, InvalidInput, MalformedPayload, SignoffError, Unauthenticated, Unavailable
+from bot.domain.errors import (
+    Busy,
+    InvalidInput,
+    MalformedPayload,
+    NotThisPipeline,
+    SignoffError,
+    Unauthenticated,
+    Unavailable,
+)
 from bot.domain.json_input import parse_json_object
 from bot.domain.models import ChangeRequest, Status, format_ref, parse_ref
 from bot.domain.outcomes import outcome_words
@@ -28,6 +36,7 @@ from bot.domain.validation import validate_break_glass, validate_draft
 from bot.errors_map import http_body, http_status
 from bot.http.auth import ApiTokens
 from bot.http.long_poll import ChangeFeed
+from bot.http.oidc import OidcVerifier, PipelineIdentity, looks_like_jwt
 from bot.http.openapi import document
 from bot.http.resolve_people import USER_ID, Directory, resolve_authors, resolve_requester
 from bot.services import queries
@@ -139,6 +148,7 @@ class PipelineApi:
     bad_tokens: BadTokenLog
     admission: Admission
     names: NameBook
+    oidc: OidcVerifier | None = None
     max_waiters: int = MAX_WAITERS
 
     def register(self, app: web.Application) -> None:
@@ -150,9 +160,18 @@ class PipelineApi:
         app.router.add_get("/api/v1/openapi.json", self.openapi)
 
     async def _pipeline(self, request: web.Request) -> str:
+        return (await self._identity(request)).pipeline
+
+    async def _identity(self, request: web.Request) -> PipelineIdentity:
+        """Who asks: a static API token's pipeline, or a pipeline verified by its OIDC ID token.
+        Every refusal is audited (bad tokens at a bounded rate)."""
+        header = request.headers.get("Authorization")
+        given = header.removeprefix("Bearer ").strip() if header and header.startswith("Bearer ") else ""
         try:
-            return self.tokens.pipeline_for(request.headers.get("Authorization"))
-        except Unauthenticated as err:
+            if self.oidc is not None and self.oidc.enabled and looks_like_jwt(given):
+                return await self.oidc.identity(given)
+            return PipelineIdentity(self.tokens.pipeline_for(header))
+        except (Unauthenticated, NotThisPipeline) as err:
             remote = request.remote or "unknown"
             await self.bad_tokens.refuse(f"api:{remote}", f"{request.method} {request.path[:200]}", err)
             raise
@@ -180,15 +199,18 @@ class PipelineApi:
 
     async def _create(self, request: web.Request) -> web.Response:
         try:
-            pipeline = await self._pipeline(request)
+            identity = await self._identity(request)
+            pipeline = identity.pipeline
             body = await self._body(request)
+            if identity.kind == "oidc":
+                body = _from_claims(identity, body)
             key = request.headers.get("Idempotency-Key")
             if key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX:
                 raise InvalidInput({"Idempotency-Key": f"must be 1..{IDEMPOTENCY_KEY_MAX} characters"})
             unknown = sorted(set(body) - ACCEPTED)
             errors = {name: "is not a field of a request" for name in unknown}
             requester_raw = body.get("requester")
-            if not isinstance(requester_raw, str) or not requester_raw.strip():
+            if identity.kind != "oidc" and (not isinstance(requester_raw, str) or not requester_raw.strip()):
                 errors["requester"] = "is required: a Slack user ID or an email"
             glass = body.get("break_glass")
             if glass is not None:
@@ -198,7 +220,10 @@ class PipelineApi:
                     errors.update(err.fields)
             draft = validate_draft(body, errors)
             roster = self.deps.roster()
-            requester = await resolve_requester(self.directory, roster, str(requester_raw))
+            if identity.kind == "oidc":
+                requester = await self._human(request, identity, requester_raw)
+            else:
+                requester = await resolve_requester(self.directory, roster, str(requester_raw))
             authors = await resolve_authors(self.directory, roster, draft.authors)
             sub = Submission(
                 requester=requester,
@@ -219,6 +244,31 @@ class PipelineApi:
         status = 201 if created.created else 200
         headers = {"Location": f"/api/v1/requests/{req.ref}"}
         return web.json_response(payload, status=status, headers=headers)
+
+    async def _human(self, request: web.Request, identity: PipelineIdentity, said: Any) -> str:
+        """The person behind a verified pipeline, from the token's claim through the roster; a body
+        ``requester`` naming somebody else is refused (403, audited)."""
+        roster = self.deps.roster()
+        site = "GitLab" if identity.platform == "gitlab" else "GitHub"
+        engineer = (
+            roster.by_gitlab(identity.human) if identity.platform == "gitlab" else roster.by_github(identity.human)
+        )
+        try:
+            if engineer is None:
+                raise NotThisPipeline(
+                    f"signoff does not know the {site} user {identity.human or '(none)'} who ran this pipeline: add "
+                    f"`{site.lower()}: {identity.human or 'LOGIN'}` to their roster entry."
+                )
+            if isinstance(said, str) and said.strip():
+                named = await resolve_requester(self.directory, roster, said)
+                if named != engineer.user:
+                    raise NotThisPipeline(
+                        f"The requester must be the person who ran this pipeline ({site} user {identity.human})."
+                    )
+        except NotThisPipeline as err:
+            await self.bad_tokens.refuse(f"api:{request.remote or 'unknown'}", f"POST {request.path[:200]}", err)
+            raise
+        return engineer.user
 
     async def get(self, request: web.Request) -> web.Response:
         try:
@@ -361,6 +411,17 @@ def _bound_command(body: dict[str, Any], errors: dict[str, str]) -> BoundCommand
     if "command" in errors or "workdir" in errors:
         return None
     return BoundCommand(str(command).strip(), str(workdir).strip())
+
+
+def _from_claims(identity: PipelineIdentity, body: dict[str, Any]) -> dict[str, Any]:
+    """What the verified token says of the pipeline wins over the body: its commit, environment
+    and service (from OIDC_ALLOW)."""
+    claimed: dict[str, Any] = {"service": identity.service}
+    if identity.sha and all(c in "0123456789abcdefABCDEF" for c in identity.sha):
+        claimed["commit"] = identity.sha
+    if identity.environment:
+        claimed["environment"] = identity.environment
+    return {**body, **claimed}
 
 
 def _command_report(body: dict[str, Any]) -> tuple[str, str, int | None]:

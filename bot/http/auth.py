@@ -17,7 +17,7 @@ class ApiTokens:
     def pipeline_for(self, header: str | None) -> str:
         """The pipeline's name for an ``Authorization: Bearer`` header, or Unauthenticated."""
         if not self._tokens:
-            raise Unauthenticated("The pipeline API is disabled: the bot has no API_TOKENS configured.")
+            raise Unauthenticated("The pipeline API takes no API tokens: the bot has no API_TOKENS configured.")
         if not header or not header.startswith("Bearer "):
             raise Unauthenticated("Missing bearer token: send 'Authorization: Bearer <token>'.")
         given = header.removeprefix("Bearer ").strip().encode()

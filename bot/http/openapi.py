@@ -178,10 +178,15 @@ def document() -> dict[str, Any]:
     }
     new_request = {
         "type": "object",
-        "required": ["requester", *(f.name for f in FIELDS if f.required)],
+        "required": [f.name for f in FIELDS if f.required],
         "additionalProperties": False,
         "properties": {
-            "requester": {"type": "string", "description": "Slack user ID (U…) or email"},
+            "requester": {
+                "type": "string",
+                "description": "Slack user ID (U…) or email; required with an API token. With an OIDC ID token the "
+                "requester is the person behind the run (its actor or user_login, through the roster), and a "
+                "requester naming somebody else is refused (403).",
+            },
             **{f.name: _input_schema(f) for f in FIELDS},
             "break_glass": {
                 "type": "string",
@@ -236,7 +241,14 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "signoff pipeline API", "version": __version__},
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token from API_TOKENS, or an OIDC ID token from an issuer in OIDC_ISSUERS "
+                    "for a repository in OIDC_ALLOW",
+                }
+            },
             "schemas": {
                 "Request": request_schema,
                 "NewRequest": new_request,
