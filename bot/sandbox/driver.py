@@ -26,7 +26,8 @@ class Reply:
 
 class SlackDriver:
     def __init__(self, bot_url: str, slack: SlackStandIn, session: aiohttp.ClientSession, secret: str) -> None:
-        self.url = bot_url.rstrip("/") + "/slack/events"
+        self.bot_url = bot_url.rstrip("/")
+        self.url = self.bot_url + "/slack/events"
         self.slack = slack
         self.session = session
         self._secret = secret

@@ -24,8 +24,9 @@ import aiohttp
 
 from bot.sandbox.demo import PEOPLE, ROSTER, SUMMARY_CHANNEL, Person
 from bot.sandbox.driver import SlackDriver
+from bot.sandbox.github_standin import GitHubStandIn
 from bot.sandbox.slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn
-from bot.sandbox.web import Sandbox, sandbox_errors
+from bot.sandbox.web import DEPLOY_REPO, Sandbox, sandbox_errors
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def _people(roster_file: Path | None) -> tuple[Person, ...]:
 
     roster = load_roster(roster_file)
     people = [
-        Person(e.user, e.user, f"{e.level.value}{', ' + e.team if e.team else ''}", e.email)
+        Person(e.user, e.user, f"{e.level.value}{', ' + e.team if e.team else ''}", e.email, e.github)
         for e in roster.engineers.values()
     ]
     people += [Person(a, a, "admin") for a in sorted(roster.admins) if a not in roster.engineers]
@@ -113,6 +114,9 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
         if person.email:
             slack.add_email(person.email, person.user)
     await slack.start()
+    github = GitHubStandIn()
+    github.repos = {DEPLOY_REPO: 1}
+    await github.start()
     settings = load_settings(
         _env_file=None,
         SLACK_BOT_TOKEN=BOT_TOKEN,
@@ -132,6 +136,7 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
         REMINDER_AFTER="4h",
         ESCALATE_AFTER="24h",
         SUMMARY_CRON="0 9 * * 1-5",
+        **github.settings(),
     )
     logging_setup.configure(settings.log_level, [signing_secret, BOT_TOKEN, APP_TOKEN])
     clock = ShiftedClock()
@@ -147,7 +152,7 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
         f"  --wait --timeout 10m --server {address} \\\n"
         f"  --token {api_token}"
     )
-    sandbox = Sandbox(slack, driver, people, SUMMARY_CHANNEL, pipeline, bot, clock)
+    sandbox = Sandbox(slack, driver, people, SUMMARY_CHANNEL, pipeline, bot, clock, github)
     sandbox.register(bot.http_app)
     bot.http_app.middlewares.append(sandbox_errors)
 
@@ -167,4 +172,5 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
         await bot.stop()
         await session.close()
         await slack.stop()
+        await github.stop()
     return 0

@@ -21,6 +21,7 @@ from bot.domain.durations import parse_duration
 from bot.sandbox.demo import Person
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.emoji_table import emoji_table
+from bot.sandbox.github_standin import GitHubStandIn
 from bot.sandbox.page_state import CHANNEL, DM, HOME, PLACES, PageBook
 from bot.sandbox.slack_standin import SlackStandIn
 from bot.services.policy_state import window
@@ -29,6 +30,10 @@ if TYPE_CHECKING:  # the composition root imports the sandbox's stand-in; avoid 
     from bot.app import Signoff
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+DEPLOY_REPO = "acme/shop"
+# What the "deploy to production" button deploys: a change an AI agent helped write.
+DEPLOY_COMMIT = "Raise the checkout timeout\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"
+DEPLOYS_SHOWN = 5
 STATIC = {"index.html": "text/html", "sandbox.css": "text/css", "sandbox.js": "application/javascript"}
 
 
@@ -47,6 +52,7 @@ class Sandbox:
     pipeline_command: str
     bot: Signoff
     clock: ShiftedClock  # the bot's clock, which the time control moves
+    github: GitHubStandIn | None = None  # GitHub, holding deployments until signoff answers
     book: PageBook = field(init=False)
     _emoji: bytes | None = field(init=False, default=None)
 
@@ -67,6 +73,7 @@ class Sandbox:
         app.router.add_post("/sandbox/close", self.close)
         app.router.add_post("/sandbox/home", self.home)
         app.router.add_post("/sandbox/time", self.time)
+        app.router.add_post("/sandbox/deploy", self.deploy)
 
     # --- the page --------------------------------------------------------
     async def index(self, _: web.Request) -> web.Response:
@@ -117,8 +124,39 @@ class Sandbox:
             "pipeline": self.pipeline_command,
             "now": now.isoformat(),
             "policy": {"start": policy.start.isoformat(), "end": policy.end.isoformat()},
+            "deployments": self._deployments(),
         }
         return web.json_response(body)
+
+    def _deployments(self) -> list[dict[str, Any]]:
+        """The newest runs GitHub holds or held, as its run page would show them."""
+        if self.github is None:
+            return []
+        names = {p.github: p.name for p in self.people if p.github}
+        runs = sorted(self.github.runs.values(), key=lambda r: -r.run_id)[:DEPLOYS_SHOWN]
+        return [
+            {
+                "run": run.run_id,
+                "by": names.get(run.creator, run.creator),
+                "state": self.github.state_of(run),
+                "said": run.answers[-1]["comment"] if run.answers else (run.reports[-1] if run.reports else ""),
+            }
+            for run in runs
+        ]
+
+    async def deploy(self, request: web.Request) -> web.Response:
+        """What a push to main does in a repository whose production environment ticks signoff:
+        GitHub starts the deploy job, holds it, and tells signoff (a signed webhook)."""
+        body = await self._json(request)
+        user = self._user(body.get("user"))
+        if self.github is None:
+            raise SandboxInputError("GitHub is not part of this sandbox")
+        person = next(p for p in self.people if p.user == user)
+        self.github.add_commit(DEPLOY_COMMIT, repo=DEPLOY_REPO, login=person.github or "", name=person.name)
+        run = self.github.deploy(creator=person.github or user.lower(), repo=DEPLOY_REPO)
+        session = self.driver.session
+        status, answer = await self.github.deliver(session, self.driver.bot_url, run)
+        return web.json_response({"run": run.run_id, "status": status, "answer": answer})
 
     async def dismiss(self, request: web.Request) -> web.Response:
         body = await self._json(request)

@@ -114,7 +114,9 @@ async def open_request(deps: Deps, d: Deployment, facts: CommitFacts | None) -> 
         title=f"Deploy {d.repository} to {d.environment}"[:150],
         url=d.run_url,
         ai_assisted=ai_assisted,
-        description=f"GitHub holds this deployment until signoff answers ({d.ref or d.sha[:12]}). {why}"[:3000],
+        description=f"GitHub holds this deployment of {d.ref or 'a commit'} ({d.sha[:7]}) until signoff answers. {why}"[
+            :3000
+        ],
         service=d.repository[:80],
         environment=d.environment[:80] or "production",
         ai_tool=(tool or ("unknown" if facts is None and ai_assisted else ""))[:80],

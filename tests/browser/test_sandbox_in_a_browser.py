@@ -170,6 +170,29 @@ async def test_break_glass_and_its_review_in_a_browser(browser: Any, sandbox: st
     assert errors == []
 
 
+async def test_github_holds_a_deploy_until_seniors_approve_in_a_browser(
+    browser: Any, sandbox: str, screenshots: Path
+) -> None:
+    """signoff as GitHub's protection rule: the junior's deploy is held, two seniors approve in
+    their DMs, and GitHub releases the job; the run says who approved."""
+    page, errors = await open_page(browser, sandbox, "U0JUNE")
+    await page.click("#deploy")
+    await page.wait_for_selector(".deployments >> text=Held by signoff")
+    await page.wait_for_selector(".deployments >> text=0 of 2 senior approvals so far")
+    await page.screenshot(path=str(screenshots / "09-deploy-held.png"))
+    for senior in ("U0SARA", "U0SEAN"):
+        await be(page, senior)
+        await page.click("#conv-dm")
+        await page.wait_for_selector(".message >> text=Deploy acme/shop to production")
+        await page.click(".message:has-text('Deploy acme/shop to production') >> button:has-text('Approve')")
+        await page.wait_for_selector(".message >> text=You approved it", timeout=10_000) if senior == "U0SARA" else None
+    await page.wait_for_selector(".deployments >> text=Released: deploying")
+    said = await page.inner_text(".deployments li")
+    assert "approved by" in said and "Sara" in said and "Sean" in said and "U0" not in said
+    await page.screenshot(path=str(screenshots / "10-deploy-released.png"))
+    assert errors == []
+
+
 async def test_a_new_user_starts_the_sandbox_from_a_fresh_clone(tmp_path: Path) -> None:
     """No .env, no settings: `python -m bot sandbox` in a fresh clone answers with the page."""
     clone = tmp_path / "clone"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.sandbox.github_standin import GitHubStandIn
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver
-from tests.fakes.github import GitHubStandIn
 from tests.harness import CI_TOKEN, stand_in
 from tests.process import BotProcess
 from tests.scenario.test_github_holds_deployments import AI_COMMIT, GITHUB_ROSTER

@@ -16,9 +16,9 @@ import pytest
 
 from bot.config import load_settings
 from bot.domain.errors import ConfigurationError
+from bot.sandbox.github_standin import GitHubStandIn, Run, key_pair
 from bot.slack import ids
 from tests.fakes.driver import reason_values
-from tests.fakes.github import GitHubStandIn, Run
 from tests.harness import ROSTER, Harness, running, settings_env, stand_in
 
 GITHUB_ROSTER = (
@@ -215,9 +215,7 @@ def test_the_github_settings_are_all_or_none_and_checked_at_start(tmp_path: Path
         )
     assert bad_key.value.setting == "GITHUB_APP_PRIVATE_KEY"
     key_file = tmp_path / "app.pem"
-    from tests.fakes.github import PRIVATE_KEY
-
-    key_file.write_text(PRIVATE_KEY)
+    key_file.write_text(key_pair()[0])
     settings = load_settings(
         _env_file=None, **base, GITHUB_APP_ID=1, GITHUB_WEBHOOK_SECRET="s", GITHUB_APP_PRIVATE_KEY=str(key_file)
     )

@@ -122,7 +122,8 @@ async def test_sigterm_goes_to_the_command(h: Harness) -> None:
 async def test_a_report_that_fails_never_changes_the_exit_code(h: Harness) -> None:
     proc = await start(h, *GUARD, "--no-ai-assisted", "--", "sh", "-c", "echo started; sleep 1; exit 5")
     assert proc.stdout is not None
-    await asyncio.wait_for(proc.stdout.readline(), timeout=60)
+    while (await asyncio.wait_for(proc.stdout.readline(), timeout=60)).strip() != b"started":
+        pass  # guard's own lines first; then the command is running
     await h.bot.stop()  # signoff goes away while the command runs
     result = await finish(proc)
     assert result.code == 5

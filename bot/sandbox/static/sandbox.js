@@ -279,9 +279,19 @@ function renderHome(box, s) {
     ...s.conversations.home.map(itemNode));
 }
 
+const DEPLOY_WORDS = { held: "Held by signoff", approved: "Released: deploying", rejected: "Rejected: not deployed" };
+
+function renderDeployments(list) {
+  const box = document.getElementById("deployments");
+  box.replaceChildren(...(list || []).map((d) => el("li", { "data-run": String(d.run) },
+    el("strong", { class: d.state }, `Run #${d.run} (${d.by}): ${DEPLOY_WORDS[d.state] || d.state}`),
+    d.said ? el("div", {}, d.said) : null)));
+}
+
 function render() {
   const s = view.state;
   if (!s) return;
+  renderDeployments(s.deployments);
   const me = s.people.find((p) => p.user === s.me);
   document.getElementById("role").textContent = me ? me.role : "";
   document.getElementById("clock").textContent = "Bot clock: " + s.now.replace("T", " ").slice(0, 16) + " UTC";
@@ -347,6 +357,12 @@ async function start() {
   for (const b of document.querySelectorAll("[data-advance]")) b.addEventListener("click", async () => {
     const data = await post("/sandbox/time", { advance: b.dataset.advance });
     if (data.now) toast("The bot's clock is now " + data.now.replace("T", " ").slice(0, 16) + " UTC");
+    await refresh();
+  });
+  document.getElementById("deploy").addEventListener("click", async () => {
+    const data = await post("/sandbox/deploy", { user: view.me });
+    if (data.run) toast(`GitHub started run #${data.run} and holds it until signoff answers`);
+    view.raw = null;
     await refresh();
   });
   document.getElementById("copy-pipeline").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(view.state.pipeline));

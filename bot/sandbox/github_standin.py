@@ -1,4 +1,5 @@
-"""A stand-in for GitHub's REST API and webhooks, for signoff as a GitHub App.
+"""A stand-in for GitHub's REST API and webhooks, for signoff as a GitHub App: the sandbox's,
+and the tests'.
 
 It refuses what GitHub refuses: an App JWT not signed with the App's key (or expired, or for
 another App), an installation token it did not issue or that expired, a token of another
@@ -30,15 +31,13 @@ WEBHOOK_SECRET = "github-webhook-secret-for-tests"
 INSTALLATION = 77
 
 
-def _key_pair() -> tuple[str, Any]:
+def key_pair() -> tuple[str, Any]:
+    """A new App key: (the private key as PEM, the public key GitHub keeps)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     return pem, key.public_key()
-
-
-PRIVATE_KEY, _PUBLIC_KEY = _key_pair()
 
 
 @dataclass
@@ -64,7 +63,9 @@ class Commit:
 
 
 class GitHubStandIn:
-    def __init__(self) -> None:
+    def __init__(self, webhook_secret: str = WEBHOOK_SECRET) -> None:
+        self.private_key, self._public_key = key_pair()
+        self.webhook_secret = webhook_secret
         self.runs: dict[int, Run] = {}
         self.commits: dict[str, list[Commit]] = {}  # repo -> commits, oldest first
         self.successful: dict[tuple[str, str], str] = {}  # (repo, environment) -> last successful sha
@@ -105,11 +106,15 @@ class GitHubStandIn:
     def settings(self) -> dict[str, Any]:
         return {
             "GITHUB_APP_ID": APP_ID,
-            "GITHUB_APP_PRIVATE_KEY": PRIVATE_KEY,
-            "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "GITHUB_APP_PRIVATE_KEY": self.private_key,
+            "GITHUB_WEBHOOK_SECRET": self.webhook_secret,
             "GITHUB_API_URL": self.url,
             "GITHUB_SWEEP_EVERY": "30s",
         }
+
+    def state_of(self, run: Run) -> str:
+        """How GitHub shows the run: held, approved or rejected."""
+        return run.answers[-1]["state"] if run.answers else "held"
 
     def deploy(self, creator: str = "june-j", environment: str = "production", repo: str = "acme/shop") -> Run:
         """A workflow run that deploys the repository's newest commit and waits on signoff."""
@@ -139,12 +144,13 @@ class GitHubStandIn:
         }
 
     async def deliver(
-        self, session: aiohttp.ClientSession, bot_url: str, run: Run, secret: str = WEBHOOK_SECRET,
+        self, session: aiohttp.ClientSession, bot_url: str, run: Run, secret: str | None = None,
         event: str = "deployment_protection_rule", body: bytes | None = None,
     ) -> tuple[int, Any]:  # fmt: skip
-        """Send the run's webhook as GitHub does, signed with ``secret``."""
+        """Send the run's webhook as GitHub does, signed with the webhook secret (or ``secret``)."""
         raw = body if body is not None else json.dumps(self.payload(run)).encode()
-        signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+        key = (secret if secret is not None else self.webhook_secret).encode()
+        signature = "sha256=" + hmac.new(key, raw, hashlib.sha256).hexdigest()
         headers = {
             "X-GitHub-Event": event,
             "X-GitHub-Delivery": secrets.token_hex(8),
@@ -179,7 +185,7 @@ class GitHubStandIn:
             return "an App JWT is required"
         try:
             claims = jwt.decode(
-                header[7:], _PUBLIC_KEY, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]}
+                header[7:], self._public_key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]}
             )
         except jwt.PyJWTError as exc:
             return f"a JWT could not be decoded: {type(exc).__name__}"
