@@ -72,6 +72,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             refusal = NotOnRoster("Only engineers on signoff's roster can break glass; ask a senior to request it.")
             await tx.refuse(refusal, sub.requester, None, "break_glass", now)
         if sub.break_glass is not None:
+            await tx.requests.lock_break_glass(sub.requester)  # lock first: the count must see every use
             recent = await tx.requests.break_glass_since(sub.requester, now - BREAK_GLASS_WINDOW)
             if len(recent) >= deps.break_glass_limit:
                 refs = ", ".join(r.ref for r in recent)

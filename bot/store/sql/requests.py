@@ -288,6 +288,11 @@ class Requests:
         )
         return [int(r["id"]) for r in rows]
 
+    async def lock_break_glass(self, requester: str) -> None:
+        """Hold ``requester``'s break-glass lock to commit: the count of their uses that follows, in
+        a statement of its own, sees every use committed by a transaction that held it before."""
+        await self._ex.lock(f"break-glass:{requester}")
+
     async def break_glass_since(self, requester: str, since: datetime) -> list[ChangeRequest]:
         """``requester``'s break-glass requests made since ``since``, oldest first."""
         rows = await self._ex.many(
