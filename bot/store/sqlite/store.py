@@ -74,6 +74,15 @@ class SqliteExecutor:
         return None  # AUTOINCREMENT continues after the largest id by itself
 
 
+async def _outlive(task: asyncio.Future[None]) -> None:
+    """Wait for ``task`` to end, through any further cancellation (it ends within its timeout)."""
+    while not task.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+    with contextlib.suppress(BaseException):
+        task.result()
+
+
 def describe(exc: sqlite3.Error) -> str:
     """A short cause a person or operator can act on, without SQL."""
     text = str(exc).lower()
@@ -199,18 +208,36 @@ class SqliteStore(Store):
     async def _begin(self, conn: sqlite3.Connection) -> None:
         try:
             conn.execute("BEGIN IMMEDIATE")
+            return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
-            # Another process writes: wait off the loop, no longer than the work's deadline allows.
-            budget = wait_budget()
-            wait_ms = BUSY_TIMEOUT_MS if budget is None else min(BUSY_TIMEOUT_MS, int(budget * 1000))
-            try:
-                await self._queued(lambda: asyncio.to_thread(self._begin_waiting, conn, wait_ms))
-            except sqlite3.OperationalError as exc:
-                if budget is not None and ("locked" in str(exc) or "busy" in str(exc)):
-                    raise Busy() from None
-                raise
+        # Another process writes: wait off the loop, no longer than the work's deadline allows. The
+        # thread's own busy timeout is that deadline, so it is never abandoned while it can still
+        # begin: a thread left behind would begin a transaction on the shared connection later,
+        # and every write after it would fail.
+        budget = wait_budget()
+        wait_ms = BUSY_TIMEOUT_MS if budget is None else min(BUSY_TIMEOUT_MS, int(budget * 1000))
+        if wait_ms <= 0:
+            raise Busy()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        waiting = asyncio.ensure_future(asyncio.to_thread(self._begin_waiting, conn, wait_ms))
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # Whoever waited is gone; the thread still has the connection. Let it end, then undo
+            # what it began, before the connection (and the write lock) go to anybody else.
+            await _outlive(waiting)
+            if conn.in_transaction:
+                self._rollback(conn)
+            raise
+        except sqlite3.OperationalError as exc:
+            if budget is not None and ("locked" in str(exc) or "busy" in str(exc)):
+                raise Busy() from None
+            raise
+        finally:
+            self._waited(loop.time() - started)
 
     @staticmethod
     def _begin_waiting(conn: sqlite3.Connection, wait_ms: int) -> None:
