@@ -334,8 +334,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         deps=deps, background=background, client=client, tz=settings.tz, groups=groups, replicas=replicas
     )
     secret = settings.slack_signing_secret.get_secret_value()
-    bolt = build_bolt_app(secret, client, identity, listener_parts)
     responder = Responder(background, lambda: client.session)
+    bolt = build_bolt_app(secret, client, identity, listener_parts, responder.tell)
     slack = (
         None
         if settings.socket_mode

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,11 +24,12 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import deadlines
 from bot.admission import BUDGET, Admission
-from bot.domain.errors import MalformedPayload
+from bot.domain.errors import Busy, MalformedPayload, Unavailable
 from bot.domain.json_input import parse_json_object
 from bot.domain.numbers import ascii_int
 from bot.metrics import Metrics
@@ -48,7 +50,11 @@ class _QuietTokenNotice(logging.Filter):
 
 
 def build_bolt_app(
-    signing_secret: str, client: AsyncWebClient, identity: dict[str, str | None], parts: ListenerParts
+    signing_secret: str,
+    client: AsyncWebClient,
+    identity: dict[str, str | None],
+    parts: ListenerParts,
+    tell: Callable[[str, dict[str, Any]], None] = lambda _url, _body: None,
 ) -> AsyncApp:
     async def authorize(**_: Any) -> AuthorizeResult:
         # The token was checked once at start (auth.test); no Slack call before each ack.
@@ -77,6 +83,26 @@ def build_bolt_app(
         logger=bolt_logger,
     )
     register_all(app, parts)
+
+    @app.error
+    async def unavailable(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        """The one place where work that could not be done now, raised anywhere (a listener, or a
+        middleware before it), becomes its answer: busy text where the person looks, never a 500.
+        Anything else is logged and stays a 500."""
+        if not isinstance(error, Unavailable):
+            log.error("a Slack request failed: %s", type(error).__name__, exc_info=error)
+            return None
+        if isinstance(error, Busy):
+            parts.deps.metrics.shed.labels(kind=interaction_kind(body)).inc()
+        found = busy.reply(interaction_kind(body), body, error.message)
+        if found.response_url is not None:
+            tell(found.response_url, busy.ephemeral(error.message))
+        text = json.dumps(found.body) if found.body is not None else ""
+        headers: dict[str, str | Sequence[str]] = {**found.headers}
+        if text:
+            headers["content-type"] = "application/json"
+        return BoltResponse(status=found.status, body=text, headers=headers)
+
     return app
 
 

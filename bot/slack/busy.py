@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -29,20 +30,39 @@ TELLS_PER_SECOND = 20.0
 RETRY_AFTER = str(Busy.retry_after)
 
 
-def answer(kind: str, body: dict[str, Any]) -> tuple[web.Response, str | None]:
-    """The response for a shed request, and the ``response_url`` to tell the person at, if any."""
+@dataclass(frozen=True)
+class Reply:
+    """What a request that could not be done now is answered: status, JSON body (None: empty),
+    headers, and the ``response_url`` to tell the person at, if any."""
+
+    status: int
+    body: dict[str, Any] | None
+    headers: dict[str, str]
+    response_url: str | None = None
+
+
+def reply(kind: str, body: dict[str, Any], text: str = TEXT) -> Reply:
+    """The answer, by kind of request, for work that was not done (busy, or the database could
+    not take it): the person sees ``text`` where they are looking, and can simply try again."""
     if kind == "command":
-        return web.json_response({"response_type": "ephemeral", "text": TEXT}), None
+        return Reply(200, {"response_type": "ephemeral", "text": text}, {})
     if kind == "view_submission":
         values = body.get("view", {}).get("state", {}).get("values", {})
         field = next(iter(values), "title") if isinstance(values, dict) else "title"
-        return web.json_response({"response_action": "errors", "errors": {field: TEXT}}), None
+        return Reply(200, {"response_action": "errors", "errors": {field: text}}, {})
     if kind == "block_actions":
         url = body.get("response_url")
         usable = isinstance(url, str) and url.startswith(("https://", "http://"))
-        return web.Response(status=200), str(url) if usable else None
-    headers = {"Retry-After": RETRY_AFTER}
-    return web.json_response({"error": "busy", "message": TEXT}, status=503, headers=headers), None
+        return Reply(200, None, {}, str(url) if usable else None)
+    return Reply(503, {"error": "busy", "message": text}, {"Retry-After": RETRY_AFTER})
+
+
+def answer(kind: str, body: dict[str, Any]) -> tuple[web.Response, str | None]:
+    """The response for a shed request, and the ``response_url`` to tell the person at, if any."""
+    found = reply(kind, body)
+    if found.body is None:
+        return web.Response(status=found.status, headers=found.headers), found.response_url
+    return web.json_response(found.body, status=found.status, headers=found.headers), found.response_url
 
 
 def ephemeral(text: str = TEXT) -> dict[str, Any]:

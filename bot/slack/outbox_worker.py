@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from bot.clock import Clock
-from bot.domain.errors import Busy, StorageFailure
+from bot.domain.errors import Busy, StorageFailure, Unavailable
 from bot.domain.numbers import ascii_int
 from bot.domain.outbox import Failure, OutboxRow, Outcome
 from bot.slack.acks_first import AckPriority
@@ -243,6 +243,8 @@ class OutboxWorker:
         while not self._stopping:
             try:
                 await self.drain()
+            except Unavailable as err:  # the database is busy or away for a moment: the rows wait
+                log.warning("the outbox waits: %s", err.message)
             except Exception:  # keep delivering; the row stays pending
                 log.exception("outbox drain failed")
             delay = IDLE_POLL_SECONDS
