@@ -232,6 +232,7 @@ class PipelineApi:
                 pipeline=pipeline,
                 idempotency_key=f"api:{pipeline}:{key}" if key else None,
                 break_glass=glass,
+                identity=identity.kind,
             )
             created = await create_request(self.deps, sub)
             req = created.request

@@ -30,6 +30,7 @@ class Submission:
     receipt: str | None = None  # the key of the Slack delivery this answers; remembered with the work
     workflow_execution: str | None = None  # the Workflow Builder step that asked, completed when final
     break_glass: str | None = None  # the emergency's reason: approved now, reviewed after the fact
+    identity: str | None = None  # how an API caller proved who it is: "token" or "oidc" (audited)
 
     def fingerprint(self) -> str:
         """What an idempotent repeat must match. Fields added later count only when given, so a
@@ -121,6 +122,8 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         for reviewer in sorted(reviewers):  # one order for every transaction's rows
             await tx.assignments.assign(request_id, reviewer, now, "routed", new=True)
         details: dict[str, object] = {"status": status.value, "source": sub.source, "pipeline": sub.pipeline}
+        if sub.identity is not None:
+            details["identity"] = sub.identity
         if outcome.required:
             details["approvals_needed"] = needed
         if sub.draft.plan is not None:

@@ -7,6 +7,7 @@ requester, is 403; none of them stores a request, and every refusal is audited."
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -60,6 +61,8 @@ async def test_a_github_token_asks_as_the_person_behind_the_run(h: Harness, issu
         "shop",
     )  # the claims win over the body
     assert answer["pipeline"] == "oidc:acme/shop"
+    row = await h.fetchone("SELECT details FROM audit WHERE action = 'requested'")
+    assert json.loads(row[0])["identity"] == "oidc" and json.loads(row[0])["pipeline"] == "oidc:acme/shop"
     status, again = await h.api("GET", f"/api/v1/requests/{answer['id']}", token=token)
     assert status == 200 and again["id"] == answer["id"]
 
@@ -102,6 +105,8 @@ async def test_a_requester_that_disagrees_with_the_token_is_refused(h: Harness, 
 async def test_static_api_tokens_keep_working_beside_oidc(h: Harness) -> None:
     status, answer = await h.api("POST", "/api/v1/requests", {**BODY, "requester": "U0JUNIOR1"})
     assert status == 201 and answer["pipeline"] == "ci"
+    row = await h.fetchone("SELECT details FROM audit WHERE action = 'requested'")
+    assert json.loads(row[0])["identity"] == "token"
 
 
 async def test_the_cli_gets_its_token_from_github_actions(h: Harness, issuer: IssuerStandIn) -> None:
