@@ -96,13 +96,13 @@ DATA_ONLY = _names(
     "rm ln chmod chown stat file du df diff cmp sort uniq cut tr tee basename dirname realpath readlink which "
     "type whereis test [ [[ true false : date sleep jq nl paste column comm join fold fmt rev tac od hexdump xxd "
     "base64 sha256sum sha1sum md5sum cksum seq printenv id whoami hostname uname ps wait exit return shift "
-    "break continue let hash ulimit umask read set shopt history jobs kill export declare typeset local readonly "
+    "break continue hash ulimit umask read set shopt history jobs kill export declare typeset local readonly "
     "unset"
 )
 # Builtins and keywords of bash: they need no program on PATH.
 BUILTINS = DATA_ONLY | _names(
     "alias bg bind builtin caller command compgen complete compopt disown enable eval exec fc fg getopts help "
-    "logout mapfile readarray source . suspend times trap unalias time coproc"
+    "logout mapfile readarray source . suspend times trap unalias time coproc let"
 )
 SHELL_CHANGING = frozenset(
     {"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "ENV", "IFS", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND",
@@ -311,7 +311,11 @@ class Judge:
         return None
 
     def _assignment(self, text: str) -> Held | None:
-        variable = text.partition("=")[0].removesuffix("+")
+        variable, _, value = text.partition("=")
+        variable = variable.removesuffix("+")
+        mentioned = _MENTION.search(value)
+        if mentioned is not None:  # `x='a[$(terraform destroy)]'; echo $((x))` runs it
+            return Held(f"it stores {mentioned.group(1)} in {variable}, which the hook cannot follow", None)
         if variable.startswith("SIGNOFF_") or variable == self._agent_variable:
             return Held(f"it sets {variable}, one of signoff's own settings", None)
         if variable in SHELL_CHANGING:
@@ -325,7 +329,8 @@ def _tool(name: str, args: list[Word], more_words: bool) -> Held | None:
         return Held(f"{name} is given a word the hook cannot read ({_shown(unread.raw)})", None)
     if more_words:
         return Held(f"{name} gets more words from its input, which the hook cannot read", None)
-    return TOOLS[name].judge(name, [w.text for w in args])
+    found = TOOLS[name].judge(name, [w.text for w in args])
+    return Held(*found) if found is not None else None
 
 
 def _git_reads(args: list[Word]) -> bool:

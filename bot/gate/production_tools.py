@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.gate.held_commands import Held
 
 
 @dataclass(frozen=True)
@@ -23,18 +19,18 @@ class Tool:
     destroys: frozenset[str]
     extra: Callable[[list[str]], tuple[str, bool] | None] | None = None  # more rules: (what, destroys)
 
-    def judge(self, name: str, words: list[str]) -> Held | None:
-        from bot.gate.held_commands import Held
-
+    def judge(self, name: str, words: list[str]) -> tuple[str, bool | None] | None:
+        """Why these words of the tool change production, and whether they destroy (True) or it is
+        not known (None); None when they change nothing."""
         found = [c for c in self.changes if all(part in words for part in c.split())]
         if found:
             destroying = [c for c in found if c in self.destroys]
             what = (destroying or found)[0]
-            return Held(f"{name} {what} changes production", True if destroying else None)
+            return f"{name} {what} changes production", True if destroying else None
         if self.extra is not None:
             more = self.extra(words)
             if more is not None:
-                return Held(f"{name} {more[0]} changes production", True if more[1] else None)
+                return f"{name} {more[0]} changes production", True if more[1] else None
         return None
 
 

@@ -266,6 +266,9 @@ class _Reader:
             raise Unreadable(f"an arithmetic {opened} is not closed with ))")
         self.i += 1
         self.commands += _expansions_in(body, self.depth + 1)
+        # Arithmetic evaluates the values of the variables it names, and their array subscripts
+        # run command substitutions: it is read like `let TEXT`, so a production tool named in it is held.
+        self.commands.append(SimpleCommand([Word("let", "let"), Word(body, body)]))
 
     # ---- tokens -------------------------------------------------------------------------------
 

@@ -79,6 +79,9 @@ HELD = [
     "diff <(terraform destroy) plan.txt",
     "cat <<EOF\n$(terraform destroy)\nEOF",
     "x=$(( 1 + $(terraform destroy) ))",
+    "x='a[$(terraform destroy)]'; echo $(( x ))",  # arithmetic evaluates the variable's value
+    "echo $(( terraform destroy ))",
+    "(( $(terraform destroy) ))",
     # aliases of held subcommands
     "helm delete shop",
     "helm del shop",
@@ -169,6 +172,8 @@ PASSES = [
     "env FOO=1 ls",
     "sudo apt-get install -y jq",
     "mkdir -p a/b && touch a/b/c",
+    "let 'n = 1 + 2'",
+    "echo $(( 6 * 7 ))",
 ]
 
 
