@@ -180,6 +180,17 @@ class Harness:
         await self.settle()
         return match.group(1)
 
+    async def approve_all(self, ref: str) -> None:
+        """Every senior the request is assigned to clicks Approve in their DM."""
+        await self.settle()
+        _, body = await self.api("GET", f"/api/v1/requests/{ref}")
+        for reviewer in body["reviewers"]:
+            await self.driver.click(reviewer, ids.APPROVE, ref.removeprefix("CR-"))
+        await self.settle()
+
+    async def count_requests(self) -> int:
+        return int((await self.fetchone("SELECT COUNT(*) FROM requests"))[0])
+
     async def get(self, ref: str) -> ChangeRequest:
         return await queries.get_request(self.bot.deps, int(ref.removeprefix("CR-")))
 

@@ -68,18 +68,6 @@ async def hook(
     return Answer(proc.returncode, reply["permissionDecision"], reply["permissionDecisionReason"], err.decode())
 
 
-async def requests(h: Harness) -> int:
-    return int((await h.fetchone("SELECT COUNT(*) FROM requests"))[0])
-
-
-async def approve_all(h: Harness, ref: str) -> None:
-    await h.settle()
-    _, body = await h.api("GET", f"/api/v1/requests/{ref}")
-    for reviewer in body["reviewers"]:
-        await h.driver.click(reviewer, ids.APPROVE, ref.removeprefix("CR-"))
-    await h.settle()
-
-
 async def test_other_tools_and_harmless_commands_pass_without_a_request(h: Harness) -> None:
     for payload in (
         {**bash("terraform apply"), "tool_name": "Edit", "tool_input": {"file_path": "main.tf"}},
@@ -89,7 +77,7 @@ async def test_other_tools_and_harmless_commands_pass_without_a_request(h: Harne
     ):
         answer = await hook(h, payload)
         assert (answer.code, answer.decision) == (0, None), answer
-    assert await requests(h) == 0
+    assert await h.count_requests() == 0
 
 
 async def test_a_held_command_waits_for_sign_off_and_then_is_allowed(h: Harness) -> None:
@@ -108,9 +96,9 @@ async def test_a_held_command_waits_for_sign_off_and_then_is_allowed(h: Harness)
 
     again = await hook(h, bash(command))  # the agent tries again in the same session
     assert again.decision == "deny" and "CR-1" in again.reason
-    assert await requests(h) == 1
+    assert await h.count_requests() == 1
 
-    await approve_all(h, "CR-1")
+    await h.approve_all("CR-1")
     allowed = await hook(h, bash(command))
     assert allowed.decision == "allow"
     assert allowed.reason.startswith("signoff: CR-1 approved by ")
@@ -121,7 +109,7 @@ async def test_a_held_command_waits_for_sign_off_and_then_is_allowed(h: Harness)
 async def test_the_hook_waits_up_to_its_timeout_for_the_decision(h: Harness) -> None:
     waiting = asyncio.create_task(hook(h, bash("helm upgrade shop charts/shop"), timeout="60s"))
     await h.slack.wait_for(lambda: bool(h.slack.dms("U0SENIOR1")) and bool(h.slack.dms("U0SENIOR2")), timeout=60)
-    await approve_all(h, "CR-1")
+    await h.approve_all("CR-1")
     answer = await waiting
     assert answer.decision == "allow", answer
 
@@ -140,13 +128,13 @@ async def test_a_denial_denies_with_the_seniors_reason(h: Harness) -> None:
 async def test_an_approval_that_expired_asks_again(h: Harness) -> None:
     command = "pulumi up --yes --stack prod"
     await hook(h, bash(command))
-    await approve_all(h, "CR-1")
+    await h.approve_all("CR-1")
     assert (await hook(h, bash(command))).decision == "allow"
     h.clock.advance(timedelta(hours=24))
     stale = await hook(h, bash(command))
     assert stale.decision == "deny" and "waiting for senior sign-off on CR-2" in stale.reason
     assert (await hook(h, bash(command))).reason == stale.reason  # the same new request, not a third
-    assert await requests(h) == 2
+    assert await h.count_requests() == 2
 
 
 async def test_a_patterns_file_holds_more_commands(h: Harness) -> None:
@@ -179,7 +167,7 @@ async def test_anything_wrong_denies_in_one_line(h: Harness) -> None:
         assert (answer.code, answer.decision) == (0, "deny"), answer
         assert words in answer.reason, (words, answer.reason)
         assert "\n" not in answer.reason and "Traceback" not in answer.err
-    assert await requests(h) == 0
+    assert await h.count_requests() == 0
 
 
 async def test_a_server_that_never_answers_gets_a_deny_inside_the_timeout(h: Harness) -> None:
@@ -208,7 +196,7 @@ async def test_a_server_that_never_answers_gets_a_deny_inside_the_timeout(h: Har
 async def test_the_same_command_in_another_directory_asks_again(h: Harness) -> None:
     command = "kubectl delete pod web-1"
     await hook(h, bash(command))
-    await approve_all(h, "CR-1")
+    await h.approve_all("CR-1")
     assert (await hook(h, bash(command))).decision == "allow"
     elsewhere = {**bash(command), "cwd": "/home/dev/other-cluster"}
     answer = await hook(h, elsewhere)
@@ -231,4 +219,4 @@ async def test_wrapped_and_unreadable_commands_become_requests(h: Harness) -> No
         req = await h.get(f"CR-{number}")
         assert req.draft.command == command and req.draft.ai_assisted
         assert req.approvals_needed == 2  # destroys, or not known: two seniors
-    assert await requests(h) == len(forms)
+    assert await h.count_requests() == len(forms)

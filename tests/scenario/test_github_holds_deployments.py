@@ -57,21 +57,10 @@ async def until(h: Harness, done: Callable[[], object], what: str, seconds: floa
     await h.settle()
 
 
-async def requests(h: Harness) -> int:
-    return int((await h.fetchone("SELECT COUNT(*) FROM requests"))[0])
-
-
 async def held(h: Harness, gh: GitHubStandIn, run: Run) -> None:
     status, body = await gh.deliver(h.session, h.url, run)
     assert status == 202, body
     await until(h, lambda: bool(run.reports) or bool(run.answers), "the first word to GitHub")
-
-
-async def approve_all(h: Harness, ref: str) -> None:
-    _, body = await h.api("GET", f"/api/v1/requests/{ref}")
-    for reviewer in body["reviewers"]:
-        await h.driver.click(reviewer, ids.APPROVE, ref.removeprefix("CR-"))
-    await h.settle()
 
 
 async def test_a_deployment_is_held_until_seniors_approve_then_released(h: Harness, gh: GitHubStandIn) -> None:
@@ -85,7 +74,7 @@ async def test_a_deployment_is_held_until_seniors_approve_then_released(h: Harne
     assert (req.draft.service, req.draft.environment, req.source) == ("acme/shop", "production", "github")
     assert req.draft.url.endswith(f"/acme/shop/actions/runs/{run.run_id}")
 
-    await approve_all(h, "CR-1")
+    await h.approve_all("CR-1")
     await until(h, lambda: bool(run.answers), "GitHub's answer")
     assert run.answers == [{"state": "approved", "comment": run.answers[0]["comment"]}]
     comment = run.answers[0]["comment"]
@@ -134,7 +123,7 @@ async def test_somebody_signoff_does_not_know_is_rejected_and_told_whom_to_add(h
     assert run.answers[0]["state"] == "rejected"
     assert "does not know the GitHub user mallory" in run.answers[0]["comment"]
     assert "github: mallory" in run.answers[0]["comment"]
-    assert await requests(h) == 0
+    assert await h.count_requests() == 0
 
 
 async def test_a_forged_replayed_or_other_webhook_stores_nothing_more(h: Harness, gh: GitHubStandIn) -> None:
@@ -151,7 +140,7 @@ async def test_a_forged_replayed_or_other_webhook_stores_nothing_more(h: Harness
     status, body = await gh.deliver(h.session, h.url, run)  # GitHub's redelivery, or a replay
     assert status == 202 and body["new"] is False
     await h.settle()
-    assert await requests(h) == 1 and await h.audit_actions("deployment_held") == 1
+    assert await h.count_requests() == 1 and await h.audit_actions("deployment_held") == 1
 
     bad = b'{"action": "requested", "deployment": {"id": "x"}}'
     status, body = await gh.deliver(h.session, h.url, run, body=bad)
@@ -182,7 +171,7 @@ async def test_an_installation_token_github_no_longer_takes_is_replaced(h: Harne
     await held(h, gh, run)
     for token, (installation, _) in list(gh.tokens.items()):
         gh.tokens[token] = (installation, 0.0)  # revoked, as an hour-old token is
-    await approve_all(h, "CR-1")
+    await h.approve_all("CR-1")
     await until(h, lambda: bool(run.answers), "GitHub's answer")
     assert run.answers[0]["state"] == "approved"
     assert "Bad credentials: the token expired" in gh.refusals  # refused once, then a fresh token
@@ -195,8 +184,8 @@ async def test_a_lost_webhook_is_found_by_the_sweep(h: Harness, gh: GitHubStandI
     assert await h.bot.deployments.sweep() == 1
     assert await h.bot.deployments.sweep() == 0  # found once
     await until(h, lambda: bool(run.reports), "a status report")
-    assert await requests(h) == 1
-    await approve_all(h, "CR-1")
+    assert await h.count_requests() == 1
+    await h.approve_all("CR-1")
     await until(h, lambda: bool(run.answers), "GitHub's answer")
     assert run.answers[0]["state"] == "approved"
 

@@ -35,14 +35,6 @@ def all_text(message: Any) -> str:
     return "\n".join(parts)
 
 
-async def approve(h: Harness, ref: str) -> None:
-    await h.settle()
-    _, body = await h.api("GET", f"/api/v1/requests/{ref}")
-    for reviewer in body["reviewers"]:
-        await h.driver.click(reviewer, ids.APPROVE, ref.removeprefix("CR-"))
-    await h.settle()
-
-
 async def asked_for(h: Harness, ref: str) -> None:
     await h.slack.wait_for(
         lambda: any(m.text.startswith(f"{ref} needs your sign-off") for u in h.slack.users for m in h.slack.dms(u)),
@@ -53,7 +45,7 @@ async def asked_for(h: Harness, ref: str) -> None:
 async def guard_approved(h: Harness, *args: str, env: dict[str, str], cwd: Path, ref: str) -> Run:
     proc = await start(h, *GUARD, *args, env=env, cwd=cwd)
     await asked_for(h, ref)
-    await approve(h, ref)
+    await h.approve_all(ref)
     return await finish(proc)
 
 
@@ -188,7 +180,7 @@ async def test_credentials_are_released_only_after_approval_and_only_to_the_comm
     proc = await start(h, *GUARD, "--ai-assisted", "--credentials", creds, "--", *command, env=JUNIOR, cwd=h.tmp)
     await asked_for(h, "CR-1")
     assert not fetched.exists()  # nothing fetched while the request waits
-    await approve(h, "CR-1")
+    await h.approve_all("CR-1")
     result = await finish(proc)
     assert result.code == 0, result.err
     assert seen.read_text() == f"{secret} eu-west-1"
@@ -215,7 +207,7 @@ async def test_a_failing_credentials_command_runs_nothing_and_exits_3(h: Harness
         ref = f"CR-{len(await h.fetchall('SELECT id FROM requests')) + 1}"
         proc = await start(h, *GUARD, "--ai-assisted", "--credentials", creds, "--", "touch", str(marker), env=JUNIOR)
         await asked_for(h, ref)
-        await approve(h, ref)
+        await h.approve_all(ref)
         result = await finish(proc)
         assert result.code == 3 and words in result.err, result.err
         assert "not credentials" not in result.err.replace("printed no credentials", "")

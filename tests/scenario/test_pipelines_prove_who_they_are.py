@@ -45,10 +45,6 @@ async def h(tmp_path: Path, issuer: IssuerStandIn) -> AsyncIterator[Harness]:
         yield harness
 
 
-async def requests(h: Harness) -> int:
-    return int((await h.fetchone("SELECT COUNT(*) FROM requests"))[0])
-
-
 async def test_a_github_token_asks_as_the_person_behind_the_run(h: Harness, issuer: IssuerStandIn) -> None:
     token = issuer.mint(issuer.github_claims())
     body = {**BODY, "commit": "c" * 40, "environment": "staging", "service": "other"}
@@ -89,7 +85,7 @@ async def test_every_bad_token_is_refused_and_stores_nothing(h: Harness, issuer:
     for token, expected, words in cases:
         status, answer = await h.api("POST", "/api/v1/requests", BODY, token=token)
         assert (status, words in answer["message"]) == (expected, True), (words, answer)
-    assert await requests(h) == 0
+    assert await h.count_requests() == 0
     assert await h.audit_actions("refused") >= 1  # recorded, at most a row per source each minute
 
 
@@ -97,7 +93,7 @@ async def test_a_requester_that_disagrees_with_the_token_is_refused(h: Harness, 
     token = issuer.mint(issuer.github_claims())
     status, answer = await h.api("POST", "/api/v1/requests", {**BODY, "requester": "U0SENIOR1"}, token=token)
     assert status == 403 and "the person who ran this pipeline" in answer["message"]
-    assert await requests(h) == 0
+    assert await h.count_requests() == 0
     status, answer = await h.api("POST", "/api/v1/requests", {**BODY, "requester": "U0JUNIOR1"}, token=token)
     assert status == 201  # naming the same person is fine
 
