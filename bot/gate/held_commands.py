@@ -96,13 +96,13 @@ DATA_ONLY = _names(
     "rm ln chmod chown stat file du df diff cmp sort uniq cut tr tee basename dirname realpath readlink which "
     "type whereis test [ [[ true false : date sleep jq nl paste column comm join fold fmt rev tac od hexdump xxd "
     "base64 sha256sum sha1sum md5sum cksum seq printenv id whoami hostname uname ps wait exit return shift "
-    "break continue hash ulimit umask read set shopt history jobs kill export declare typeset local readonly "
+    "break continue ulimit umask read set shopt jobs kill export declare typeset local readonly "
     "unset"
 )
 # Builtins and keywords of bash: they need no program on PATH.
 BUILTINS = DATA_ONLY | _names(
     "alias bg bind builtin caller command compgen complete compopt disown enable eval exec fc fg getopts help "
-    "logout mapfile readarray source . suspend times trap unalias time coproc let"
+    "logout mapfile readarray source . suspend times trap unalias time coproc let hash history"
 )
 SHELL_CHANGING = frozenset(
     {"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "ENV", "IFS", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND",
@@ -182,6 +182,8 @@ class Judge:
         if name in WRAPPERS:
             return self._wrapper(name, args, command, more_words)
         if name in SHELLS:
+            if more_words:
+                return Held(f"{name} gets the commands it runs from its input, which the hook cannot see", None)
             return self._shell(name, args, command)
         special = self._special(name, args, command)
         if not isinstance(special, bool):
@@ -264,8 +266,11 @@ class Judge:
             return self._find(args, command)
         if name == "signoff":
             return self._signoff(args, command)
-        if name == "git" and _git_reads(args):
-            return None
+        if name == "git":
+            return _git(args)
+        renamed = _renames(name, [w.text for w in args])
+        if renamed is not None:
+            return renamed
         return False
 
     def _find(self, args: list[Word], command: SimpleCommand) -> Held | None:
@@ -331,6 +336,41 @@ def _tool(name: str, args: list[Word], more_words: bool) -> Held | None:
         return Held(f"{name} gets more words from its input, which the hook cannot read", None)
     found = TOOLS[name].judge(name, [w.text for w in args])
     return Held(*found) if found is not None else None
+
+
+_GIT_CONFIG_READS = frozenset({"--get", "--get-all", "--get-regexp", "--list", "-l", "--show-origin", "get", "list"})
+_GIT_RUNS = ("alias.", "core.", "credential.", "diff.", "filter.", "merge.", "gpg.", "sequence.", "uploadpack.")
+
+
+def _git(args: list[Word]) -> Held | bool | None:
+    """git may run other programs through its configuration: ``-c``, ``--config-env`` and
+    ``--exec-path`` are held, and so is ``git config`` setting a key that names a program (an
+    alias, a pager, an editor, a hook path, a filter, …). A subcommand that reads is data; the
+    rest is judged like any program (False)."""
+    texts = [w.text for w in args]
+    for flag in texts:
+        if flag.partition("=")[0] in ("-c", "--config-env", "--exec-path"):
+            return Held(f"git {flag.partition('=')[0]} can make git run any program", None)
+        if not flag.startswith("-"):
+            break
+    if "config" in texts and not _GIT_CONFIG_READS & set(texts):
+        keys = [t for t in texts[texts.index("config") + 1 :] if not t.startswith("-")]
+        if keys and keys[0].lower().startswith(_GIT_RUNS):
+            return Held(f"git config {keys[0]} can make git run another program", None)
+    return None if _git_reads(args) else False
+
+
+def _renames(name: str, args: list[str]) -> Held | None:
+    """Builtins that change what a name runs, or run what history holds: the hook cannot follow them."""
+    if name == "alias" and any("=" in a for a in args):
+        return Held("alias makes a name run something else, which the hook cannot follow", None)
+    if name == "hash" and any(a.startswith("-") and "p" in a for a in args):
+        return Held("hash -p makes a name run another program, which the hook cannot follow", None)
+    if name == "enable" and any(a.startswith("-") and "f" in a for a in args):
+        return Held("enable -f loads code into the shell, which the hook cannot read", None)
+    if name == "fc" and not any(a.startswith("-") and "l" in a for a in args):
+        return Held("fc runs commands from the shell's history, which the hook cannot see", None)
+    return None
 
 
 def _git_reads(args: list[Word]) -> bool:

@@ -122,6 +122,16 @@ HELD = [
     "tf destroy",
     "python3 -c \"import os; os.system('terraform destroy')\"",
     "make deploy TOOL=terraform",
+    # what changes the program a name runs, or runs what history holds
+    "hash -p /tmp/x ls; ls",
+    "alias ls='./x'; ls",
+    "history -s 'terraform destroy'; fc -s",
+    "enable -f /tmp/x.so ls",
+    "git -c alias.x='!sh ./x' x",
+    "git -c core.sshCommand=./x fetch",
+    "git config alias.d '!./x'",
+    "git config --global core.hooksPath /tmp/hooks",
+    "echo 'terraform destroy' | xargs -I{} sh -c '{}'",
     # signoff's own settings, and flags that would lower the bar
     "SIGNOFF_REQUESTER=U0SENIOR1 signoff guard -- ls",
     "export SIGNOFF_URL=http://127.0.0.1:9999",
@@ -173,6 +183,10 @@ PASSES = [
     "sudo apt-get install -y jq",
     "mkdir -p a/b && touch a/b/c",
     "let 'n = 1 + 2'",
+    "git config user.name 'June Junior'",
+    "git config --get alias.d",
+    "alias",
+    "fc -l",
     "echo $(( 6 * 7 ))",
 ]
 
