@@ -90,7 +90,7 @@ class GitHubStandIn:
         app.router.add_get("/repos/{owner}/{repo}/deployments/{id}/statuses", self._statuses)
         app.router.add_get("/repos/{owner}/{repo}/compare/{spec}", self._compare)
         app.router.add_get("/repos/{owner}/{repo}/commits/{sha}", self._commit)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -127,7 +127,9 @@ class SlackStandIn(FileUploads):
         app.router.add_post("/respond/{url_id}", self._respond)
         self.file_routes(app)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
+        # A stand-in that stops drops what it still holds after a second, as a service going away
+        # would; aiohttp's default would wait out a test's deliberately slow call for a minute.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
