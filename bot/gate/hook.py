@@ -50,7 +50,7 @@ from bot.domain.durations import format_duration, parse_duration
 from bot.domain.models import Status
 from bot.gate.answers import spent, waiting_for
 from bot.gate.asking import AGENT_VARIABLE, check_server
-from bot.gate.client import ApiClient, GateError
+from bot.gate.client import ApiClient, GateError, OutOfTime
 from bot.gate.held_commands import Held, Judge, PatternError, load_patterns
 
 MAX_INPUT = 1024 * 1024
@@ -160,8 +160,10 @@ def decide(raw: bytes, limit: timedelta, deadline: float) -> dict[str, Any] | No
     try:
         req = _ask(client, body, f"{session}|{cwd}|{command.strip()}")
         req = _wait(client, req)
-    except GateError as exc:
+    except OutOfTime as exc:
         raise Deny(f"signoff hook: {exc}; the command is held (no decision within {format_duration(limit)})") from None
+    except GateError as exc:
+        raise Deny(f"signoff hook: {exc}; the command is held") from None
     return _verdict(req)
 
 
@@ -209,11 +211,13 @@ def _wait(client: ApiClient, req: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def _hard_deadline(seconds: float) -> Iterator[None]:
+def _hard_deadline(seconds: float, limit: timedelta) -> Iterator[None]:
     """Whatever hangs (a server that trickles bytes, a stuck git), the hook answers in time."""
 
     def out_of_time(_signum: int, _frame: FrameType | None) -> None:
-        raise Deny("signoff hook: no decision in the time allowed; the command is held")
+        raise Deny(
+            f"signoff hook: no answer from signoff; the command is held (no decision within {format_duration(limit)})"
+        )
 
     previous = signal.signal(signal.SIGALRM, out_of_time)
     signal.setitimer(signal.ITIMER_REAL, max(0.1, seconds))
@@ -246,7 +250,7 @@ def run_hook(args: argparse.Namespace) -> int:
             raise Deny(f"signoff hook: --timeout: {exc}") from None
         margin = min(ANSWER_MARGIN, limit.total_seconds() / 5)
         allowed = limit.total_seconds() - margin
-        with _hard_deadline(allowed + margin / 2):
+        with _hard_deadline(allowed + margin / 2, limit):
             reply = decide(sys.stdin.buffer.read(MAX_INPUT + 1), limit, started + allowed)
     except Deny as refusal:
         reply = answer("deny", str(refusal))
