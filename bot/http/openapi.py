@@ -145,7 +145,7 @@ def document() -> dict[str, Any]:
             "policy_reason": {"type": "string"},
             "requester": {"type": "string", "description": "Slack user ID"},
             **{f.name: _stored_schema(f) for f in FIELDS},
-            "source": {"type": "string", "enum": ["slack", "api", "workflow"]},
+            "source": {"type": "string", "enum": ["slack", "api", "workflow", "github"]},
             "pipeline": _STR_OR_NULL,
             "reviewer": {**_STR_OR_NULL, "description": "the current reviewer; null while unclaimed"},
             "reviewers": {"type": "array", "items": {"type": "string"}, "description": "everyone ever assigned"},

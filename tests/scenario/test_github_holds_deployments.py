@@ -20,6 +20,7 @@ from bot.sandbox.github_standin import GitHubStandIn, Run, key_pair
 from bot.slack import ids
 from tests.fakes.driver import reason_values
 from tests.harness import ROSTER, Harness, running, settings_env, stand_in
+from tests.scenario.test_openapi_is_true import check
 
 GITHUB_ROSTER = (
     ROSTER.replace("{user: U0JUNIOR1, level: junior, team: payments}",
@@ -73,6 +74,10 @@ async def test_a_deployment_is_held_until_seniors_approve_then_released(h: Harne
     assert req.requester == "U0JUNIOR1" and req.draft.ai_assisted and req.draft.ai_tool == "Claude"
     assert (req.draft.service, req.draft.environment, req.source) == ("acme/shop", "production", "github")
     assert req.draft.url.endswith(f"/acme/shop/actions/runs/{run.run_id}")
+    _, doc = await h.api("GET", "/api/v1/openapi.json", token=None)
+    status, answer = await h.api("GET", "/api/v1/requests/CR-1")
+    check(doc, "/api/v1/requests/{id}", "GET", status, answer)  # the API describes GitHub's requests too
+    assert answer["source"] == "github"
 
     await h.approve_all("CR-1")
     await until(h, lambda: bool(run.answers), "GitHub's answer")

@@ -54,6 +54,14 @@ async def test_real_responses_match_the_description(h: Harness) -> None:
         (verify, "POST", "/api/v1/requests/CR-4/verify", {"sha256": ["a" * 64]}, {}),
         (verify, "POST", "/api/v1/requests/CR-77/verify", {"sha256": ["a" * 64]}, {}),
         (verify, "POST", "/api/v1/requests/CR-1/verify", {"sha256": ["nope"]}, {}),
+        (verify, "POST", "/api/v1/requests/CR-1/verify", {"command": "terraform apply", "workdir": "/srv"}, {}),
+        (
+            post,
+            "POST",
+            post,
+            {**BODY, "command": "terraform apply", "workdir": "/srv", "asked_again_after": "CR-1"},
+            {},
+        ),
     ]
     seen = set()
     for path, method, url, body, headers in calls:
