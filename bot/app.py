@@ -55,6 +55,8 @@ from bot.tasks import Background, Signal
 log = logging.getLogger(__name__)
 HTTP_BACKLOG = 1024
 IDLE_CONNECTION_SECONDS = 15.0  # idle or never-finished connections are closed after this
+TOKEN_CHECK_FIRST_SECONDS = 1.0  # Slack out of reach at start: asked again after 1 s, 2 s, 4 s … 60 s
+TOKEN_CHECK_MAX_SECONDS = 60.0
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
 
@@ -84,6 +86,8 @@ class Signoff:
     _beat_task: asyncio.Task[None] | None = None
     _watch_task: asyncio.Task[None] | None = None
     _runner: web.AppRunner | None = None
+    slack_state: str = "ok"  # "ok" once Slack took SLACK_BOT_TOKEN; else why not (for /readyz)
+    _slack_check: asyncio.Task[None] | None = None
     _socket: CheckedSocketModeHandler | None = None
     _socket_task: asyncio.Task[None] | None = None
     _http: aiohttp.ClientSession | None = None
@@ -158,20 +162,50 @@ class Signoff:
         log.info("signoff is up in %s on port %d", mode, self.port)
 
     async def _check_token(self) -> None:
+        """A token Slack refuses stops the start. Slack out of reach does not (decisions still
+        work, messages wait in the outbox), but the process is not ready until Slack has taken
+        the token once: /readyz says why, and the check runs again with backoff."""
+        problem = await self._auth_test()
+        if problem is None:
+            return
+        refused, reason = problem
+        if refused:
+            raise ConfigurationError(
+                "SLACK_BOT_TOKEN", f"Slack refused the token ({reason}); copy the Bot User OAuth Token again."
+            )
+        self.slack_state = f"not ready: Slack could not be reached to check SLACK_BOT_TOKEN ({reason})"
+        log.warning("%s; starting anyway, not ready until it answers; messages wait in the outbox", self.slack_state)
+        self._slack_check = asyncio.create_task(self._check_token_again(), name="slack token check")
+
+    async def _auth_test(self) -> tuple[bool, str] | None:
+        """None when Slack took the token; else (whether Slack refused it, why)."""
         try:
             resp = await self.client.auth_test()
         except SlackApiError as err:
             error = slack_error(err)
-            if error in BAD_TOKEN_ERRORS:
-                raise ConfigurationError(
-                    "SLACK_BOT_TOKEN", f"Slack refused the token ({error}); copy the Bot User OAuth Token again."
-                ) from None
-            log.warning("auth.test failed (%s); starting anyway, messages wait in the outbox", error or err)
-            return
-        except Exception as exc:  # Slack unreachable: decisions still work, messages wait
-            log.warning("Slack is unreachable at start (%s); starting anyway, messages wait in the outbox", exc)
-            return
+            return error in BAD_TOKEN_ERRORS, error or str(err)
+        except Exception as exc:  # Slack unreachable
+            return False, type(exc).__name__ if not str(exc) else str(exc)[:200]
         self.identity.update(team_id=resp.get("team_id"), user_id=resp.get("user_id"), bot_id=resp.get("bot_id"))
+        return None
+
+    async def _check_token_again(self) -> None:
+        delay = TOKEN_CHECK_FIRST_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            problem = await self._auth_test()
+            if problem is None:
+                self.slack_state = "ok"
+                log.info("Slack took SLACK_BOT_TOKEN; ready")
+                return
+            refused, reason = problem
+            if refused:
+                self.slack_state = (
+                    f"not ready: Slack refused SLACK_BOT_TOKEN ({reason}); copy the Bot User OAuth Token again"
+                )
+                log.error("%s", self.slack_state)
+                return
+            delay = min(TOKEN_CHECK_MAX_SECONDS, delay * 2)
 
     async def _check_app_token(self, app_token: str) -> None:
         """A refused app token is a configuration error; Slack being down is not (we keep trying)."""
@@ -205,7 +239,7 @@ class Signoff:
     async def readiness(self) -> dict[str, object]:
         """What /readyz reports: database and socket_mode decide readiness; the rest is detail."""
         problem = await self.store.writable()
-        state: dict[str, object] = {"database": "ok" if problem is None else problem}
+        state: dict[str, object] = {"database": "ok" if problem is None else problem, "slack": self.slack_state}
         if self.groups.problem is not None:
             state["roster_groups"] = self.groups.problem
         if problem is None:
@@ -235,6 +269,11 @@ class Signoff:
 
     async def stop(self) -> None:
         """Release everything; safe after a partial start and safe to call twice."""
+        if self._slack_check is not None:
+            self._slack_check.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._slack_check
+            self._slack_check = None
         if self._watch_task is not None:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -46,7 +46,8 @@ def build_web_app(
     metrics: Callable[[], Awaitable[bytes]] | None = None,
 ) -> web.Application:
     """/healthz is liveness (the process answers, the database reads); /readyz is readiness
-    (the database takes writes, Socket Mode is connected), 503 until and whenever it is not."""
+    (the database takes writes, Slack has taken the bot token once, Socket Mode is connected),
+    503 until and whenever it is not."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
     if extra is not None:
         extra(app)
@@ -67,7 +68,8 @@ def build_web_app(
                 state = await readiness()
             except Exception as exc:  # report, don't crash the probe
                 return web.json_response({"status": "error", "detail": str(exc), "mode": mode}, status=503)
-            ready = all(state[key] in ("ok", "connected") for key in ("database", "socket_mode") if key in state)
+            decide = ("database", "socket_mode", "slack")
+            ready = all(state[key] in ("ok", "connected") for key in decide if key in state)
             body = {"status": "ready" if ready else "not ready", "mode": mode, **state}
             return web.json_response(body, status=200 if ready else 503)
 
