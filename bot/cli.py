@@ -34,7 +34,17 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="signoff", description="Senior sign-off on AI-assisted production changes.")
     parser.add_argument("--version", action="version", version=f"signoff {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    serve = sub.add_parser("serve", help="run the Slack bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)")
+    serve = sub.add_parser(
+        "serve",
+        help="run the Slack bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)",
+        description="Run the Slack bot: HTTP mode (POST /slack/events), or Socket Mode when SLACK_APP_TOKEN is set.",
+        epilog="Settings come from the environment, or a .env file in the current folder (start from "
+        ".env.example). Required: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, ROSTER_FILE, SUMMARY_CHANNEL. "
+        "Often set: DATABASE_URL (default sqlite:///signoff.db; postgresql://… for replicas), PORT (3000), "
+        "API_TOKENS, GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET, OIDC_ISSUERS with "
+        "OIDC_ALLOW. Every setting is in docs/configuration.md. A missing or wrong one stops the start with one "
+        "line naming it (exit code 3).",
+    )
     serve.set_defaults(run=None)
     add_parsers(sub)
     hook.add_parser(sub)
@@ -109,7 +119,11 @@ async def _serve() -> int:
 def main(argv: list[str] | None = None) -> int:
     from bot.domain.errors import ConfigurationError
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if not (sys.argv[1:] if argv is None else argv):  # `signoff` alone: what it can do
+        parser.print_help(sys.stderr)
+        return EXIT_CONFIG
+    args = parser.parse_args(argv)
     if args.run is not None:
         try:
             return int(args.run(args))

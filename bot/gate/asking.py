@@ -39,17 +39,18 @@ RUN_ID_VARIABLES = (
 def client_for(args: argparse.Namespace) -> ApiClient:
     server = args.server or os.environ.get("SIGNOFF_URL")
     token: str | Callable[[], str] | None = args.token or os.environ.get("SIGNOFF_TOKEN")
+    source = "given with --token" if args.token else "in SIGNOFF_TOKEN"
     if not server:
         raise GateError("no server: pass --server URL or set SIGNOFF_URL")
     check_server(server)
     if not token:
-        token = id_tokens.from_environment(os.environ)
+        token, source = id_tokens.from_environment(os.environ), "(an OIDC ID token)"
     if not token:
         raise GateError(
             "no token: pass --token TOKEN or set SIGNOFF_TOKEN, or give an OIDC ID token (SIGNOFF_OIDC_TOKEN, or "
             "GitHub Actions with `permissions: id-token: write`)"
         )
-    return ApiClient(server, token, attempts=args.retries + 1, say=err)
+    return ApiClient(server, token, attempts=args.retries + 1, say=err, token_source=source)
 
 
 def check_server(server: str) -> None:

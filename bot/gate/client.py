@@ -38,6 +38,7 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         say: Callable[[str], None] = lambda _: None,
         deadline: float | None = None,
+        token_source: str = "",
     ) -> None:
         self._base = server.rstrip("/")
         self._token = token  # a string, or how to get a fresh one (an ID token, fetched again once on a 401)
@@ -45,6 +46,7 @@ class ApiClient:
         self._sleep = sleep
         self._say = say
         self.deadline = deadline
+        self._token_source = token_source  # where the token came from, for a refusal: "given with --token"
 
     def left(self) -> float | None:
         """Seconds until the deadline, or None without one."""
@@ -127,8 +129,13 @@ class ApiClient:
                     last = f"HTTP 401: {detail}"
                     continue
                 if err.code == 401:
-                    raise GateError(f"signoff refused the token: {detail}") from None
-                raise GateError(f"signoff answered {err.code}: {detail}") from None
+                    source = f" {self._token_source}" if self._token_source else ""
+                    raise GateError(f"signoff refused the token{source}: {detail}") from None
+                if err.code in (400, 422):
+                    raise GateError(f"signoff refused the request: {detail}") from None
+                if err.code in (403, 404, 409, 413):
+                    raise GateError(detail) from None
+                raise GateError(f"signoff answered HTTP {err.code}: {detail}") from None
             except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException) as err:
                 reason = getattr(err, "reason", err)
                 last = f"cannot reach {self._base}: {reason}"
@@ -160,5 +167,5 @@ def _message(err: urllib.error.HTTPError) -> str:
         return err.reason or "no details"
     fields = body.get("fields")
     if isinstance(fields, dict) and fields:  # each field error once, not again after the summary
-        return "invalid request: " + "; ".join(f"{k}: {v}" for k, v in sorted(fields.items()))
+        return "; ".join(f"{k}: {v}" for k, v in sorted(fields.items()))
     return str(body.get("message", err.reason))

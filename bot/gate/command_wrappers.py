@@ -124,6 +124,7 @@ def unwrap(spec: Wrapper, args: list[Word]) -> Unwrapped:
     elif shell or spec.then is Then.SHELL_TEXT:
         if all(w.literal for w in rest):
             found.shell_text = " ".join(w.text for w in rest)
+            found.command = rest  # `watch -x`, and the like, run the words as they are: both are read
         else:
             found.unreadable = f"shell text it cannot read ({' '.join(w.raw for w in rest)[:80]})"
     else:

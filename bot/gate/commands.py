@@ -95,11 +95,14 @@ def run_verify(args: argparse.Namespace) -> int:
     if result == Verified.MATCH:
         print(f"{ref} approved this plan (sha256 {', '.join(digests)}); apply exactly this file")
         return APPROVED
+    if not approved:
+        print(f"{ref} was approved without a plan, so no plan is approved: ask again with --plan")
+        return DENIED
     print(f"{ref}: the plan differs from the approved one: do not apply")
     for path, digest in zip(args.plan, digests, strict=True):
         mark = "approved" if digest in approved else "NOT APPROVED"
         print(f"  {path}: sha256 {digest} ({mark})")
-    print(f"  approved: sha256 {', '.join(approved) if approved else '(no plan was attached to the request)'}")
+    print(f"  approved: sha256 {', '.join(approved)}")
     return DENIED
 
 
@@ -137,7 +140,11 @@ def add_parsers(sub: Any) -> None:
     )
     destroys = req.add_mutually_exclusive_group()
     destroys.add_argument(
-        "--destructive", action="store_true", default=None, help="the change deletes or replaces resources"
+        "--destructive",
+        action="store_true",
+        default=None,
+        help="the change deletes or replaces resources; with neither (and no --plan) it is not known, which counts "
+        "as destructive: an AI-assisted change then needs DESTRUCTIVE_APPROVALS seniors (2 by default)",
     )
     destroys.add_argument(
         "--not-destructive", dest="destructive", action="store_false", help="it deletes and replaces nothing"

@@ -212,8 +212,10 @@ class Judge:
                 return why
         if inner.runs_nothing:
             return None
-        if inner.shell_text is not None:
-            return self._script(inner.shell_text)
+        if inner.shell_text is not None:  # held when either reading holds it: in doubt, hold
+            as_text = self._script(inner.shell_text)
+            if as_text is not None or not inner.command:
+                return as_text
         return self._words(inner.command, command, more_words or inner.more_words)
 
     def _shell(self, name: str, args: list[Word], command: SimpleCommand) -> Held | None:

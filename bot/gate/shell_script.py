@@ -268,7 +268,8 @@ class _Reader:
         self.commands += _expansions_in(body, self.depth + 1)
         # Arithmetic evaluates the values of the variables it names, and their array subscripts
         # run command substitutions: it is read like `let TEXT`, so a production tool named in it is held.
-        self.commands.append(SimpleCommand([Word("let", "let"), Word(body, body)]))
+        unquoted = body.replace("'", "").replace('"', "").replace("\\", "")  # bash removes quotes here too
+        self.commands.append(SimpleCommand([Word("let", "let"), Word(unquoted, body)]))
 
     # ---- tokens -------------------------------------------------------------------------------
 

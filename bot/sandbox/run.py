@@ -43,6 +43,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.roster:
             roster_file.write_text(ROSTER, encoding="utf-8")
         people = _people(roster_file if args.roster else None)
+        if args.port and not _port_free(args.host, args.port):
+            print(
+                f"signoff: cannot start the sandbox: port {args.port} is already in use; pass another with --port, "
+                "or --port 0 for a free one",
+                file=sys.stderr,
+            )
+            return 3
         return asyncio.run(_serve(args, folder, roster_file, people))
     except ConfigurationError as err:
         print(f"signoff: configuration error: {err.message}", file=sys.stderr)
@@ -76,6 +83,17 @@ def _signoff_command() -> str:
     beside = Path(sys.executable).parent / "signoff"
     found = str(beside) if beside.exists() else shutil.which("signoff")
     return shlex.quote(found) if found else f"{shlex.quote(sys.executable)} -m bot"
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether the page could listen there (as the bot will: SO_REUSEADDR, so TIME_WAIT is free)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _free_port(host: str) -> int:

@@ -57,7 +57,14 @@ async def test_unreachable_server_bad_token_and_bad_usage_exit_3(h: Harness) -> 
     assert result.code == 3
     assert f"cannot reach {dead}" in result.err and "Traceback" not in result.err
     result = await run(h, *ASK, "--ai-assisted", "--token", "nope-0123456789abcdefghijklmn")
-    assert result.code == 3 and "signoff refused the token" in result.err
+    assert result.code == 3 and "signoff refused the token given with --token" in result.err
+    assert "SIGNOFF_TOKEN" not in result.err  # it says which token it was
+    result = await run(h, *ASK, "--ai-assisted", env={"SIGNOFF_TOKEN": "nope-0123456789abcdefghijklmn"})
+    assert result.code == 3 and "signoff refused the token in SIGNOFF_TOKEN" in result.err
+    result = await run(h, "request", "--title", "x", "--url", "not a link", "--requester", "U0JUNIOR1",
+                       "--ai-assisted")  # fmt: skip
+    assert result.code == 3 and "422" not in result.err, result.err
+    assert result.err.startswith("signoff: signoff refused the request: url: must be an http:// or https:// link")
     result = await run(h, "request", "--title", "x", "--requester", "U0JUNIOR1", "--ai-assisted")
     assert result.code == 3 and "--url" in result.err
     result = await run(h, *ASK)

@@ -119,7 +119,8 @@ async def test_verify_without_a_plan_on_the_request_is_a_mismatch(h: Harness) ->
     await h.settle()
     result = await run(h, "verify", "CR-1", "--plan", str(PLANS / "terraform_destroys.json"))
     assert result.code == 1
-    assert "no plan was attached to the request" in result.out
+    assert "CR-1 was approved without a plan, so no plan is approved: ask again with --plan" in result.out
+    assert "approved: sha256" not in result.out  # no digest list that reads as if one were approved
 
 
 async def test_verify_api_refuses_bad_input_with_json(h: Harness) -> None:
