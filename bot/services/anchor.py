@@ -1,5 +1,6 @@
 """Once a day the audit trail's last hash is posted to the summary channel: an independent
-copy that a later edit of the database cannot change."""
+copy that a later edit of the database cannot change. Only on a day the trail moved since the
+last anchor: a quiet day or a weekend adds nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.services.deps import Deps
 from bot.store.unit_of_work import Tx
 
 LAST_DAY = "audit_anchor_day"
+LAST_ROW = "audit_anchor_seq"  # the row the last anchor named
 
 
 async def sweep_anchor(deps: Deps, tz: ZoneInfo) -> bool:
@@ -24,12 +26,17 @@ async def sweep_anchor(deps: Deps, tz: ZoneInfo) -> bool:
         if last is None:  # a new install: the first anchor is tomorrow's, after a day of use
             await tx.facts.put(LAST_DAY, today)
             return False
-        head = await tx.audit.head()
-        if head is None:
-            return False
         await tx.facts.put(LAST_DAY, today)
+        head = await tx.audit.head()
+        anchored = await tx.facts.get(LAST_ROW)
+        since = int(anchored) if anchored is not None and anchored.isdigit() else 0
+        if head is None or head[0] <= since:
+            return False  # the trail did not move: nothing new to anchor
         seq, digest = head
-        await tx.outbox.enqueue(now, notices.audit_anchor(deps.summary_channel, day=today, seq=seq, hash=digest))
+        await tx.facts.put(LAST_ROW, str(seq))
+        await tx.outbox.enqueue(
+            now, notices.audit_anchor(deps.summary_channel, day=today, seq=seq, hash=digest, new=seq - since)
+        )
         return True
 
     return await deps.store.transact(anchor)

@@ -200,7 +200,10 @@ async def summary_post(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> Non
 @renders(Kind.AUDIT_ANCHOR)
 async def audit_anchor(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
     data = row.data
-    message = scheduled_messages.anchor_message(str(data["day"]), int(str(data["seq"])), str(data["hash"]))
+    new = data.get("new")
+    message = scheduled_messages.anchor_message(
+        str(data["day"]), int(str(data["seq"])), str(data["hash"]), int(str(new)) if new is not None else None
+    )
     await slack.post(ctx.channel(row), message)
 
 

@@ -113,9 +113,11 @@ def _unreviewed(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def anchor_message(day: str, seq: int, digest: str) -> Message:
+def anchor_message(day: str, seq: int, digest: str, new: int | None = None) -> Message:
+    moved = f" ({new} new since the last anchor)" if new is not None else ""
     line = (
-        f":lock: Audit anchor for {day}: row {seq}, sha256 `{digest}`. "
-        "`signoff audit verify` on the database must reproduce this hash at this row."
+        f":lock: Audit anchor for {day}: the audit trail ends at row {seq}{moved}, and its hash is `{digest}`. "
+        "Keep this message: `signoff audit verify` on the database must reproduce this hash at this row, so an "
+        "edit made later shows."
     )
-    return f"Audit anchor for {day}: row {seq}", [section(line)]
+    return f"Audit anchor for {day}: the audit trail ends at row {seq}{moved}", [section(line)]
