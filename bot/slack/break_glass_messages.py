@@ -18,12 +18,13 @@ def break_glass_note(req: ChangeRequest, event: str, tz: ZoneInfo) -> Message:
     env = f" in {safe(req.draft.environment, 60)}" if req.draft.environment else ""
     if event == Event.BREAK_GLASS:
         line = (
-            f"{mention(req.requester)} approved {what}{env} themselves, without a senior's sign-off. "
+            f"{mention(req.requester)} approved it themselves, without a senior's sign-off. "
             "A senior will review it after the fact."
         )
         fallback = f"Break-glass: {req.ref} was approved by its requester without sign-off"
         heading = section(":rotating_light: *Break-glass*")
-        return fallback, [heading, section(line), plain_section(f"Reason: {glass.reason}"), blast_radius(req)]
+        change = section(f"{what}{env}")
+        return fallback, [heading, change, section(line), plain_section(f"Reason: {glass.reason}"), blast_radius(req)]
     verdict = "justified" if glass.verdict is Verdict.JUSTIFIED else "not justified"
     icon = ":white_check_mark:" if glass.verdict is Verdict.JUSTIFIED else ":warning:"
     title = (
