@@ -57,14 +57,18 @@ class ReportReads:
         return [(str(r["requester"]), int(r["n"])) for r in rows]
 
     async def denial_reasons(self, start: datetime, end: datetime, limit: int) -> list[tuple[str, int]]:
-        """The commonest denial reasons (case and outer spaces ignored), most common first."""
+        """The commonest denial reasons (case and outer spaces ignored), most common first, each
+        shown as people wrote it: the form written most often (the earliest, on a tie)."""
         rows = await self._ex.many(
-            "SELECT reason, COUNT(*) AS n FROM (SELECT LOWER(TRIM(reason)) AS reason FROM requests"
-            f" WHERE {_PERIOD} AND status = 'denied' AND reason IS NOT NULL) AS d"
-            " GROUP BY reason ORDER BY n DESC, reason LIMIT ?",
+            "SELECT shown, total FROM (SELECT k, shown, SUM(n) OVER (PARTITION BY k) AS total,"
+            " ROW_NUMBER() OVER (PARTITION BY k ORDER BY n DESC, first) AS rn FROM ("
+            "SELECT LOWER(TRIM(reason)) AS k, TRIM(reason) AS shown, COUNT(*) AS n, MIN(created_at) AS first"
+            f" FROM requests WHERE {_PERIOD} AND status = 'denied' AND reason IS NOT NULL"
+            " GROUP BY LOWER(TRIM(reason)), TRIM(reason)) AS forms) AS ranked"
+            " WHERE rn = 1 ORDER BY total DESC, k LIMIT ?",
             (*self._period(start, end), limit),
         )
-        return [(str(r["reason"]), int(r["n"])) for r in rows]
+        return [(str(r["shown"]), int(r["total"])) for r in rows]
 
     async def break_glass_by_requester(self, start: datetime, end: datetime) -> list[tuple[str, int, int, int]]:
         """(requester, break-glass uses, reviewed after the fact, judged not justified)."""
