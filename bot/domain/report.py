@@ -79,6 +79,7 @@ class Report:
     break_glass_by_team: list[BreakGlassUse] = field(default_factory=list)
     expired_no_decision: int = 0  # of ``expired``: nobody decided within REQUEST_TTL
     expired_pipeline: int = 0  # of ``expired``: the pipeline that asked stopped waiting
+    expired_policy_ended: int = 0  # of ``expired``: still pending when the policy ended
     commands_ok: int = 0  # commands `signoff guard` ran that exited 0
     commands_failed: int = 0  # … that exited otherwise
     failed_exit_codes: list[tuple[int, int]] = field(default_factory=list)  # (exit code, commands), most first
@@ -155,6 +156,7 @@ def build_report(
         break_glass_by_team=_ranked(list(by_team.values())),
         expired_no_decision=ended["no_decision"],
         expired_pipeline=ended["pipeline_gave_up"],
+        expired_policy_ended=ended["policy_ended"],
         commands_ok=sum(n for code, n in facts.commands_run if code == "0"),
         commands_failed=sum(n for code, n in facts.commands_run if code != "0"),
         failed_exit_codes=_failed_codes(facts.commands_run),

@@ -26,5 +26,5 @@ class ApiTokens:
             if hmac.compare_digest(given, token):
                 found = name
         if found is None:
-            raise Unauthenticated("The bearer token is not one of signoff's API tokens (wrong, or revoked).")
+            raise Unauthenticated("The bearer token is not valid (wrong or revoked).")
         return found

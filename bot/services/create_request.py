@@ -12,6 +12,7 @@ from bot.domain.errors import BreakGlassLimit, IdempotencyMismatch, NotOnRoster
 from bot.domain.models import ChangeRequest, Draft, NewRequest, Status
 from bot.domain.outbox import Event
 from bot.domain.policy import evaluate
+from bot.domain.words import count
 from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
@@ -78,7 +79,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
             if len(recent) >= deps.break_glass_limit:
                 refs = ", ".join(r.ref for r in recent)
                 too_often = BreakGlassLimit(
-                    f"You have broken glass {len(recent)} time(s) in the last 24 hours ({refs}); the limit is "
+                    f"You have broken glass {count(len(recent), 'time')} in the last 24 hours ({refs}); the limit is "
                     f"{deps.break_glass_limit}. Ask a senior to approve this change instead."
                 )
                 await tx.refuse(too_often, sub.requester, None, "break_glass", now)

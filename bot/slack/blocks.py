@@ -88,6 +88,23 @@ def decision_metadata(req: ChangeRequest, approvers: list[str]) -> dict[str, Any
     }
 
 
+def fit_lines(lines: list[str], total: int, limit: int = SECTION_MAX) -> str:
+    """As many of ``lines`` as fit in one section with room for "…and N more", where N counts
+    what is left of ``total``: a long list is cut between lines, and always says how many more."""
+    shown: list[str] = []
+    used = 0
+    for line in lines:
+        rest = total - len(shown) - 1
+        room = len(f"\n…and {rest} more") if rest > 0 else 0
+        if used + len(line) + 1 + room > limit:
+            break
+        shown.append(line)
+        used += len(line) + 1
+    if total > len(shown):
+        shown.append(f"…and {total - len(shown)} more")
+    return "\n".join(shown)
+
+
 def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.durations import format_duration
 from bot.domain.policy import PolicyWindow
 from bot.domain.report import BreakGlassUse, Report
+from bot.domain.words import count
 from bot.slack.blocks import Block, Message, section
 from bot.slack.text import mention, safe, when
 
@@ -64,7 +65,7 @@ def policy_notice(
     early = f", ended early by {mention(str(by))}" if by else ""
     line = (
         f":checkered_flag: The AI-assisted change sign-off policy has ended ({when(end, tz)}{early}). "
-        f"{data.get('expired', 0)} pending request(s) expired and their requesters were told. "
+        f"{count(int(str(data.get('expired', 0))), 'pending request')} expired and their requesters were told. "
         "New requests are recorded without needing sign-off. Here is the report for the policy period."
     )
     blocks = [section(line)]
@@ -84,7 +85,8 @@ def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
         f"{report.several_seniors} needed more than one senior as destructive)\n"
         f"Approved: *{report.approved}* · Denied: *{report.denied}* · Pending: {report.pending} · "
         f"Expired: {report.expired} ({report.expired_no_decision} with no decision in time, "
-        f"{report.expired_pipeline} given up by their pipeline) · Cancelled: {report.cancelled}\n"
+        f"{report.expired_pipeline} given up by their pipeline, {report.expired_policy_ended} ended with the policy)"
+        f" · Cancelled: {report.cancelled}\n"
         f"Commands run by `signoff guard`: {report.commands_ok + report.commands_failed} "
         f"({report.commands_ok} succeeded, {report.commands_failed} failed{_exit_codes(report)})\n"
         f"Time to decision: median {_td(report.median_to_decision)}, 90th percentile {_td(report.p90_to_decision)}\n"

@@ -35,7 +35,7 @@ async def test_ending_the_policy_is_answered_before_its_requests_expire(h: Harne
     await pending_requests(url, 1500, h.clock.now(), ["U0JUNIOR1", "U0JUNIOR2"], ["U0SENIOR1", "U0SENIOR2"])
     answer = (await h.driver.command("U0ADMIN1", "policy end")).json()
     expired_then = (await h.fetchone("SELECT COUNT(*) FROM requests WHERE status = 'expired'"))[0]
-    assert answer["text"].startswith("The policy has ended. Its 1500 pending request(s) are being expired now")
+    assert answer["text"].startswith("The policy has ended. Its 1500 pending requests are being expired now")
     assert expired_then < 1500  # the answer did not wait for the expiry
     await h.bot.scheduler.policy()  # the sweep the answer started (in a live bot, at once)
     assert (await h.fetchone("SELECT COUNT(*) FROM requests WHERE status = 'expired'"))[0] == 1500

@@ -160,7 +160,7 @@ async def test_a_fourth_break_glass_in_a_day_is_refused_naming_the_others(h: Har
         h.clock.advance(timedelta(hours=1))
     fourth = await run(h, *CLI, "--requester", "U0JUNIOR1", "--not-destructive", "--break-glass", "Outage 4")
     assert fourth.code == 3
-    assert "You have broken glass 3 time(s) in the last 24 hours (CR-1, CR-2, CR-3); the limit is 3" in fourth.err
+    assert "You have broken glass 3 times in the last 24 hours (CR-1, CR-2, CR-3); the limit is 3" in fourth.err
     status, body = await h.api(
         "POST",
         "/api/v1/requests",

@@ -186,5 +186,5 @@ async def test_every_way_a_request_ends_reads_differently(h: Harness) -> None:
     assert "CR-8 expired: the sign-off policy ended; it was not approved" in statuses[7].out
 
     report = await h.report()
-    assert "Expired: 3 (1 with no decision in time, 1 given up by their pipeline)" in report
+    assert "Expired: 3 (1 with no decision in time, 1 given up by their pipeline, 1 ended with the policy)" in report
     assert "Cancelled: 1" in report

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidInput, NotOnRoster, RepeatedDelivery, SignoffError, TooSoon
 from bot.domain.models import Engineer, parse_ref
+from bot.domain.words import count
 from bot.errors_map import slack_text
 from bot.services import queries
 from bot.services.cancel_request import cancel_request
@@ -114,7 +115,7 @@ async def _away(parts: ListenerParts, cmd: Command) -> Reply:
     text = "You are marked away" + (f" until {when(until, parts.tz)}" if until else "") + ": no new reviews come to you"
     text += f" (<@{delegate}> gets them first)." if delegate else "."
     if result.moved:
-        text += f" Your {result.moved} pending review(s) moved to other seniors."
+        text += f" Your {count(result.moved, 'pending review')} moved to other seniors."
     return text + " `/signoff back` undoes it.", None
 
 
@@ -135,7 +136,8 @@ async def _policy(parts: ListenerParts, cmd: Command) -> Reply:
     if action == "end":
         ended = await end_policy(parts.deps, cmd.user, cmd.receipt)
         return (
-            f"The policy has ended. Its {ended.pending} pending request(s) are being expired now; the summary "
+            f"The policy has ended. Its {count(ended.pending, 'pending request')} "
+            f"{'is' if ended.pending == 1 else 'are'} being expired now; the summary "
             "channel gets the announcement and the report once they are.",
             None,
         )
@@ -167,15 +169,13 @@ async def _roster(parts: ListenerParts, cmd: Command) -> Reply:
         f"• <@{e.user}>: {e.level.value}{', ' + safe(e.team, 60) if e.team else ''} (from {_source(e)})"
         for e in people[:ROSTER_SHOWN]
     ]
-    if len(people) > ROSTER_SHOWN:
-        lines.append(f"…and {len(people) - ROSTER_SHOWN} more")
-    head = (
-        f"*Roster: {len(people)} engineer(s), admins {', '.join(f'<@{a}>' for a in sorted(roster.admins)) or 'none'}*"
-    )
+    admins = ", ".join(f"<@{a}>" for a in sorted(roster.admins)) or "none"
+    head = f"*Roster: {count(len(people), 'engineer')}, admins {admins}*"
     note = f"\n:warning: {parts.groups.problem}" if parts.groups.problem else ""
     agreement = await parts.replicas.agreement()
     note += f"\n{'' if agreement.agree else ':warning: '}Replicas: {agreement.describe()}."
-    return f"Roster: {len(people)} engineer(s)", [blocks.section(head + note), blocks.section("\n".join(lines) or "—")]
+    listing = blocks.fit_lines(lines, len(people)) or "—"
+    return f"Roster: {count(len(people), 'engineer')}", [blocks.section(head + note), blocks.section(listing)]
 
 
 async def _report(parts: ListenerParts, cmd: Command) -> Reply:
