@@ -55,6 +55,8 @@ from bot.tasks import Background, Signal
 log = logging.getLogger(__name__)
 HTTP_BACKLOG = 1024
 IDLE_CONNECTION_SECONDS = 15.0  # idle or never-finished connections are closed after this
+# The placeholder people of roster.example.yml: a roster copied unchanged still names them.
+EXAMPLE_PEOPLE = frozenset({"U0ADMIN1", "U0JUNIOR1", "U0MID1", "U0SENIOR1", "U0STAFF1"})
 TOKEN_CHECK_FIRST_SECONDS = 1.0  # Slack out of reach at start: asked again after 1 s, 2 s, 4 s … 60 s
 TOKEN_CHECK_MAX_SECONDS = 60.0
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
@@ -127,6 +129,14 @@ class Signoff:
         if await self.groups.refresh():
             await reviews_follow_roster(self.deps)
         roster = self.deps.roster()
+        examples = sorted(EXAMPLE_PEOPLE & {*roster.engineers, *roster.admins})
+        if examples:
+            log.warning(
+                "ROSTER_FILE %s still lists the example people of roster.example.yml (%s): replace them with your "
+                "team's Slack user IDs",
+                self.settings.roster_file,
+                ", ".join(examples),
+            )
         self.api.names.learn([*roster.engineers, *roster.admins])  # so the first answers name people
         self._groups_task = asyncio.create_task(
             self.groups.keep_current(lambda: reviews_follow_roster(self.deps)), name="roster groups"

@@ -41,3 +41,15 @@ async def test_not_ready_until_slack_has_taken_the_token(tmp_path, slack: SlackS
     log = bot.log.read_text()
     assert log.count("could not be reached to check SLACK_BOT_TOKEN") == 1, log  # said once, not per try
     assert "Slack took SLACK_BOT_TOKEN" in log
+
+
+async def test_a_roster_copied_unchanged_from_the_example_is_named_at_start(tmp_path, slack: SlackStandIn) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / "roster.example.yml"
+    (tmp_path / "roster.yml").write_text(example.read_text())
+    bot = BotProcess(tmp_path, slack)
+    await bot.start()
+    assert bot.stop() == 0
+    log = bot.log.read_text()
+    assert "still lists the example people of roster.example.yml (U0ADMIN1, U0JUNIOR1, U0MID1" in log, log
