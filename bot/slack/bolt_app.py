@@ -127,7 +127,10 @@ REPLAY_WINDOW_SECONDS = 300  # Slack's own: a signed request older than 5 minute
 
 
 def signed_by_slack(secret: bytes, body: bytes, timestamp: str, signature: str, now: float) -> bool:
-    """Slack's v0 signature over the raw bytes, within the 5-minute window, compared in constant time."""
+    """Slack's v0 signature over the raw bytes, within the 5-minute window, compared in constant time.
+    Not slack_sdk's SignatureVerifier: it decodes the body as UTF-8 first and raises on other bytes
+    (a 500 for a signed body that is not UTF-8, which must be a 400), and its int() takes any
+    script's digits as a timestamp."""
     sent = ascii_int(timestamp, max_digits=12)
     if sent is None or abs(now - sent) > REPLAY_WINDOW_SECONDS:
         return False
