@@ -296,7 +296,7 @@ class OutboxWorker:
                 finally:
                     keeper.cancel()
                 async with self.store.write(durable=False) as tx:
-                    await tx.outbox.record(self._clock.now(), [o for group in results for o in group])
+                    await tx.outbox.record(self._clock.now(), [o for group in results for o in group], self.owner)
         return attempted
 
     async def _keep_claims(self, row_ids: list[int]) -> None:

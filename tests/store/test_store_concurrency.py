@@ -105,7 +105,7 @@ async def _claim_all(store: Store, name: str) -> list[int]:
             continue
         claimed.extend(row.id for row in batch)
         async with store.write(durable=False) as tx:
-            await tx.outbox.record(NOW, [Outcome(row.id, "sent") for row in batch])
+            await tx.outbox.record(NOW, [Outcome(row.id, "sent") for row in batch], name)
 
 
 async def test_each_outbox_row_is_claimed_by_exactly_one_worker(spread: Spread) -> None:

@@ -98,6 +98,28 @@ async def test_a_lease_keeps_a_claim_until_it_runs_out(database_url: str) -> Non
         assert again.id == first.id and again.maybe_delivered
 
 
+async def test_a_lapsed_claim_cannot_record_over_the_live_one(database_url: str) -> None:
+    """A replica whose lease ran out (it stalled) and whose try failed must not clear the claim of
+    the replica that took the row over: that would let a third deliver it again."""
+    async with stores(database_url, 2) as (a, b):
+        async with a.write() as tx:
+            await tx.outbox.enqueue(NOW, Notice("summary_post", None, "C1"))
+        async with a.write(durable=False) as tx:
+            (first,) = await tx.outbox.claim_due(NOW, timedelta(seconds=30), 10, "host:1:a")
+        later = NOW + timedelta(seconds=31)
+        async with b.write(durable=False) as tx:
+            (taken,) = await tx.outbox.claim_due(later, timedelta(seconds=30), 10, "host:2:b")
+        async with a.write(durable=False) as tx:  # the stalled one comes back with its failure
+            await tx.outbox.record(later, [Outcome(first.id, "retry", later, "timeout")], "host:1:a")
+        async with b.read() as r:
+            assert await r.outbox.claim_owners(later) == {"host:2:b"}
+        async with b.write(durable=False) as tx:
+            assert await tx.outbox.claim_due(later, timedelta(seconds=30), 10, "host:3:c") == []
+            await tx.outbox.record(later, [Outcome(taken.id, "sent")], "host:2:b")
+        async with b.read() as r:
+            assert await r.outbox.claim_owners(later) == set()
+
+
 async def test_one_requests_messages_are_claimed_in_order(database_url: str) -> None:
     async with stores(database_url) as (store,):
         request_id = await new_request(store)
@@ -113,6 +135,7 @@ async def test_one_requests_messages_are_claimed_in_order(database_url: str) -> 
                     Outcome(first.id, "retry", NOW + timedelta(minutes=1), "x", failure=Failure.SLACK_DOWN),
                     Outcome(second.id, "untried", NOW, "x", counts=False),
                 ],
+                "host:1:a",
             )
         async with store.write(durable=False) as tx:
             assert await tx.outbox.claim_due(NOW + timedelta(seconds=1), timedelta(seconds=30), 10, "host:1:a") == []

@@ -140,8 +140,11 @@ class Outbox:
         )
         return changed == 1
 
-    async def record(self, now: datetime, outcomes: list[Outcome]) -> None:
-        """Write the result of every attempt of a batch; each clears its claim.
+    async def record(self, now: datetime, outcomes: list[Outcome], owner: str) -> None:
+        """Write the result of every attempt of a batch by ``owner``; each clears its claim. A try
+        that failed is recorded only while ``owner`` still holds the claim: a replica whose lease
+        ran out must not clear the claim of the one that took the row over. A message that went
+        out is recorded whoever holds it now (it did go out; the new holder would find it).
 
         A message that went out shows Slack is answering again: rows waiting out a backoff
         after Slack-side failures are made due now, so a backlog drains at once, in order."""
@@ -160,6 +163,7 @@ class Outbox:
                 o.error[:500] if o.error is not None else None,
                 o.failure.value if o.failure is not None else None,
                 o.row_id,
+                owner,
             )
             for o in outcomes
             if o.status in ("retry", "untried")
@@ -167,15 +171,15 @@ class Outbox:
         if later:
             await self._ex.run_many(
                 "UPDATE outbox SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, failure = ?,"
-                " claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND status = 'pending'",
+                " claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND status = 'pending' AND claimed_by = ?",
                 later,
             )
-        failed = [((o.error or "")[:500], o.row_id) for o in outcomes if o.status == "failed"]
+        failed = [((o.error or "")[:500], o.row_id, owner) for o in outcomes if o.status == "failed"]
         if failed:
             await self._ex.run_many(
                 "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
                 f" failure = '{Failure.PERMANENT.value}', claimed_by = NULL, claim_expires_at = NULL"
-                " WHERE id = ? AND status = 'pending'",
+                " WHERE id = ? AND status = 'pending' AND claimed_by = ?",
                 failed,
             )
         if sent:
