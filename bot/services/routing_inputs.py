@@ -23,6 +23,9 @@ class RoutingInputs:
 
     @classmethod
     async def read(cls, tx: Tx, roster: Roster) -> RoutingInputs:
+        # Lock first, read after: a statement of its own, so what follows sees every change of
+        # who is away committed before the lock was granted (READ COMMITTED).
+        await tx.requests.lock_routing()
         load, last = await tx.assignments.load(roster.seniors())
         away, delegates = await tx.availability.unavailable()
         return cls(roster, set(away), dict(delegates), load, last)

@@ -162,6 +162,12 @@ class Requests:
         await self._ex.send("SELECT id FROM requests WHERE id = ? FOR UPDATE", (request_id,))
         return await self.get(request_id)
 
+    async def lock_routing(self) -> None:
+        """Hold the routing lock shared to commit, before reading who may review: a change of who is
+        away (which holds it exclusively) is then either wholly before this read or wholly after
+        this transaction."""
+        await self._ex.lock(ROUTING_LOCK, shared=True)
+
     async def lock_all(self) -> None:
         """Be the only transaction changing requests and reviews until commit (sweeps that move many)."""
         await self._ex.lock(ROUTING_LOCK)
