@@ -95,6 +95,11 @@ class Signoff:
     _http: aiohttp.ClientSession | None = None
     port: int = 0
 
+    @property
+    def http_session(self) -> aiohttp.ClientSession | None:
+        """The keep-alive session outgoing calls share, while the process runs."""
+        return self._http
+
     async def start(self) -> None:
         """Start every part; on any failure, release what was opened and raise.
 
@@ -404,7 +409,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
             settings.github_app_id,
             settings.github_app_private_key.get_secret_value(),
             settings.github_api_url,
-            lambda: parts[0]._http if parts else None,
+            lambda: parts[0].http_session if parts else None,
         )
         held.append(DeploymentWorker(deps, github, names, me, clock, settings.github_sweep_every))
         webhook = GithubWebhook(

@@ -111,19 +111,29 @@ def idempotency_key(explicit: str | None, body: dict[str, Any]) -> str:
     return "cli-" + hashlib.sha256(material.encode()).hexdigest()[:40]
 
 
-def ask(client: ApiClient, body: dict[str, Any], key: str, run: str | None, chained: bool) -> dict[str, Any]:
+def ask(
+    client: ApiClient,
+    body: dict[str, Any],
+    key: str,
+    run: str | None,
+    chained: bool,
+    denial_counts: bool = True,
+    say: Callable[[str], None] = err,
+) -> dict[str, Any]:
     """The request for ``body``: the one this key found, or, when that one ended without an
     approval this run can use (``chained``: the key is derived, so a re-run finds it again), a new
-    one that names it, keyed on it so that every re-run finds the same new one."""
+    one that names it, keyed on it (with the key's own prefix) so that every re-run finds the same
+    new one. ``denial_counts=False``: a denial stands, and is not asked again (the agent hook)."""
     req = client.create(body, key)
+    prefix = key.partition("-")[0]
     for _ in range(ASKS_CHAINED if chained else 0):
-        why = spent(req, run)
+        why = spent(req, run, denial_counts)
         if why is None:
             break
         earlier = str(req.get("id"))
-        err(f"{earlier} {why}; asking again")
+        say(f"{earlier} {why}; asking again")
         body = {**body, "asked_again_after": earlier}
-        key = "cli-" + hashlib.sha256(f"{key}|{earlier}".encode()).hexdigest()[:40]
+        key = f"{prefix}-" + hashlib.sha256(f"{key}|{earlier}".encode()).hexdigest()[:40]
         req = client.create(body, key)
     return req
 

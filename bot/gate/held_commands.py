@@ -388,8 +388,3 @@ def _git_reads(args: list[Word]) -> bool:
 
 def _shown(text: str) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
-
-
-def held(command: str, patterns: list[Pattern], agent_variable: str = "CLAUDECODE") -> Held | None:
-    """Why ``command`` must wait for sign-off, or None when it may run at once."""
-    return Judge(patterns, agent_variable).held(command)

@@ -48,8 +48,8 @@ from typing import Any
 
 from bot.domain.durations import format_duration, parse_duration
 from bot.domain.models import Status
-from bot.gate.answers import spent, waiting_for
-from bot.gate.asking import AGENT_VARIABLE, check_server
+from bot.gate.answers import waiting_for
+from bot.gate.asking import AGENT_VARIABLE, ask, check_server
 from bot.gate.client import ApiClient, GateError, OutOfTime
 from bot.gate.held_commands import Held, Judge, PatternError, load_patterns
 
@@ -57,7 +57,6 @@ MAX_INPUT = 1024 * 1024
 TITLE_SHOWN = 100
 POLL_SECONDS = 20
 POLL_MARGIN = 1.5  # a long-poll ends this long before the deadline, to leave time to answer
-ASKS_CHAINED = 20  # a session asking the same command again after 20 spent requests keeps the last
 ANSWER_MARGIN = 1.0  # of --timeout, kept for writing the answer and exiting
 GIT_SECONDS = 5.0
 _SSH_REMOTE = re.compile(r"^(?:ssh://)?git@([^:/]+)[:/](.+?)(?:\.git)?/?$")
@@ -172,15 +171,8 @@ def _ask(client: ApiClient, body: dict[str, Any], asked: str) -> dict[str, Any]:
     time it is asked, until it can no longer be used (it expired, was cancelled, or its approval
     ran out); then a new one that names it, chained on its id so that every hook run finds the
     same new one. A denial stands for the session: the agent is told, and does not ask again."""
-    previous = ""
-    req: dict[str, Any] = {}
-    for _ in range(ASKS_CHAINED):
-        key = "hook-" + hashlib.sha256(f"{asked}|{previous}".encode()).hexdigest()[:40]
-        req = client.create({**body, "asked_again_after": previous} if previous else body, key)
-        if spent(req, None, denial_counts=False) is None:
-            return req
-        previous = str(req.get("id"))
-    return req
+    key = "hook-" + hashlib.sha256(f"{asked}|".encode()).hexdigest()[:40]
+    return ask(client, body, key, None, chained=True, denial_counts=False, say=lambda _line: None)
 
 
 def _request(command: str, why: Held, requester: str, link: str, cwd: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ dropped and asked for again, once."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -231,8 +232,6 @@ class _StaleToken(Exception):
 
 
 def _json(text: str) -> Any:
-    import json
-
     try:
         return json.loads(text) if text else None
     except (json.JSONDecodeError, RecursionError):
