@@ -5,7 +5,9 @@ escalated (not also reminded), and the new assignment starts its own clock, so a
 changes nothing. The work goes a batch of ``BATCH`` reviews per transaction (a thousand overdue
 reviews after a long outage never hold the event loop in one transaction), and every
 transaction takes the routing lock, so replicas take turns and each reminder and escalation
-happens once.
+happens once. The sweep first reads, without a lock, whether anything is due: nearly always
+nothing is, and then it takes no lock at all (the routing lock is one every create and decision
+needs, and the sweep runs every 30 seconds on every replica).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.services import notices
 from bot.services.deps import Deps
 from bot.services.home import refresh_homes
 from bot.services.routing_inputs import RoutingInputs
-from bot.store.unit_of_work import Tx
+from bot.store.unit_of_work import Repos, Tx
 
 BATCH = 40  # reviews reminded, escalated or moved per transaction
 
@@ -36,6 +38,9 @@ class ReviewSweep:
 async def sweep_reviews(deps: Deps, reminder_after: timedelta, escalate_after: timedelta) -> ReviewSweep:
     now = deps.clock.now()
     total = ReviewSweep()
+    async with deps.store.read() as r:
+        if not await _anything_due(r, deps, now, reminder_after, escalate_after):
+            return total
     while True:
 
         async def step(tx: Tx) -> ReviewSweep:
@@ -60,6 +65,21 @@ async def sweep_reviews(deps: Deps, reminder_after: timedelta, escalate_after: t
         )
         if done.reminded + done.escalated + done.unassigned + done.back < BATCH:
             return total
+
+
+async def _anything_due(
+    r: Repos, deps: Deps, now: datetime, reminder_after: timedelta, escalate_after: timedelta
+) -> bool:
+    """Whether a sweep has anything to do, read without a lock. A change committed just after
+    this read is seen by the next sweep; whatever is due is read again under the lock."""
+    if await r.availability.back_due(now, 1):
+        return True
+    if await r.assignments.overdue(now - reminder_after, unreminded_only=True, limit=1):
+        return True
+    if await r.assignments.overdue(now - escalate_after, unreminded_only=False, limit=1):
+        return True
+    away, _ = await r.availability.unavailable()
+    return bool(await r.assignments.held_outside(set(deps.roster().seniors()) - set(away), 1))
 
 
 async def move_reviews_of_unavailable(

@@ -4,15 +4,16 @@ does nothing and stores nothing, and tells the person so where they are looking.
 * a slash command: the ephemeral answer itself;
 * a form: a field error under its first field (the form stays open, so Submit works again);
 * a button: an empty acknowledgement (Slack allows nothing else), and the ephemeral through the
-  payload's ``response_url``, at most ``TELLS_PER_SECOND`` of them: under a flood, telling every
-  shed click would itself be the work that does not fit (the click did nothing either way);
+  payload's ``response_url``: every shed click is told. The tells queue and go
+  ``CONCURRENT_TELLS`` at a time, so under a flood telling is not itself the work that does not
+  fit; they arrive a little later, never not at all;
 * an event: ``503``, so Slack sends it again later.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,8 @@ from bot.tasks import Background
 log = logging.getLogger(__name__)
 
 TEXT = Busy().message
-TELLS_PER_SECOND = 20.0
+CONCURRENT_TELLS = 4  # posts to response_urls open at once
+MAX_WAITING = 10_000  # tells queued at once (a response_url lasts 30 minutes); past it, logged
 RETRY_AFTER = str(Busy.retry_after)
 
 
@@ -70,34 +72,45 @@ def ephemeral(text: str = TEXT) -> dict[str, Any]:
 
 
 class Responder:
-    """Posts an ephemeral answer to a ``response_url`` after the acknowledgement, in a tracked task."""
+    """Posts ephemeral answers to ``response_url``s after the acknowledgement: queued in order,
+    ``concurrency`` at a time, in tracked tasks."""
 
     def __init__(
         self,
         background: Background,
         session: Callable[[], aiohttp.ClientSession | None],
-        per_second: float = TELLS_PER_SECOND,
+        concurrency: int = CONCURRENT_TELLS,
+        max_waiting: int = MAX_WAITING,
     ) -> None:
         self._background = background
         self._session = session
-        self._rate = per_second
-        self._tokens = per_second
-        self._filled = time.monotonic()
-        self.skipped = 0
+        self._concurrency = concurrency
+        self._max_waiting = max_waiting
+        self._waiting: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
+        self.posting = 0  # posts open now
+        self.dropped = 0
 
     def tell(self, response_url: str, body: dict[str, Any]) -> None:
-        self._background.spawn(self._post(response_url, body), "response_url")
+        if len(self._waiting) >= self._max_waiting:
+            self.dropped += 1
+            log.warning("%d answers to response_urls are queued already; one was not sent", len(self._waiting))
+            return
+        self._waiting.append((response_url, body))
+        if self.posting < self._concurrency:
+            self.posting += 1
+            self._background.spawn(self._drain(), "response_url")
 
     def tell_busy(self, response_url: str) -> None:
-        """The busy ephemeral, unless this second's allowance is spent (a token bucket)."""
-        now = time.monotonic()
-        self._tokens = min(self._rate, self._tokens + (now - self._filled) * self._rate)
-        self._filled = now
-        if self._tokens < 1:
-            self.skipped += 1
-            return
-        self._tokens -= 1
+        """The busy ephemeral, for a click that was shed."""
         self.tell(response_url, ephemeral())
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                url, body = self._waiting.popleft()
+                await self._post(url, body)
+        finally:
+            self.posting -= 1
 
     async def _post(self, url: str, body: dict[str, Any]) -> None:
         session = self._session()

@@ -1,5 +1,6 @@
-"""The use cases called directly: a real SQLite file, the tests' roster, a clock that moves only
-when told. No HTTP and no Slack: what a service decides, stores and queues stands next to its code."""
+"""The use cases called directly, on each backend (a real SQLite file, a real PostgreSQL
+database), with the tests' roster and a clock that moves only when told. No HTTP and no Slack:
+what a service decides, stores and queues stands next to its code."""
 
 from __future__ import annotations
 
@@ -63,9 +64,9 @@ def roster() -> Roster:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+async def world(database_url: str) -> AsyncIterator[World]:
     clock = MovableClock(START)
-    store = store_for(f"sqlite:///{tmp_path / 'signoff.db'}")
+    store = store_for(database_url)
     store.use_clock(clock)
     await store.open()
     try:

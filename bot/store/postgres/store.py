@@ -2,9 +2,9 @@
 
 Correct with several writers: rows a transaction decides on are locked ``FOR UPDATE``; the
 audit chain, outbox claims and time-driven sweeps take transaction-scoped advisory locks
-(``Executor.lock``); outbox rows are claimed ``FOR UPDATE SKIP LOCKED``. A commit that
-changed requests sends ``NOTIFY signoff_changes`` in the same transaction, so long-polls on
-every replica wake when it lands.
+(``Executor.lock``); outbox rows are claimed ``FOR UPDATE SKIP LOCKED``. After a commit that
+changed requests, the ids are sent to the other replicas (``bot.store.postgres.changes``), so
+long-polls on every replica wake when it lands.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import re
 import select
@@ -30,7 +29,8 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from bot.deadlines import wait_budget
 from bot.domain.errors import Busy, ConfigurationError, StorageFailure
-from bot.store.executor import Changes, Row
+from bot.store.executor import Row
+from bot.store.postgres.changes import Notifier, listen
 from bot.store.postgres.introspect import read_schema
 from bot.store.postgres.migrations import migrate
 from bot.store.schema import Schema
@@ -38,7 +38,6 @@ from bot.store.unit_of_work import Repos, Store, Tx
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "signoff_changes"
 POOL_MAX = 16
 CONNECT_TIMEOUT_SECONDS = 10.0  # at start
 WORK_CONNECT_SECONDS = 2  # a new pooled connection while serving
@@ -49,7 +48,6 @@ IDLE_IN_TRANSACTION_MS = 30_000
 SERVING_OPTIONS = (
     f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
 )
-MAX_NOTIFIED_IDS = 200  # a larger change wakes every waiter instead (NOTIFY payloads are small)
 _INDEXED_BY = re.compile(r"\s+INDEXED BY \w+")
 
 Conn = psycopg.AsyncConnection[dict[str, Any]]
@@ -175,6 +173,7 @@ class PostgresStore(Store):
         self._pool_max = pool_max
         self._listener: asyncio.Task[None] | None = None
         self._me = uuid.uuid4().hex[:12]  # this store's own notifications are not news to it
+        self._notifier = Notifier(url, self._me)
         self._returned: weakref.WeakKeyDictionary[Conn, float] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
@@ -223,7 +222,7 @@ class PostgresStore(Store):
             raise ConfigurationError("DATABASE_URL", f"cannot connect to {safe_url(self._url)}") from None
         self._pool = pool
         if not self._tool:
-            self._listener = asyncio.create_task(self._listen_loop(), name="pg-listen")
+            self._listener = asyncio.create_task(listen(self._url, self._me, self._tell), name="pg-listen")
 
     async def _check_if_idle(self, conn: Conn) -> None:
         returned = self._returned.get(conn)
@@ -238,6 +237,7 @@ class PostgresStore(Store):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+        await self._notifier.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -299,14 +299,13 @@ class PostgresStore(Store):
                     await ex.send("SET LOCAL synchronous_commit = off")
                 async with self._unit(ex, receipt) as tx:
                     yield tx
-                if tx.log.requests:
-                    await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(self._me, tx.log.requests)))
         except psycopg.errors.LockNotAvailable as exc:
             if budget is not None:
                 raise Busy() from None
             raise failure(exc) from exc
         except psycopg.Error as exc:
             raise failure(exc) from exc
+        self._notifier.tell(tx.log.requests)  # committed: now other replicas may hear of it
         self._done(tx)
 
     @asynccontextmanager
@@ -328,42 +327,6 @@ class PostgresStore(Store):
 
     async def maintain(self) -> None:
         return None  # autovacuum keeps PostgreSQL tidy
-
-    async def _listen_loop(self) -> None:
-        """Wake local waiters when another replica commits; reconnect after any loss."""
-        delay = 1.0
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
-                    delay = 1.0
-                    async for note in conn.notifies():
-                        self._tell(_parse(self._me, note.payload))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # waiters fall back on their poll until this reconnects
-                log.warning("listening for other replicas' changes failed (%s); retrying in %.0fs", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(30.0, delay * 2)
-
-
-def _payload(me: str, ids: set[int]) -> str:
-    if len(ids) > MAX_NOTIFIED_IDS:
-        return json.dumps({"from": me, "all": True})
-    return json.dumps({"from": me, "r": sorted(ids)})
-
-
-def _parse(me: str, payload: str) -> Changes:
-    """Changes another replica committed (nothing for our own); its outbox rows are its own to deliver."""
-    try:
-        body = json.loads(payload)
-        if body.get("from") == me:
-            return Changes()
-        if body.get("all"):
-            return Changes(all_requests=True)
-        return Changes(frozenset(int(i) for i in body.get("r", [])))
-    except (ValueError, TypeError, AttributeError):
-        return Changes(all_requests=True)
 
 
 def _first_line(exc: BaseException) -> str:
