@@ -79,7 +79,7 @@ def seed_audit(url: str, n: int) -> None:
 
 
 def _seed_audit(conn: Any, n: int, copy: bool = False) -> None:
-    last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    last = conn.execute("SELECT seq, hash FROM audit WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     at = to_db(datetime.now(UTC))
     batch = []
@@ -96,13 +96,19 @@ def _seed_audit(conn: Any, n: int, copy: bool = False) -> None:
     conn.commit()
 
 
+_AUDIT_COLUMNS = "seq, at, actor, action, request_id, reason, details, prev_hash, hash"  # sealed rows
+
+
 def _audit_rows(conn: Any, rows: list[tuple[Any, ...]], copy: bool) -> None:
     if not rows:
         return
     if not copy:
-        conn.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return
-    with conn.cursor() as cur, cur.copy("COPY audit FROM STDIN") as out:  # the chain trigger checks each row
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY audit ({_AUDIT_COLUMNS}) FROM STDIN") as out,
+    ):  # the chain trigger checks each row
         for row in rows:
             out.write_row(row)
 

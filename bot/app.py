@@ -30,6 +30,7 @@ from bot.metrics import Metrics
 from bot.roster import RosterSource
 from bot.scheduler import Scheduler
 from bot.services import policy_state
+from bot.services.audit_sequencer import AuditSequencer
 from bot.services.bad_tokens import BadTokenLog
 from bot.services.deps import Deps
 from bot.services.group_membership import GroupMembership
@@ -83,10 +84,12 @@ class Signoff:
     replicas: ReplicaRegistry
     feed: ChangeFeed
     admission: Admission
+    sequencer: AuditSequencer
     deployments: DeploymentWorker | None = None  # GitHub's held deployments, when the App is set up
     _groups_task: asyncio.Task[None] | None = None
     _beat_task: asyncio.Task[None] | None = None
     _watch_task: asyncio.Task[None] | None = None
+    _seal_task: asyncio.Task[None] | None = None
     _runner: web.AppRunner | None = None
     slack_state: str = "ok"  # "ok" once Slack took SLACK_BOT_TOKEN; else why not (for /readyz)
     _slack_check: asyncio.Task[None] | None = None
@@ -148,6 +151,7 @@ class Signoff:
         )
         self._beat_task = asyncio.create_task(self.replicas.keep_beating(), name="replica heartbeat")
         self._watch_task = asyncio.create_task(self.feed.watch(self.store), name="long-poll watch")
+        self._seal_task = asyncio.create_task(self.sequencer.run(), name="audit sequencer")
         if self.settings.slack_app_token is not None:
             await self._check_app_token(self.settings.slack_app_token.get_secret_value())
         await self.outbox.start()
@@ -274,12 +278,14 @@ class Signoff:
             async with self.store.read() as r:
                 backlog, oldest = await r.outbox.backlog()
                 window = await policy_state.window_in(r)
+                unsealed = await r.audit.oldest_unsealed()
         except StorageFailure:
             log.warning("metrics: the database could not be read; reporting counters only")
         else:
             metrics.outbox_backlog.set(backlog)
             metrics.outbox_oldest.set((now - oldest).total_seconds() if oldest else 0)
             metrics.policy_days_left.set(max(0.0, (window.end - now).total_seconds() / 86400))
+            metrics.audit_unsealed.set(max(0.0, (now - unsealed).total_seconds()) if unsealed else 0)
         return metrics.render()
 
     async def stop(self) -> None:
@@ -324,6 +330,13 @@ class Signoff:
             await self.bad_tokens.flush()
         with contextlib.suppress(Exception):  # the others need not wait out its heartbeat
             await self.replicas.leave()
+        if self._seal_task is not None:  # the rows written until now are sealed before the store closes
+            self._seal_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._seal_task
+            self._seal_task = None
+            with contextlib.suppress(Exception):
+                await self.sequencer.turn()
         await self.store.close()
         await self.admission.stop()
         if self._http is not None:
@@ -451,6 +464,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         replicas=replicas,
         feed=feed,
         admission=admission,
+        sequencer=AuditSequencer(store),
         deployments=held[0] if held else None,
     )
     parts.append(signoff)

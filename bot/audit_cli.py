@@ -1,8 +1,10 @@
 """`signoff audit verify` and `signoff audit export`: read the trail from either backend.
 
 They need only DATABASE_URL (not the Slack tokens), so an auditor can run them on a copy;
-a SQLite file is opened read-only. Verify exits 0 when the chain is intact and 1 naming the
-first broken row.
+a SQLite file is opened read-only. Verify checks every sealed row, and every row written but
+not yet sealed against its own row hash; it exits 0 when the trail is intact (saying how many
+rows wait to be sealed, and since when) and 1 naming the first broken row. Export writes the
+sealed rows.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from bot.domain.models import format_ref
+from bot.domain.words import count
 
 # The store is imported where it is used, so that `signoff request` and `signoff status` run
 # with the standard library alone (a CI runner installs with --no-deps).
@@ -52,13 +55,27 @@ async def _verify(url: str) -> int:
     try:
         async with store.read(snapshot=True) as r:
             check = await r.audit.check()
+            waiting = await r.audit.unsealed()
     finally:
         await store.close()
     if check.broken is not None:
         print(f"audit chain BROKEN at row {check.broken.seq}: {check.broken}", file=sys.stderr)
         print(f"{check.count} row(s) before it verify", file=sys.stderr)
         return BROKEN
+    if waiting.changed is not None:
+        print(
+            f"audit trail BROKEN: row {waiting.changed}, written but not yet sealed into the chain, was changed"
+            " (its contents do not match its row hash); nothing after it is sealed",
+            file=sys.stderr,
+        )
+        return BROKEN
     print(f"audit chain intact: {check.count} row(s), last hash {check.last}")
+    if waiting.rows and waiting.oldest is not None:
+        age = max(0.0, (datetime.now(UTC) - waiting.oldest).total_seconds())
+        print(
+            f"{count(waiting.rows, 'row')} written but not yet sealed into the chain (the oldest {age:.0f} s ago);"
+            " a running signoff seals them within a second"
+        )
     return OK
 
 

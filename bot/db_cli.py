@@ -27,6 +27,7 @@ async def _migrate(url: str) -> int:
 
 
 async def _copy(source_url: str, target_url: str) -> int:
+    from bot.services.audit_sequencer import seal_audit
     from bot.store import store_for
     from bot.store.copy import copy_database
 
@@ -35,7 +36,9 @@ async def _copy(source_url: str, target_url: str) -> int:
     try:
         await target.open()
         try:
-            copied = await copy_database(source, target, lambda table, n: print(f"  {table:<15} {n:>9} rows"))
+            copied = await copy_database(
+                source, target, lambda table, n: print(f"  {table:<15} {n:>9} rows"), then=seal_audit
+            )
         finally:
             await target.close()
     finally:

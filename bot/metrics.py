@@ -45,6 +45,11 @@ class Metrics:
         self.outbox_oldest = Gauge(
             "signoff_outbox_oldest_age_seconds", "Age of the oldest message waiting to go to Slack", registry=r
         )
+        self.audit_unsealed = Gauge(
+            "signoff_audit_unsealed_seconds",
+            "Age of the oldest audit row not yet sealed into the hash chain (sealed within a second normally)",
+            registry=r,
+        )
         self.long_polls = Gauge(
             "signoff_api_long_polls", "Pipelines waiting on GET /api/v1/requests/{id}?wait= now", registry=r
         )

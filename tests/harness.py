@@ -131,6 +131,7 @@ class Harness:
             await self.bot.groups.idle()
             await self.bot.background.idle()
             await self.bot.outbox.drain()
+            await self.bot.sequencer.turn()  # the audit rows written so far are chained
 
     async def tick(self) -> None:
         """Run every time-driven sweep once at the clock's current time, then deliver."""

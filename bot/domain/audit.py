@@ -3,6 +3,10 @@
 Each row's hash is sha256(prev_hash || canonical row), where the canonical row is
 compact JSON with sorted keys. The first row chains from GENESIS. Every backend stores
 the same text, so a chain copied from one backend to another verifies unchanged.
+
+A row is written unsealed, with the transaction whose work it records: no seq and no chain
+hash yet, only ``row_hash`` over its own content. The sequencer seals committed rows in order
+shortly after (seq, prev_hash, hash), so no write transaction waits for the chain's head.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -26,6 +31,22 @@ class AuditEntry:
     details: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """What one turn of the sequencer did."""
+
+    rows: int = 0  # rows sealed
+    elsewhere: bool = False  # another process was sealing: nothing was done here
+    changed: int | None = None  # the id of an unsealed row whose content no longer matches its row_hash
+
+
+@dataclass(frozen=True)
+class Unsealed:
+    rows: int = 0
+    oldest: datetime | None = None  # when the oldest unsealed row was written
+    changed: int | None = None  # the id of the first one whose content no longer matches its row_hash
+
+
 def canonical(
     seq: int, at: str, actor: str, action: str, request_id: int | None, reason: str | None, details: str
 ) -> bytes:
@@ -39,6 +60,14 @@ def canonical(
         "details": details,
     }
     return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def row_hash(at: str, actor: str, action: str, request_id: int | None, reason: str | None, details: str) -> str:
+    """An unsealed row's hash of its own content: a row changed before it was sealed is found."""
+    row = {"at": at, "actor": actor, "action": action, "request_id": request_id, "reason": reason, "details": details}
+    return hashlib.sha256(
+        json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def details_text(details: dict[str, Any] | None) -> str:

@@ -3,7 +3,9 @@
 The source is read in one snapshot (a running SQLite deployment keeps working while it is
 read, but what it writes afterwards is not copied: stop it, copy, start on the target). The
 target must be empty and is written in one transaction, so a failure halfway leaves it empty.
-Audit rows are copied verbatim in order, so the chain verifies on the target unchanged.
+Audit rows are copied verbatim, the sealed ones in chain order first (the target's guard
+accepts only a sealed row that extends its chain), so the chain verifies on the target
+unchanged; unsealed ones follow, and the target's sequencer seals them.
 What to copy comes from the live schema of both databases (``Store.schema``): every table with
 data, parents before children, each in its primary key's order; ``reviewer_stats`` is rebuilt
 by the target's own triggers as assignments arrive. Both must be at the same schema version.
@@ -11,7 +13,7 @@ by the target's own triggers as assignments arrive. Both must be at the same sch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +32,14 @@ class Copied:
     audit_break: ChainBreak | None
 
 
-async def copy_database(source: Store, target: Store, progress: Callable[[str, int], None]) -> Copied:
-    """Copy every table; raise ConfigurationError if the target already holds anything."""
+async def copy_database(
+    source: Store,
+    target: Store,
+    progress: Callable[[str, int], None],
+    then: Callable[[Store], Awaitable[object]] | None = None,
+) -> Copied:
+    """Copy every table; raise ConfigurationError if the target already holds anything. ``then``
+    runs on the target after the copy, before its chain is checked (the sequencer's turn)."""
     tables = (await source.schema()).copy_order()
     theirs = (await target.schema()).tables
     for table in tables:
@@ -53,19 +61,21 @@ async def copy_database(source: Store, target: Store, progress: Callable[[str, i
     async with source.read(snapshot=True) as s, target.write() as tx:
         for table in tables:
             columns = tuple(_quoted(c) for c in table.column_names)
-            key = tuple(_quoted(c) for c in table.key) or columns
             counts[table.name] = 0
-            after: tuple[Any, ...] | None = None
-            at_key = [columns.index(k) for k in key]
-            while True:
-                rows = await Copying(s.executor).page(table.name, columns, key, after, BATCH)
-                if not rows:
-                    break
-                await Copying(tx.executor).insert(table.name, columns, rows)
-                counts[table.name] += len(rows)
-                after = tuple(rows[-1][i] for i in at_key)
+            for only, key in _passes(table.name, tuple(_quoted(c) for c in table.key) or columns):
+                after: tuple[Any, ...] | None = None
+                at_key = [columns.index(k) for k in key]
+                while True:
+                    rows = await Copying(s.executor).page(table.name, columns, key, after, BATCH, only)
+                    if not rows:
+                        break
+                    await Copying(tx.executor).insert(table.name, columns, rows)
+                    counts[table.name] += len(rows)
+                    after = tuple(rows[-1][i] for i in at_key)
             progress(table.name, counts[table.name])
         await Copying(tx.executor).after_copy()
+    if then is not None:
+        await then(target)
     async with target.read(snapshot=True) as t:
         for table in tables:
             found = await Copying(t.executor).count(table.name)
@@ -73,6 +83,14 @@ async def copy_database(source: Store, target: Store, progress: Callable[[str, i
                 raise RuntimeError(f"{table.name}: copied {counts[table.name]} rows but the target holds {found}")
         check = await t.audit.check()
     return Copied(counts, check.count, check.broken)
+
+
+def _passes(table: str, key: tuple[str, ...]) -> list[tuple[str | None, tuple[str, ...]]]:
+    """(condition, order) of each pass over a table: one, in key order, except for the audit
+    trail: its sealed rows in chain order, then its unsealed rows in the order they were written."""
+    if table == "audit":
+        return [("seq IS NOT NULL", ("seq",)), ("seq IS NULL", ("id",))]
+    return [(None, key)]
 
 
 def _quoted(column: str) -> str:

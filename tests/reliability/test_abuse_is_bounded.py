@@ -33,7 +33,7 @@ async def test_a_flood_of_bad_tokens_writes_a_bounded_number_of_rows(h: Harness)
     assert await audit_rows(h) - before == 1  # one row for this source this minute
     h.clock.advance(timedelta(minutes=1))
     await h.api("GET", "/api/v1/requests/CR-1", token="wrong" * 6)
-    rows = await h.fetchall("SELECT actor, reason, details FROM audit WHERE action = 'refused' ORDER BY seq")
+    rows = await h.fetchall("SELECT actor, reason, details FROM audit WHERE action = 'refused' ORDER BY id")
     repeated = [json.loads(r["details"]).get("repeated") for r in rows]
     assert repeated == [None, 299, None]  # every refused call is accounted for
     assert {r["reason"] for r in rows} == {"bad_token"} and rows[0]["actor"].startswith("api:")

@@ -89,7 +89,7 @@ async def test_a_replayed_click_decides_once_and_sends_nothing_extra(shape: str,
             assert (await d.driver(i).replay()).status == 200
         await d.quiet()
         assert len(d.slack.calls) == calls
-        rows = await d.rows("SELECT action FROM audit WHERE request_id = ? ORDER BY seq", int(ref[3:]))
+        rows = await d.rows("SELECT action FROM audit WHERE request_id = ? ORDER BY id", int(ref[3:]))
         assert [r[0] for r in rows] == ["requested", "assigned", "decided"]
 
 

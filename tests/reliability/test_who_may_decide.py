@@ -61,7 +61,7 @@ async def act(h: Harness, user: str, action: str, ref: str) -> None:
 
 async def refusal_codes(h: Harness, ref: str) -> list[str]:
     rows = await h.fetchall(
-        "SELECT reason FROM audit WHERE action = 'refused' AND request_id = ? ORDER BY seq", (int(ref[3:]),)
+        "SELECT reason FROM audit WHERE action = 'refused' AND request_id = ? ORDER BY id", (int(ref[3:]),)
     )
     return [str(r["reason"]) for r in rows]
 

@@ -41,7 +41,7 @@ async def approved_plan(h: Harness) -> Path:
 
 
 async def verify_results(h: Harness) -> list[str]:
-    rows = await h.fetchall("SELECT details FROM audit WHERE action = 'plan_verified' ORDER BY seq")
+    rows = await h.fetchall("SELECT details FROM audit WHERE action = 'plan_verified' ORDER BY id")
     return [json.loads(r[0])["result"] for r in rows]
 
 

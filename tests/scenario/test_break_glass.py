@@ -167,7 +167,7 @@ async def test_a_fourth_break_glass_in_a_day_is_refused_naming_the_others(h: Har
         {"requester": "U0JUNIOR1", "title": "x", "url": "https://e.com/9", "ai_assisted": True, "break_glass": "y"},
     )
     assert status == 403 and body["code"] == "break_glass_limit"
-    rows = await h.fetchall("SELECT reason FROM audit WHERE action = 'refused' ORDER BY seq")
+    rows = await h.fetchall("SELECT reason FROM audit WHERE action = 'refused' ORDER BY id")
     assert [r[0] for r in rows] == ["break_glass_limit", "break_glass_limit"]
     assert (await h.fetchone("SELECT COUNT(*) FROM requests"))[0] == 3
 

@@ -10,7 +10,7 @@ from tests.harness import Harness
 
 
 async def refusals(h: Harness) -> list[tuple[str, str]]:
-    rows = await h.fetchall("SELECT actor, reason FROM audit WHERE action = 'refused' ORDER BY seq")
+    rows = await h.fetchall("SELECT actor, reason FROM audit WHERE action = 'refused' ORDER BY id")
     return [(r["actor"], r["reason"]) for r in rows]
 
 

@@ -29,7 +29,7 @@ async def asked(h: Harness) -> None:
 
 
 async def commands_ran(h: Harness) -> list[tuple[str, str]]:
-    rows = await h.fetchall("SELECT details, reason FROM audit WHERE action = 'command_ran' ORDER BY seq")
+    rows = await h.fetchall("SELECT details, reason FROM audit WHERE action = 'command_ran' ORDER BY id")
     return [(json.loads(r[0])["command"], r[1]) for r in rows]
 
 

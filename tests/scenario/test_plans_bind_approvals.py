@@ -108,7 +108,7 @@ async def test_verify_binds_the_approval_to_the_plan(h: Harness, tmp_path: Path)
     assert f"sha256 {sha(plan)} (NOT APPROVED)" in changed.out
     assert f"approved: sha256 {approved}" in changed.out
 
-    rows = await h.fetchall("SELECT actor, details FROM audit WHERE action = 'plan_verified' ORDER BY seq")
+    rows = await h.fetchall("SELECT actor, details FROM audit WHERE action = 'plan_verified' ORDER BY id")
     assert [json.loads(r[1])["result"] for r in rows] == ["not_approved", "match", "mismatch"]
     assert {r[0] for r in rows} == {"api:ci"}
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.clock import MovableClock
-from bot.domain.models import Draft, Roster
+from bot.domain.models import ChangeRequest, Draft, Roster
 from bot.roster import parse_roster
 from bot.services import policy_state
 from bot.services.create_request import Submission, create_request
@@ -40,6 +40,12 @@ class World:
         created = await create_request(self.deps, Submission(requester=requester, draft=Draft(**fields)))
         return created.request.id
 
+    async def get(self, request_id: int) -> ChangeRequest:
+        async with self.store.read() as r:
+            found = await r.requests.get(request_id)
+        assert found is not None
+        return found
+
     async def reviewers(self, request_id: int) -> list[str]:
         async with self.store.read() as r:
             return sorted(await r.assignments.active(request_id))
@@ -54,7 +60,7 @@ class World:
         """(actor, request, reason) of every audit row of ``action``, in order."""
         async with self.store.read() as r:
             rows = await r.executor.many(
-                "SELECT actor, request_id, reason FROM audit WHERE action = ? ORDER BY seq", (action,)
+                "SELECT actor, request_id, reason FROM audit WHERE action = ? ORDER BY id", (action,)
             )
         return [(row["actor"], row["request_id"], row["reason"]) for row in rows]
 

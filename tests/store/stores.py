@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.domain.models import Draft, NewRequest, Status
+from bot.services.audit_sequencer import seal_audit
 from bot.store import store_for
 from bot.store.unit_of_work import Store
 from tests import backends
@@ -38,6 +39,12 @@ async def stores(url: str, n: int = 1) -> AsyncIterator[list[Store]]:
     finally:
         for store in opened:
             await store.close()
+
+
+async def sealed(store: Store) -> None:
+    """Seal every audit row written so far (what the running bot's sequencer does within a second)."""
+    result = await seal_audit(store)
+    assert result.changed is None and not result.elsewhere
 
 
 async def new_request(store: Store, requester: str = "U0JUNIOR1", key: str | None = None, **changes: Any) -> int:

@@ -13,8 +13,9 @@ from bot.domain.errors import RepeatedDelivery
 from bot.domain.models import Draft, FinalReason, NewRequest, Status, Verdict
 from bot.domain.outbox import Notice, Outcome
 from bot.domain.timestamps import utc_text
+from bot.services.audit_sequencer import seal_audit
 from bot.store.unit_of_work import Store
-from tests.store.stores import NOW, Spread, new_request, spread, stores
+from tests.store.stores import NOW, Spread, new_request, sealed, spread, stores
 
 __all__ = ["spread"]  # the fixture
 
@@ -36,10 +37,12 @@ async def test_one_of_many_concurrent_decisions_wins(spread: Spread) -> None:
         request_id = await new_request(store)
     results = await spread.run(_decide, [(request_id, f"U{i}") for i in range(30)])
     assert results.count(True) == 1 and results.count(False) == 29
-    async with stores(spread.url) as (store,), store.read() as r:
-        req = await r.requests.get(request_id)
-        assert req is not None and req.status is Status.APPROVED
-        assert [row[3] async for row in r.audit.rows() if row[4] == request_id] == ["decided"]
+    async with stores(spread.url) as (store,):
+        await sealed(store)
+        async with store.read() as r:
+            req = await r.requests.get(request_id)
+            assert req is not None and req.status is Status.APPROVED
+            assert [row[3] async for row in r.audit.rows() if row[4] == request_id] == ["decided"]
 
 
 async def _approve_until_enough(store: Store, request_id: int, who: str) -> str:
@@ -77,16 +80,23 @@ async def test_seniors_approving_at_once_reach_the_count_exactly_once(spread: Sp
             assert req is not None and (req.status, req.approvals) == (Status.APPROVED, n)
 
 
-async def _append(store: Store, i: int) -> None:
+async def _append_and_seal(store: Store, i: int) -> int:
+    """A write transaction with an audit row, then the sequencer's turn, as every process runs it."""
     async with store.write() as tx:
         await tx.audit.append(NOW + timedelta(seconds=i), AuditEntry(f"U{i}", "refused", None, "x", {"i": i}))
+    return (await seal_audit(store)).rows
 
 
-async def test_concurrent_appends_make_one_unbroken_chain(spread: Spread) -> None:
-    results = await spread.run(_append, [(i,) for i in range(60)])
-    assert results == [None] * 60
-    async with stores(spread.url) as (store,), store.read() as r:
-        rows = [row async for row in r.audit.rows(batch=7)]
+async def test_concurrent_appends_and_sequencers_make_one_unbroken_chain(spread: Spread) -> None:
+    """Sixty writers each append a row and then run the sequencer, all at once (on two processes
+    in the ``postgresql-2-processes`` shape): every row is sealed exactly once, in one chain."""
+    results = await spread.run(_append_and_seal, [(i,) for i in range(60)])
+    async with stores(spread.url) as (store,):
+        last_turn = (await seal_audit(store)).rows  # whatever a turn still running missed
+        async with store.read() as r:
+            rows = [row async for row in r.audit.rows(batch=7)]
+            assert not await r.audit.any_unsealed()
+    assert sum(results) + last_turn == 60  # each row sealed by exactly one turn
     count, _last, broken = verify_rows(rows)
     assert (count, broken) == (60, None)
     assert sorted(row[2] for row in rows) == sorted(f"U{i}" for i in range(60))

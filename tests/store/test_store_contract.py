@@ -20,7 +20,7 @@ from bot.domain.models import BreakGlass, Draft, FinalReason, Status, Verdict
 from bot.domain.outbox import Failure, Notice, Outcome
 from bot.domain.plan_summary import Destroyed, PlanSummary
 from bot.store.executor import Changes
-from tests.store.stores import NOW, new_request, stores
+from tests.store.stores import NOW, new_request, sealed, stores
 
 FORGED = "INSERT INTO audit (seq, at, actor, action, details, prev_hash, hash)"
 
@@ -43,16 +43,23 @@ async def test_the_audit_trail_refuses_updates_deletes_and_forged_rows(database_
     async with stores(database_url) as (store,):
         async with store.write() as tx:
             await tx.audit.append(NOW, AuditEntry("U1", "requested", 1))
+        await sealed(store)
+        async with store.write() as tx:  # a second row, written but not yet sealed
+            await tx.audit.append(NOW, AuditEntry("U2", "approved", 1))
         for sql in (
             "UPDATE audit SET actor = 'X'",
+            "UPDATE audit SET actor = 'X' WHERE seq IS NULL",  # an unsealed row is no less fixed
+            "UPDATE audit SET seq = 7, prev_hash = 'x', hash = 'y' WHERE seq IS NULL",  # sealed, not as the next link
             "DELETE FROM audit",
+            "DELETE FROM audit WHERE seq IS NULL",
             f"{FORGED} VALUES (2, 'a', 'b', 'c', '{{}}', 'forged', 'e')",
             f"{FORGED} VALUES (7, 'a', 'b', 'c', '{{}}', 'x', 'e')",
         ):
             with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
                 raw_write(database_url, sql)
+        await sealed(store)
         async with store.read() as r:
-            assert [row[2] async for row in r.audit.rows()] == ["U1"]
+            assert [row[2] async for row in r.audit.rows()] == ["U1", "U2"]
 
 
 async def test_a_newer_schema_is_refused_naming_the_setting(database_url: str) -> None:
@@ -163,6 +170,7 @@ async def test_a_refusal_is_audited_committed_and_raised(database_url: str) -> N
             async with store.write(receipt="slack:Ev1") as tx:
                 await tx.refuse(NotAdmin("no"), "U0NOBODY", None, "policy_end", NOW)
                 raise AssertionError("refuse() ends the transaction")
+        await sealed(store)
         async with store.read() as r:
             rows = [row async for row in r.audit.rows()]
         assert [(row[2], row[3], row[5]) for row in rows] == [("U0NOBODY", "refused", "not_admin")]

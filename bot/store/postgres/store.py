@@ -79,6 +79,7 @@ class PgExecutor:
     def __init__(self, conn: Conn, pipeline: psycopg.AsyncPipeline | None = None) -> None:
         self._conn = conn
         self._pipeline = pipeline
+        self._held: dict[str, bool] = {}  # advisory locks this transaction holds: name -> shared
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         cur = await self._conn.execute(_sql(sql), tuple(params))
@@ -105,8 +106,12 @@ class PgExecutor:
     async def lock(self, name: str, shared: bool = False) -> None:
         """Sent without waiting: the statements after it run once the lock is granted, each seeing
         what was committed before it began."""
+        held = self._held.get(name)
+        if held is not None and (shared or not held):
+            return  # held already, as strongly: asking again would be a round trip for nothing
         fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         await self._conn.execute(f"SELECT {fn}(%s)", (lock_key(name),))
+        self._held[name] = shared
 
     async def restart_identities(self, *columns: tuple[str, str]) -> None:
         for table, column in columns:
@@ -118,7 +123,10 @@ class PgExecutor:
     async def try_lock(self, name: str) -> bool:
         cur = await self._conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS ok", (lock_key(name),))
         row = await cur.fetchone()
-        return bool(row and row["ok"])
+        if row and row["ok"]:
+            self._held[name] = False
+            return True
+        return False
 
 
 def failure(exc: psycopg.Error) -> StorageFailure:
@@ -267,20 +275,26 @@ class PostgresStore(Store):
             await pool.putconn(conn)
 
     @asynccontextmanager
-    async def _begun(self) -> AsyncIterator[Conn]:
-        """A connection inside a transaction. A server that dropped the connection after the
-        checkout's check fails the BEGIN; nothing of the caller's has run yet, so one more
-        connection is tried before the work is refused."""
+    async def _begun(self, settings: list[str]) -> AsyncIterator[Conn]:
+        """A connection inside a transaction: BEGIN and the transaction's ``SET LOCAL`` settings in
+        one round trip (one simple query), COMMIT when the block ends, ROLLBACK when it raises. A
+        server that dropped the connection after the checkout's check fails the BEGIN; nothing of
+        the caller's has run yet, so one more connection is tried before the work is refused."""
+        begin = "; ".join(["BEGIN", *(f"SET LOCAL {setting}" for setting in settings)])
         for attempt in range(2):
-            async with contextlib.AsyncExitStack() as stack:
-                conn = await stack.enter_async_context(self._connection())
+            async with self._connection() as conn:
                 try:
-                    await stack.enter_async_context(conn.transaction())
+                    await conn.execute(begin.encode())
                 except psycopg.OperationalError:
                     if attempt or not conn.closed:
                         raise
                     continue
-                yield conn
+                try:
+                    yield conn
+                except BaseException:
+                    await _rolled_back(conn)
+                    raise
+                await conn.execute(b"COMMIT")
                 return
 
     @asynccontextmanager
@@ -290,15 +304,14 @@ class PostgresStore(Store):
         left out: on a database near the bot its bookkeeping cost more than the round trips
         it saved; see docs/performance.md.)"""
         budget = wait_budget()
+        settings = []
+        if budget is not None:
+            settings.append(f"lock_timeout = '{max(1, int(budget * 1000))}ms'")
+        if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack
+            settings.append("synchronous_commit = off")
         try:
-            async with self._begun() as conn:
-                ex = PgExecutor(conn)
-                if budget is not None:
-                    await ex.send(f"SET LOCAL lock_timeout = '{max(1, int(budget * 1000))}ms'")
-                if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack
-                    await ex.send("SET LOCAL synchronous_commit = off")
-                async with self._unit(ex, receipt) as tx:
-                    yield tx
+            async with self._begun(settings) as conn, self._unit(PgExecutor(conn), receipt) as tx:
+                yield tx
         except psycopg.errors.LockNotAvailable as exc:
             if budget is not None:
                 raise Busy() from None
@@ -327,6 +340,17 @@ class PostgresStore(Store):
 
     async def maintain(self) -> None:
         return None  # autovacuum keeps PostgreSQL tidy
+
+
+async def _rolled_back(conn: Conn) -> None:
+    """End a transaction the work gave up on. A connection cancelled in the middle of a statement
+    cannot be rolled back now: the pool closes it on return (and the server ends its transaction),
+    so a transaction is never left open on a connection that is used again."""
+    status = conn.info.transaction_status
+    if conn.closed or status not in (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR):
+        return
+    with contextlib.suppress(psycopg.Error):
+        await conn.execute(b"ROLLBACK")
 
 
 def _first_line(exc: BaseException) -> str:

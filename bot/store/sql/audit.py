@@ -6,12 +6,23 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from bot.domain.audit import GENESIS, AuditEntry, ChainCheck, canonical, chain_hash, details_text
-from bot.domain.timestamps import utc_text
+from bot.domain.audit import (
+    GENESIS,
+    AuditEntry,
+    ChainCheck,
+    Sealed,
+    Unsealed,
+    canonical,
+    chain_hash,
+    details_text,
+    row_hash,
+)
+from bot.domain.timestamps import from_utc_text, utc_text
 from bot.store.executor import Executor
 
-CHAIN_LOCK = "audit-chain"
+SEQUENCER_LOCK = "audit-sequencer"
 _ROWS = "SELECT seq, at, actor, action, request_id, reason, details, prev_hash, hash FROM audit"
+_HEAD = "SELECT seq, hash FROM audit WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
 
 
 class AuditTrail:
@@ -20,47 +31,95 @@ class AuditTrail:
         self._queued: list[tuple[datetime, AuditEntry]] = []
 
     async def append(self, at: datetime, entry: AuditEntry) -> None:
-        """Add a row to the chain as part of the caller's transaction, in the order appended.
-
-        The rows are written by ``flush``, which the store calls just before it commits: the
-        chain's lock (which serialises appends across writers and replicas, so two transactions
-        never chain from the same head) is then held only for the insert and the commit, and is
-        always the last lock a transaction takes."""
+        """Add a row as part of the caller's transaction, in the order appended. The rows are
+        written by ``flush``, which the store calls just before it commits: unsealed, so the
+        transaction takes no lock for them; the sequencer (``seal``) chains them after."""
         self._queued.append((at, entry))
 
     async def flush(self) -> None:
         if not self._queued:
             return
-        await self._ex.lock(CHAIN_LOCK)
-        last = await self._ex.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        seq = int(last["seq"]) if last else 0
-        prev = str(last["hash"]) if last else GENESIS
         rows = []
         for at, entry in self._queued:
-            seq += 1
             at_s = utc_text(at)
             details = details_text(entry.details)
-            digest = chain_hash(
-                prev, canonical(seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details)
-            )
-            rows.append((seq, at_s, entry.actor, entry.action, entry.request_id, entry.reason, details, prev, digest))
-            prev = digest
+            digest = row_hash(at_s, entry.actor, entry.action, entry.request_id, entry.reason, details)
+            rows.append((at_s, entry.actor, entry.action, entry.request_id, entry.reason, details, digest))
         self._queued = []
         await self._ex.run_many(
-            "INSERT INTO audit (seq, at, actor, action, request_id, reason, details, prev_hash, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit (at, actor, action, request_id, reason, details, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
+    async def seal(self, limit: int) -> Sealed:
+        """Chain up to ``limit`` committed unsealed rows, oldest first, onto the sealed head; one
+        sequencer at a time (a try-lock: another one sealing means nothing to do here). A row
+        whose content no longer matches its row_hash is not sealed, nor anything after it."""
+        if not await self._ex.try_lock(SEQUENCER_LOCK):
+            return Sealed(elsewhere=True)
+        last = await self._ex.one(_HEAD)
+        seq = int(last["seq"]) if last else 0
+        prev = str(last["hash"]) if last else GENESIS
+        found = await self._ex.many(
+            "SELECT id, at, actor, action, request_id, reason, details, row_hash FROM audit"
+            " WHERE seq IS NULL ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        updates = []
+        changed = None
+        for r in found:
+            content = (r["at"], r["actor"], r["action"], r["request_id"], r["reason"], r["details"])
+            if row_hash(*content) != r["row_hash"]:
+                changed = int(r["id"])
+                break
+            seq += 1
+            digest = chain_hash(prev, canonical(seq, *content))
+            updates.append((seq, prev, digest, int(r["id"])))
+            prev = digest
+        await self._ex.run_many(
+            "UPDATE audit SET seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND seq IS NULL", updates
+        )
+        return Sealed(len(updates), changed=changed)
+
+    async def unsealed(self) -> Unsealed:
+        """How many rows wait for the sequencer, since when, and the first whose content changed."""
+        row = await self._ex.one("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM audit WHERE seq IS NULL")
+        if row is None or not row["n"]:
+            return Unsealed()
+        changed = None
+        after = 0
+        while changed is None:
+            batch = await self._ex.many(
+                "SELECT id, at, actor, action, request_id, reason, details, row_hash FROM audit"
+                " WHERE seq IS NULL AND id > ? ORDER BY id LIMIT 5000",
+                (after,),
+            )
+            for r in batch:
+                content = (r["at"], r["actor"], r["action"], r["request_id"], r["reason"], r["details"])
+                if row_hash(*content) != r["row_hash"]:
+                    changed = int(r["id"])
+                    break
+            if len(batch) < 5000:
+                break
+            after = int(batch[-1]["id"])
+        return Unsealed(int(row["n"]), from_utc_text(str(row["oldest"])), changed)
+
+    async def any_unsealed(self) -> bool:
+        return await self._ex.one("SELECT id FROM audit WHERE seq IS NULL LIMIT 1") is not None
+
+    async def oldest_unsealed(self) -> datetime | None:
+        row = await self._ex.one("SELECT MIN(at) AS oldest FROM audit WHERE seq IS NULL")
+        return from_utc_text(str(row["oldest"])) if row and row["oldest"] else None
+
     async def head(self) -> tuple[int, str] | None:
-        """(seq, hash) of the last row."""
-        row = await self._ex.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        """(seq, hash) of the last sealed row."""
+        row = await self._ex.one(_HEAD)
         return (int(row["seq"]), str(row["hash"])) if row else None
 
     async def rows(
         self, since: datetime | None = None, until: datetime | None = None, batch: int = 5000
     ) -> AsyncIterator[tuple[Any, ...]]:
-        """Every row (at in [since, until) when given) in seq order, as tuples in
+        """Every sealed row (at in [since, until) when given) in seq order, as tuples in
         ``bot.domain.audit.COLUMNS`` order, read in batches."""
         after = 0
         where = ["seq > ?"]
@@ -89,7 +148,7 @@ class AuditTrail:
             after = int(found[-1]["seq"])
 
     async def check(self) -> ChainCheck:
-        """Verify the whole chain, read in batches (constant memory, however long the trail)."""
+        """Verify the whole sealed chain, read in batches (constant memory, however long the trail)."""
         check = ChainCheck()
         async for row in self.rows():
             if not check.add(row):
@@ -97,8 +156,8 @@ class AuditTrail:
         return check
 
     async def requests_changed_since(self, seq: int, limit: int = 10_000) -> tuple[int, set[int]]:
-        """(the last seq read, the requests of audit rows after ``seq``): every change of a request
-        writes a row, so this says which requests changed since then."""
+        """(the last seq read, the requests of audit rows sealed after ``seq``): every change of a
+        request writes a row, so this says which requests changed since then."""
         rows = await self._ex.many("SELECT seq, request_id FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
         if not rows:
             return seq, set()

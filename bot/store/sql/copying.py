@@ -17,12 +17,22 @@ class Copying:
         return int(row["n"]) if row else 0
 
     async def page(
-        self, table: str, columns: tuple[str, ...], key: tuple[str, ...], after: tuple[Any, ...] | None, limit: int
+        self,
+        table: str,
+        columns: tuple[str, ...],
+        key: tuple[str, ...],
+        after: tuple[Any, ...] | None,
+        limit: int,
+        only: str | None = None,
     ) -> list[tuple[Any, ...]]:
-        """Up to ``limit`` rows in ``key`` order, after the row whose key is ``after`` (from the start: None)."""
+        """Up to ``limit`` rows in ``key`` order, after the row whose key is ``after`` (from the
+        start: None), of those matching the condition ``only`` if given."""
         names = [c.strip('"') for c in columns]
         order = ", ".join(key)
-        where = f" WHERE ({order}) > ({', '.join('?' * len(key))})" if after is not None else ""
+        conditions = [only] if only else []
+        if after is not None:
+            conditions.append(f"({order}) > ({', '.join('?' * len(key))})")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = await self._ex.many(
             f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {order} LIMIT ?", (*(after or ()), limit)
         )
@@ -34,4 +44,4 @@ class Copying:
 
     async def after_copy(self) -> None:
         """Identity columns continue after the copied ids (PostgreSQL; SQLite follows MAX(id) itself)."""
-        await self._ex.restart_identities(("requests", "id"), ("outbox", "id"))
+        await self._ex.restart_identities(("requests", "id"), ("outbox", "id"), ("audit", "id"))

@@ -3,8 +3,9 @@
 Writes: statements run on the event loop with the standard ``sqlite3`` module. A write
 transaction's statements are short (a handful of indexed rows each, microseconds on a local
 file), far less than a thread hand-off per statement would cost. What can wait runs in a thread:
-a durable COMMIT (the fsync), waiting for another process's write lock, and WAL checkpoints. So
-a write transaction is at most one hand-off. Every write is ``BEGIN IMMEDIATE`` behind an
+a durable COMMIT (the fsync; a bookkeeping commit at ``synchronous = NORMAL`` has none and stays
+on the loop), waiting for another process's write lock, and WAL checkpoints. So a write
+transaction is one hand-off, two when it waited for another process. Every write is ``BEGIN IMMEDIATE`` behind an
 asyncio lock, so other processes on the same file queue on the lock instead of failing. The
 writer never checkpoints by itself (``wal_autocheckpoint = 0``): a checkpoint inside a COMMIT on
 the loop would hold it; instead a background thread checkpoints every few seconds.
@@ -74,7 +75,7 @@ class SqliteExecutor:
         return None  # AUTOINCREMENT continues after the largest id by itself
 
 
-async def _outlive(task: asyncio.Future[None]) -> None:
+async def _outlive(task: asyncio.Future[Any]) -> None:
     """Wait for ``task`` to end, through any further cancellation (it ends within its timeout)."""
     while not task.done():
         with contextlib.suppress(asyncio.CancelledError):
@@ -266,7 +267,10 @@ class SqliteStore(Store):
             try:
                 async with self._unit(SqliteExecutor(conn), receipt) as tx:
                     yield tx
-                conn.execute("COMMIT")
+                if durable:
+                    await self._commit_off_the_loop(conn, tx)
+                else:
+                    conn.execute("COMMIT")  # no fsync at NORMAL in WAL mode: microseconds
             except BaseException as exc:
                 self._rollback(conn)
                 if isinstance(exc, sqlite3.Error):
@@ -278,6 +282,19 @@ class SqliteStore(Store):
         # transactions (a batched sweep) never holds the loop longer than one of them.
         await asyncio.sleep(0)
         self._done(tx)
+
+    async def _commit_off_the_loop(self, conn: sqlite3.Connection, tx: Tx) -> None:
+        """A durable COMMIT waits for the disk (an fsync): in a thread, so the loop answers others
+        meanwhile. The thread is never abandoned: if the caller is cancelled, the commit still
+        ends before the connection goes to anyone else, and what it committed is still told."""
+        committing = asyncio.ensure_future(asyncio.to_thread(conn.execute, "COMMIT"))
+        try:
+            await asyncio.shield(committing)
+        except asyncio.CancelledError:
+            await _outlive(committing)
+            if not committing.exception():
+                self._tell(tx.log.frozen())  # stored: the outbox and waiters must still hear of it
+            raise
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:
