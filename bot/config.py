@@ -29,7 +29,7 @@ HINTS: dict[str, str] = {
     "PORT": "set it to a TCP port between 1 and 65535",
     "HOST": "set it to the address to listen on, e.g. 0.0.0.0",
     "DATABASE_URL": "set it to sqlite:///path/to/signoff.db or postgresql://user@host:5432/signoff",
-    "ROSTER_FILE": "set it to the path of the roster YAML file (see README, 'The roster')",
+    "ROSTER_FILE": "set it to the path of the roster YAML file (see docs/configuration.md, 'The roster')",
     "SUMMARY_CHANNEL": "set it to the channel ID (C...) where summaries and unassigned requests go",
     "POLICY_START": "set it to a date (2026-01-31) or an ISO datetime within 10 years of today, or unset it",
     "POLICY_DAYS": "set it to a whole number of days between 1 and 3650",
@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     github_webhook_secret: SecretStr | None = Field(default=None, alias="GITHUB_WEBHOOK_SECRET")
     github_api_url: str = Field(default="https://api.github.com", alias="GITHUB_API_URL")
     github_sweep_every: timedelta = Field(default=timedelta(minutes=5), alias="GITHUB_SWEEP_EVERY")
-    # Pipelines that prove who they are with an OIDC ID token (docs/pipelines.md, "Verified identity")
+    # Pipelines that prove who they are with an OIDC ID token (docs/pipelines.md, "Verified identity: OIDC ID tokens")
     oidc_issuers: str = Field(default="", alias="OIDC_ISSUERS")
     oidc_allow: str = Field(default="", alias="OIDC_ALLOW")
 
@@ -357,6 +357,25 @@ def _model_error_setting(message: str) -> str:
     return min(found)[1] if found else "settings"
 
 
+def _in_words(error: Any) -> str:
+    """One of pydantic's errors as a person reads it: not "Input should be a valid integer, unable
+    to parse string as an integer" but "is not a whole number ('eighty')"."""
+    kind, ctx, given = error.get("type", ""), error.get("ctx") or {}, error.get("input")
+    shown = f" ({str(given)[:40]!r})" if isinstance(given, str | int | float) else ""
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"is not a whole number{shown}"
+    if kind in ("float_parsing", "float_type"):
+        return f"is not a number{shown}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"is not true or false{shown}"
+    bounds = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most"}
+    if kind in bounds or kind == "less_than":
+        limit = next(iter(ctx.values()), "")
+        return f"must be {bounds.get(kind, 'less than')} {limit}{shown}"
+    message = str(error.get("msg", "bad value"))
+    return f"is invalid: {message.removeprefix('Value error, ')}"
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings, turning pydantic's errors into one ConfigurationError naming every bad setting."""
     try:
@@ -371,9 +390,16 @@ def load_settings(**overrides: Any) -> Settings:
                     " (it still has the example value)" if error.get("type") == PLACEHOLDER else ""
                 )
             else:
-                problem = f"is invalid ({error.get('msg', 'bad value')})"
+                problem = _in_words(error)
             if name not in (n for n, _ in found):
                 found.append((name, f"{problem}; {HINTS.get(name, 'see .env.example')}."))
         (first, first_problem), rest = found[0], found[1:]
         message = " ".join([first_problem, *(f"{name}: {problem}" for name, problem in rest)])
+        env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
+        missing = any(error.get("type") == "missing" for error in exc.errors())
+        if missing and isinstance(env_file, str) and not Path(env_file).exists():
+            message += (
+                f" (There is no {env_file} file here: `cp .env.example {env_file}` and fill it in, or set these"
+                " in the environment.)"
+            )
         raise ConfigurationError(first, message, also=tuple(name for name, _ in rest)) from None

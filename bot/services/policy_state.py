@@ -1,6 +1,6 @@
 """The policy window as stored in the database, and what wins when settings change.
 
-Precedence (also in the README, "Policy precedence"):
+Precedence (also in docs/using-it.md, "Policy precedence"):
   * Start: POLICY_START when set; otherwise the first start, remembered. A changed
     POLICY_START moves the stored start at the next boot, and the change is audited.
   * Length: POLICY_DAYS, recorded at each boot; a change is audited.

@@ -67,7 +67,7 @@ DECIDED_EVENT = "signoff_request_decided"
 def decision_metadata(req: ChangeRequest, approvers: list[str]) -> dict[str, Any]:
     """Slack message metadata on the message that tells a request's outcome, for other apps.
 
-    Schema (README, "Decisions other apps can read"): event_type ``signoff_request_decided``;
+    Schema (docs/api.md, "Decisions other apps can read"): event_type ``signoff_request_decided``;
     payload ``request_id`` (CR-42), ``status`` (approved, denied, expired, cancelled,
     not_required), ``approvers`` (user IDs), ``decided_by``, ``reason``, ``service``,
     ``environment``, ``ai_assisted``, ``sign_off_required``."""

@@ -205,6 +205,7 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._probed_at: datetime | None = None
+        self._slack_failing = False  # said once per outage, and once when it ends
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     def wake(self) -> None:
@@ -321,7 +322,7 @@ class OutboxWorker:
             await self.renderer.deliver(row, Sender(self, row))
         except Retry as exc:
             when = self._clock.now() + timedelta(seconds=exc.delay)
-            log.warning("outbox %s (%s) will retry in %.0fs: %s", row.id, row.kind, exc.delay, exc.error)
+            self._tell_retry(row, exc)
             return Outcome(row.id, "retry", when, exc.error, exc.counts, exc.failure)
         except Undeliverable as exc:
             log.error("outbox %s (%s) failed permanently: %s", row.id, row.kind, exc)
@@ -334,4 +335,26 @@ class OutboxWorker:
             log.exception("outbox %s (%s) crashed while rendering", row.id, row.kind)
             when = self._clock.now() + timedelta(seconds=backoff(row.attempts))
             return Outcome(row.id, "retry", when, repr(exc), failure=Failure.CRASHED)
+        if self._slack_failing:
+            self._slack_failing = False
+            log.info("Slack answers again; the messages that waited are being delivered")
         return Outcome(row.id, "sent")
+
+    def _tell_retry(self, row: OutboxRow, exc: Retry) -> None:
+        """What the log says about a try that did not work: what will really happen next. While
+        Slack fails, every waiting message is held until it answers and the oldest is tried every
+        PROBE_EVERY_SECONDS: said once per outage, not per message and try."""
+        if exc.failure is Failure.RATE_LIMITED:
+            log.warning("outbox %s (%s) rate limited: waiting %.0f s as Slack asked", row.id, row.kind, exc.delay)
+        elif exc.failure in (Failure.SLACK_DOWN, Failure.AMBIGUOUS):
+            if not self._slack_failing:
+                self._slack_failing = True
+                log.warning(
+                    "Slack is not answering (%s); messages wait, and one is tried every %.0f s until Slack answers",
+                    exc.error,
+                    PROBE_EVERY_SECONDS,
+                )
+            else:
+                log.debug("outbox %s (%s) still waiting for Slack: %s", row.id, row.kind, exc.error)
+        else:
+            log.warning("outbox %s (%s) will be tried again in %.0f s: %s", row.id, row.kind, exc.delay, exc.error)

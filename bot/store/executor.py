@@ -23,8 +23,9 @@ class Executor(Protocol):
         ...
 
     async def send(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Execute without waiting for a result (PostgreSQL pipelines it with what follows); an
-        error surfaces at the next statement that waits, inside the same transaction."""
+        """Execute a statement whose result nobody needs. Both backends run it at once (psycopg's
+        pipeline mode, which would send it with what follows, was measured and left out: see
+        docs/performance.md); an error raises here."""
         ...
 
     async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...

@@ -44,8 +44,8 @@ def test_defaults() -> None:
         ({"SLACK_SIGNING_SECRET": ...}, "SLACK_SIGNING_SECRET", "is not set"),
         ({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN", "xoxb-"),
         ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN", "xapp-"),
-        ({"PORT": "eighty"}, "PORT", "is invalid"),
-        ({"POLICY_DAYS": 0}, "POLICY_DAYS", "is invalid"),
+        ({"PORT": "eighty"}, "PORT", "is not a whole number"),
+        ({"POLICY_DAYS": 0}, "POLICY_DAYS", "must be at least 1"),
         ({"POLICY_START": "next tuesday"}, "POLICY_START", "is invalid"),
         ({"DATABASE_URL": "mysql://x/db"}, "DATABASE_URL", "sqlite:///"),
         ({"DATABASE_URL": "postgresql://db.internal"}, "DATABASE_URL", "must name a database"),
@@ -57,7 +57,7 @@ def test_defaults() -> None:
         ({"REMINDER_AFTER": "4 hours"}, "REMINDER_AFTER", "is invalid"),
         ({"REMINDER_AFTER": "2d", "ESCALATE_AFTER": "1d"}, "ESCALATE_AFTER", "longer than REMINDER_AFTER"),
         ({"DESTRUCTIVE_APPROVALS": 0}, "DESTRUCTIVE_APPROVALS", "1 to 5"),
-        ({"DESTRUCTIVE_APPROVALS": "two"}, "DESTRUCTIVE_APPROVALS", "is invalid"),
+        ({"DESTRUCTIVE_APPROVALS": "two"}, "DESTRUCTIVE_APPROVALS", "is not a whole number"),
         ({"API_TOKENS": "ci:short"}, "API_TOKENS", "shorter than 24"),
         ({"API_TOKENS": "just-a-token-without-a-name"}, "API_TOKENS", "not name:token"),
     ],
@@ -107,3 +107,37 @@ def test_serve_with_a_bad_roster_names_the_entry(tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "ROSTER_FILE" in proc.stderr and "engineers[0] (U1)" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "setting", "said"),
+    [
+        ({"PORT": "eighty"}, "PORT", "is not a whole number ('eighty')"),
+        ({"PORT": "70000"}, "PORT", "must be at most 65535"),
+        ({"POLICY_DAYS": 0}, "POLICY_DAYS", "must be at least 1"),
+        ({"DESTRUCTIVE_APPROVALS": "two"}, "DESTRUCTIVE_APPROVALS", "is not a whole number ('two')"),
+        ({"GITHUB_APP_ID": "my-app"}, "GITHUB_APP_ID", "is not a whole number ('my-app')"),
+        ({"REMINDER_AFTER": "4 hours"}, "REMINDER_AFTER", "is invalid: '4 hours' is not a duration"),
+    ],
+)
+def test_errors_are_in_plain_words(changes: dict[str, Any], setting: str, said: str) -> None:
+    err = problem(**changes)
+    assert err.setting == setting
+    assert said in err.message, err.message
+    for jargon in ("Input should be", "Value error", "unable to parse", "valid integer"):
+        assert jargon not in err.message, err.message
+
+
+def test_with_no_env_file_it_says_how_to_make_one(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROSTER", "SUMMARY", "POLICY"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 3
+    [line] = proc.stderr.strip().splitlines()
+    assert "no .env file here" in line and "cp .env.example .env" in line
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-secret-bot-token-123\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 3 and "cp .env.example" not in proc.stderr  # there is one: it lacks a setting

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import RepeatedDelivery, SignoffError
+from bot.domain.errors import RepeatedDelivery, SignoffError, Unavailable
 from bot.domain.validation import validate_draft
 from bot.errors_map import slack_text
 from bot.services.create_request import Submission, create_request
@@ -70,5 +70,7 @@ def register(app: AsyncApp, parts: ListenerParts) -> None:
             await create_request(parts.deps, step_submission(inputs, execution, receipt_of(context)))
         except RepeatedDelivery:
             return
+        except Unavailable:
+            raise  # busy or the database away: answered 503, so Slack sends the step again later
         except SignoffError as err:
             parts.background.spawn(fail_step(execution, slack_text(err)), "functions.completeError")

@@ -74,11 +74,11 @@ def lock_key(name: str) -> int:
 
 
 class PgExecutor:
-    """Runs the shared SQL on a pooled connection; in a write transaction, in pipeline mode."""
+    """Runs the shared SQL on a pooled connection, one round trip per statement (``run_many`` sends
+    its rows in one); in a write transaction it remembers the advisory locks it holds."""
 
-    def __init__(self, conn: Conn, pipeline: psycopg.AsyncPipeline | None = None) -> None:
+    def __init__(self, conn: Conn) -> None:
         self._conn = conn
-        self._pipeline = pipeline
         self._held: dict[str, bool] = {}  # advisory locks this transaction holds: name -> shared
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
@@ -91,8 +91,6 @@ class PgExecutor:
 
     async def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         cur = await self._conn.execute(_sql(sql), tuple(params))
-        if self._pipeline is not None:
-            await self._pipeline.sync()  # the row count arrives with the results
         return int(cur.rowcount)
 
     async def send(self, sql: str, params: Sequence[Any] = ()) -> None:
