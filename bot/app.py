@@ -250,7 +250,7 @@ class Signoff:
             self.deps.metrics,
             self.admission,
         )
-        handler.responder = Responder(self.background, lambda: self.client.session)
+        handler.responder = Responder(self.background, lambda: self.client.session, self.outbox.priority)
         self._socket = handler
         # Connecting retries until Slack answers; it runs beside the server so a signal can stop it.
         self._socket_task = asyncio.create_task(handler.connect_async(), name="socket mode connect")  # type: ignore[no-untyped-call]
@@ -401,7 +401,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Signoff:
         deps=deps, background=background, client=client, tz=settings.tz, groups=groups, replicas=replicas
     )
     secret = settings.slack_signing_secret.get_secret_value()
-    responder = Responder(background, lambda: client.session)
+    responder = Responder(background, lambda: client.session, worker.priority)
     bolt = build_bolt_app(secret, client, identity, listener_parts, responder.tell)
     slack = (
         None

@@ -38,7 +38,7 @@ async def cancel_request(deps: Deps, request_id: int, actor: str, receipt: str |
         queued = [
             notices.review_refresh(request_id),
             notices.tell_requester(request_id, req.requester, Event.CANCELLED),
-            *await completion(tx, request_id),
+            *await completion(tx, req),
         ]
         if req.reviewer is None:
             queued.append(notices.claim_refresh(request_id))

@@ -17,9 +17,9 @@ async def claim_request(deps: Deps, request_id: int, actor: str, receipt: str | 
 
     async def claim(tx: Tx) -> ChangeRequest:
         req = await who_may_decide.load(tx, request_id)  # locked: two claims at once, one wins
-        active = await tx.assignments.active(request_id)
+        active, voted = await tx.assignments.active_and_decision_of(request_id, actor)
         refusal: SignoffError | None = None if req.awaiting_review_after_the_fact else who_may_decide.not_pending(req)
-        if refusal is None and (actor in active or await tx.decisions.decided(request_id, actor)):
+        if refusal is None and (actor in active or voted):
             refusal = AlreadyClaimed(f"You are already a reviewer of {req.ref}.")
         if refusal is None and req.seats_open(len(active)) == 0:
             names = ", ".join(f"<@{r}>" for r in active) or "its reviewers"

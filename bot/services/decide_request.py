@@ -56,9 +56,10 @@ async def _decide(
     async def decide(tx: Tx) -> Decided:
         # Locked, then read: the approvals counted include every approval committed before ours.
         req = await who_may_decide.load(tx, request_id)
-        reviewers = await tx.assignments.active(request_id)  # read before the outcome closes them
+        # Read before the outcome closes them, with the actor's own decision, in one statement.
+        reviewers, voted = await tx.assignments.active_and_decision_of(request_id, actor)
         refusal: SignoffError | None = who_may_decide.not_pending(req)
-        if refusal is None and await tx.decisions.decided(request_id, actor) is not None:
+        if refusal is None and voted is not None:
             refusal = AlreadyVoted(
                 f"You already approved {req.ref} ({req.progress}); it still needs another senior's approval."
             )
@@ -85,7 +86,7 @@ async def _decide(
             )
             assert won, "pending was checked in this transaction, with the request locked"
             queued.append(notices.tell_requester(request_id, req.requester, Event.DECIDED))
-            queued += await completion(tx, request_id)
+            queued += await completion(tx, req)
             req = replace(req, status=status, decided_by=actor, decided_at=now, reason=reason, updated_at=now)
         else:
             await tx.assignments.finish(request_id, actor)  # their part is done: no reminders, not in their queue

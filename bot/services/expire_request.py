@@ -42,7 +42,7 @@ async def expire(
     await tx.audit.append(now, AuditEntry(actor, "expired", request_id, _AUDIT_REASON[final]))
     queued = [
         notices.tell_requester(request_id, req.requester, Event.EXPIRED),
-        *await completion(tx, request_id),
+        *await completion(tx, req),
         notices.review_refresh(request_id),
     ]
     if req.reviewer is None:

@@ -98,7 +98,7 @@ async def _apply_decisions(tx: Tx, deps: Deps, request_id: int) -> bool:
     await tx.audit.append(now, AuditEntry("signoff", "repaired", request_id, kind, details))
     queued = [
         notices.tell_requester(request_id, req.requester, Event.DECIDED),
-        *await completion(tx, request_id),
+        *await completion(tx, req),
         notices.review_refresh(request_id),
         *await refresh_homes(tx, {req.requester, *reviewers}),
     ]

@@ -5,8 +5,8 @@ does nothing and stores nothing, and tells the person so where they are looking.
 * a form: a field error under its first field (the form stays open, so Submit works again);
 * a button: an empty acknowledgement (Slack allows nothing else), and the ephemeral through the
   payload's ``response_url``: every shed click is told. The tells queue and go
-  ``CONCURRENT_TELLS`` at a time, so under a flood telling is not itself the work that does not
-  fit; they arrive a little later, never not at all;
+  ``CONCURRENT_TELLS`` at a time, each after the answers in flight (``AckPriority``), so under a
+  flood telling is not itself the work that does not fit; they arrive later, never not at all;
 * an event: ``503``, so Slack sends it again later.
 """
 
@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.domain.errors import Busy
+from bot.slack.acks_first import AckPriority
 from bot.tasks import Background
 
 log = logging.getLogger(__name__)
@@ -79,11 +80,13 @@ class Responder:
         self,
         background: Background,
         session: Callable[[], aiohttp.ClientSession | None],
+        priority: AckPriority | None = None,
         concurrency: int = CONCURRENT_TELLS,
         max_waiting: int = MAX_WAITING,
     ) -> None:
         self._background = background
         self._session = session
+        self._priority = priority or AckPriority()
         self._concurrency = concurrency
         self._max_waiting = max_waiting
         self._waiting: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
@@ -107,6 +110,7 @@ class Responder:
     async def _drain(self) -> None:
         try:
             while self._waiting:
+                await self._priority.quiet()  # answers first: a tell can wait, Slack's 3 s cannot
                 url, body = self._waiting.popleft()
                 await self._post(url, body)
         finally:

@@ -3,9 +3,11 @@ simple query and every Sync the bot sends is one wait for the database (a round 
 rode with it. Counted by a relay in front of the real database (tests/fakes/pg_wire.py), so the
 count is exact and the same on every run.
 
-The budgets are today's counts (before the audit chain was sealed after the commit, the change
-notification sent after it and the routing lock asked for once, they were 16 or 17): a change
-that adds a round trip to a path fails here and must say why. The HTTP handlers add reads of
+The budgets are today's counts. They were 16 or 17 before the audit chain was sealed after the
+commit, the change notification sent after it, BEGIN sent with its settings, the routing lock
+asked for once, a decision's reviewers and the actor's own vote read in one statement, and the
+Workflow step looked up only for a request a step made. A change that adds a round trip to a
+path fails here and must say why. The HTTP handlers add reads of
 their own: a Slack delivery's receipt check (one), and a pipeline's answer (three).
 
 Also checked on every path: no transaction sends ``NOTIFY`` (other replicas are told after the
@@ -36,7 +38,7 @@ from tests.fakes.pg_wire import RoundTrip, WireCounter
 from tests.services.conftest import START, World, roster
 
 # Round trips per path, transaction included (BEGIN with its settings, and COMMIT, are one each).
-BUDGET = {"create": 12, "approve": 14, "deny": 14, "claim": 13}
+BUDGET = {"create": 12, "approve": 12, "deny": 12, "claim": 12}
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from bot.domain.errors import RepeatedDelivery, SignoffError, Unavailable
 from bot.domain.validation import validate_draft
 from bot.errors_map import slack_text
 from bot.services.create_request import Submission, create_request
+from bot.services.workflow_step import WORKFLOW_SOURCE
 from bot.slack import ids
 from bot.slack.client import slack_error
 from bot.slack.listeners.parts import ListenerParts
@@ -45,7 +46,7 @@ def step_submission(inputs: dict[str, Any], execution: str, receipt: str | None)
     return Submission(
         requester=str(requester),
         draft=draft,
-        source="workflow",
+        source=WORKFLOW_SOURCE,
         idempotency_key=f"workflow:{execution}",
         receipt=receipt,
         workflow_execution=execution,

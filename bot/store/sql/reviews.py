@@ -60,6 +60,18 @@ class Assignments:
         )
         return [str(r["reviewer"]) for r in rows]
 
+    async def active_and_decision_of(self, request_id: int, actor: str) -> tuple[list[str], str | None]:
+        """(the active reviewers, what ``actor`` decided on it: approve | deny | None), read in one
+        statement: a decision or a claim needs both, on the path a person waits for."""
+        rows = await self._ex.many(
+            "SELECT 'reviewer' AS kind, reviewer AS value FROM assignments WHERE request_id = ? AND active = 1"
+            " UNION ALL SELECT 'decision', decision FROM decisions WHERE request_id = ? AND reviewer = ?",
+            (request_id, request_id, actor),
+        )
+        reviewers = sorted(str(r["value"]) for r in rows if r["kind"] == "reviewer")
+        decision = next((str(r["value"]) for r in rows if r["kind"] == "decision"), None)
+        return reviewers, decision
+
     async def assigned_at(self, request_id: int, reviewer: str) -> datetime | None:
         """When ``reviewer`` was (last) given ``request_id``; None if never."""
         row = await self._ex.one(
