@@ -39,6 +39,7 @@ from bot.store.unit_of_work import Repos, Store, Tx
 log = logging.getLogger(__name__)
 
 POOL_MAX = 16
+WRITERS = 4  # write transactions at once per process (measured: docs/performance.md, 2026-12-08)
 CONNECT_TIMEOUT_SECONDS = 10.0  # at start
 WORK_CONNECT_SECONDS = 2  # a new pooled connection while serving
 IDLE_CHECK_SECONDS = 2.0  # a pooled connection idle this long is checked before it is used
@@ -171,8 +172,12 @@ def safe_url(url: str) -> str:
 class PostgresStore(Store):
     kind = "postgresql"
 
-    def __init__(self, url: str, pool_max: int = POOL_MAX, tool: bool = False) -> None:
+    def __init__(self, url: str, pool_max: int = POOL_MAX, tool: bool = False, writers: int = WRITERS) -> None:
         super().__init__()
+        # Write transactions wait here, not inside the database: every open transaction holds a
+        # connection idle between its statements while the one event loop serves the others, so
+        # more of them at once only interleave; the wait here is a queue admission can see.
+        self._writers = asyncio.Semaphore(writers)
         self._url = url
         self._tool = tool  # opened by a command-line tool: no migrations, no listening
         self._pool: AsyncConnectionPool[Conn] | None = None
@@ -307,6 +312,7 @@ class PostgresStore(Store):
             settings.append(f"lock_timeout = '{max(1, int(budget * 1000))}ms'")
         if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack
             settings.append("synchronous_commit = off")
+        await self._queued(self._writers.acquire)
         try:
             async with self._begun(settings) as conn, self._unit(PgExecutor(conn), receipt) as tx:
                 yield tx
@@ -316,6 +322,8 @@ class PostgresStore(Store):
             raise failure(exc) from exc
         except psycopg.Error as exc:
             raise failure(exc) from exc
+        finally:
+            self._writers.release()
         self._notifier.tell(tx.log.requests)  # committed: now other replicas may hear of it
         self._done(tx)
 
