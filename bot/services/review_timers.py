@@ -184,9 +184,11 @@ async def reassign(
         await tx.audit.append(
             now, AuditEntry("signoff", action, request_id, reason or "no_eligible_reviewer", {"from": old})
         )
-        queued.append(notices.claim_post(request_id, deps.summary_channel))
-        if not req.awaiting_review_after_the_fact:
-            queued.append(notices.tell_requester(request_id, req.requester, Event.UNASSIGNED))
+        if request_id not in routing.posted_for_claim:
+            routing.posted_for_claim.add(request_id)
+            queued.append(notices.claim_post(request_id, deps.summary_channel))
+            if not req.awaiting_review_after_the_fact:
+                queued.append(notices.tell_requester(request_id, req.requester, Event.UNASSIGNED))
     queued += await refresh_homes(tx, [old])
     await tx.outbox.enqueue_many(now, queued)
     return new is not None

@@ -5,7 +5,7 @@ reassigning reviews and filling empty seats all route from it."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.models import Roster
@@ -20,6 +20,9 @@ class RoutingInputs:
     delegates: dict[str, str]
     load: dict[str, int]  # open reviews per senior, kept current as reviews move
     last: dict[str, datetime]  # when each senior was last assigned anything
+    # Requests posted for any senior to claim in this transaction: one Claim post and one message
+    # to the requester each, however many of their seats were lost at once.
+    posted_for_claim: set[int] = field(default_factory=set)
 
     @classmethod
     async def read(cls, tx: Tx, roster: Roster) -> RoutingInputs:

@@ -3,6 +3,8 @@ summary channel, where any eligible senior can claim them, once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain.models import Status
 from bot.slack import ids
 from tests.harness import Harness, running
@@ -53,3 +55,24 @@ async def test_nobody_eligible_posts_a_claim_button_and_a_senior_claims(tmp_path
         await h.settle()
         assert (await h.get(ref)).status is Status.APPROVED
         await h.assert_reviewer_stats_consistent()
+
+
+async def test_a_request_that_loses_both_seats_at_once_tells_its_requester_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two seniors asked, both overdue in the same sweep, nobody else eligible: one Claim post and
+    one message to the requester, not one per seat."""
+    async with running(tmp_path, roster=SOLO) as h:
+        ref = await h.ask("U0JUNIOR1", destructive=True)
+        rows = await h.fetchall(
+            "SELECT reviewer FROM assignments WHERE request_id = ? ORDER BY reviewer", (int(ref[3:]),)
+        )
+        assert [r[0] for r in rows] == ["U0SENIOR1", "U0SENIOR2"]
+        h.clock.advance(timedelta(days=2))  # past ESCALATE_AFTER for both
+        await h.tick()
+        told = [m.text for m in h.slack.dms("U0JUNIOR1") if "no senior reviewer is available" in m.text]
+        assert len(told) == 1, told
+        claim_posts = [
+            p
+            for p in h.slack.posts_in("C0SIGNOFF")
+            if any(e.get("action_id") == ids.CLAIM for b in p.blocks if b["type"] == "actions" for e in b["elements"])
+        ]
+        assert len(claim_posts) == 1
