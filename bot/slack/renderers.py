@@ -15,9 +15,10 @@ from datetime import timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.domain.models import ChangeRequest
+from bot.domain.models import ChangeRequest, Status
 from bot.domain.outbox import Event, Kind, OutboxRow
 from bot.domain.report import Report
+from bot.domain.timestamps import utc_text
 from bot.services.deps import Deps
 from bot.services.home import has_home, home_for
 from bot.services.policy_state import window
@@ -118,8 +119,14 @@ async def review_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> N
         active = await r.assignments.active(req.id)
         approvals = await r.decisions.approvals_at(req.id)
         posted = await r.messages.with_prefix(f"review:{req.id}:")
+        reminded = await r.messages.with_prefix(f"reminder:{req.id}:")
     for key, channel, ts in posted:
         await slack.update(channel, ts, _review(ctx, req, key.rsplit(":", 1)[1], active, approvals))
+    for key, channel, ts in reminded:  # a reminder asks to decide only while the review is theirs
+        reviewer = key.split(":")[2]
+        theirs = reviewer in active and (req.status is Status.PENDING or req.awaiting_review_after_the_fact)
+        if not theirs:
+            await slack.update(channel, ts, scheduled_messages.reminder_moved_on(req, active))
 
 
 async def _claim(ctx: Rendering, row: OutboxRow, slack: SlackCalls, refresh: bool) -> None:
@@ -163,7 +170,9 @@ async def reminder_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None
     async with ctx.deps.store.read() as r:
         since = await r.assignments.assigned_at(req.id, reviewer)  # each reviewer's own clock
     waited = ctx.deps.clock.now() - (since or req.created_at)
-    await slack.post(reviewer, scheduled_messages.reminder_message(req, waited))
+    # Remembered per assignment, so the review's refresh can say when it is no longer theirs.
+    key = f"reminder:{req.id}:{reviewer}:{utc_text(since or req.created_at)}"
+    await slack.post(reviewer, scheduled_messages.reminder_message(req, waited), key)
 
 
 @renders(Kind.CHANNEL_NOTE)

@@ -7,7 +7,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.durations import format_duration
-from bot.domain.models import ChangeRequest
+from bot.domain.models import ChangeRequest, Status
+from bot.domain.outcomes import outcome_words
 from bot.services.summary import Summary
 from bot.slack.blocks import MAX_BLOCKS, SECTION_MAX, Block, Message, context, section
 from bot.slack.policy_messages import policy_line
@@ -46,6 +47,20 @@ def reminder_message(req: ChangeRequest, waited: timedelta) -> Message:
         f"or see it with `/signoff status {req.ref}`."
     )
     return f"Reminder: {req.ref} is waiting for your sign-off", [section(text)]
+
+
+def reminder_moved_on(req: ChangeRequest, reviewers: list[str]) -> Message:
+    """A reminder, updated once the review is no longer its reader's to decide."""
+    if req.status is not Status.PENDING and not req.awaiting_review_after_the_fact:
+        now = f"it was {outcome_words(req, mention)}"
+    elif reviewers:
+        now = f"it is now with {' and '.join(mention(r) for r in reviewers)}"
+    else:
+        now = "it is posted for any senior to claim"
+    text = (
+        f":white_check_mark: *{req.ref}* is no longer waiting for you: {now}. See it with `/signoff status {req.ref}`."
+    )
+    return f"{req.ref} is no longer waiting for you", [section(text)]
 
 
 def channel_note(req: ChangeRequest, event: str, old: str | None, new: str | None, waited: timedelta) -> Message:

@@ -90,3 +90,20 @@ async def test_three_days_down_with_200_overdue_is_one_sweep(h: Harness) -> None
     after = await h.fetchone("SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM audit)")
     assert before is not None and after is not None and tuple(before) == tuple(after)
     await h.assert_reviewer_stats_consistent()
+
+
+async def test_a_reminder_stops_asking_once_the_review_moved_on(h: Harness) -> None:
+    """The reminder said "Approve or deny it on the message above"; after the escalation the
+    message above no longer decides, so the reminder is updated in place to say it moved on."""
+    ref = await h.ask("U0JUNIOR1")
+    h.clock.advance(timedelta(hours=4))
+    await h.tick()
+    [reminder] = [m for m in h.slack.dms("U0SENIOR1") if m.text.startswith("Reminder:")]
+    assert "Approve or deny it on the message above" in reminder.blocks[0]["text"]["text"]
+    h.clock.advance(timedelta(hours=20))
+    await h.tick()
+    assert (await h.get(ref)).reviewer == "U0SENIOR2"
+    now = h.slack.messages[(reminder.channel, reminder.ts)]
+    shown = now.blocks[0]["text"]["text"]
+    assert "Approve or deny" not in shown
+    assert f"*{ref}* is no longer waiting for you: it is now with <@U0SENIOR2>" in shown
