@@ -38,6 +38,14 @@ class Kind(StrEnum):
     REPORT_REPLY = "report_reply"  # the report someone asked for, to their response_url (or by DM)
 
 
+# Posted to a channel: in one delivery batch they go out in the order they were queued, whatever
+# request they are about, so the channel reads in the order things happened (a sweep's
+# escalation notes before the summary that lists the new reviewers).
+CHANNEL_KINDS = frozenset(
+    {Kind.CLAIM_POST, Kind.CLAIM_REFRESH, Kind.CHANNEL_NOTE, Kind.POLICY_NOTICE, Kind.SUMMARY_POST, Kind.AUDIT_ANCHOR}
+)
+
+
 class Event(StrEnum):
     """What happened, for a requester's DM and a channel note (``data["event"]``)."""
 

@@ -25,7 +25,7 @@ import aiohttp
 from bot.clock import Clock
 from bot.domain.errors import Busy, StorageFailure, Unavailable
 from bot.domain.numbers import ascii_int
-from bot.domain.outbox import Failure, OutboxRow, Outcome
+from bot.domain.outbox import CHANNEL_KINDS, Failure, OutboxRow, Outcome
 from bot.slack.acks_first import AckPriority
 from bot.slack.blocks import Message
 from bot.slack.renderers import SlackCalls, Undeliverable
@@ -191,6 +191,14 @@ class Renderer(Protocol):
     async def deliver(self, row: OutboxRow, slack: SlackCalls) -> None: ...
 
 
+def _order_key(row: OutboxRow) -> object:
+    """Rows with one key go out one after the other, in order: a channel's posts, else a request's
+    messages; anything else on its own."""
+    if row.kind in CHANNEL_KINDS and row.recipient:
+        return ("channel", row.recipient)
+    return row.request_id if row.request_id is not None else ("row", row.id)
+
+
 class OutboxWorker:
     def __init__(
         self, store: Store, client: SlackWebApi, clock: Clock, renderer: Renderer, priority: AckPriority
@@ -264,7 +272,7 @@ class OutboxWorker:
         """Deliver every row that is due now; returns how many were attempted.
 
         Rows are claimed in batches. Rows of one request go out in order, one after the
-        other; different requests go out concurrently."""
+        other, and so do a channel's posts (``CHANNEL_KINDS``); the rest go out concurrently."""
         attempted = 0
         limit = asyncio.Semaphore(CONCURRENCY)
 
@@ -290,7 +298,7 @@ class OutboxWorker:
                 attempted += len(batch)
                 groups: dict[object, list[OutboxRow]] = {}
                 for row in batch:
-                    groups.setdefault(row.request_id if row.request_id is not None else ("row", row.id), []).append(row)
+                    groups.setdefault(_order_key(row), []).append(row)
                 keeper = asyncio.create_task(self._keep_claims([row.id for row in batch]))
                 try:
                     results = await asyncio.gather(*(run(g) for g in groups.values()))

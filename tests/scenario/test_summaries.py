@@ -88,3 +88,18 @@ async def test_a_fresh_install_first_says_what_the_channel_is_for_once(tmp_path:
     async with running(tmp_path) as again:  # a restart, on the same database
         await again.settle()
         assert again.slack.posts_in(SUMMARY) == []
+
+
+async def test_in_one_sweep_the_channel_reads_in_the_order_things_happened(tmp_path: Path) -> None:
+    """An escalation and the morning summary in the same sweep: the channel says the request moved
+    before the summary lists it with its new reviewer, not the other way round."""
+    clock = MovableClock(datetime(2026, 11, 29, 8, 0, tzinfo=BERLIN))  # a Sunday
+    async with running(tmp_path, clock=clock, TIMEZONE="Europe/Berlin", SUMMARY_CRON="0 9 * * 1-5") as h:
+        ref = await h.ask("U0JUNIOR1")
+        clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN))  # Monday 09:00: overdue, and summary time
+        await h.tick()
+        posts = [p.text for p in h.slack.posts_in("C0SIGNOFF")]
+        moved = [i for i, t in enumerate(posts) if t == f"{ref} reassigned to <@U0SENIOR2>"]
+        listed = [i for i, t in enumerate(posts) if t.startswith("Pending sign-offs")]
+        assert len(moved) == 1 and len(listed) == 1, posts
+        assert moved[0] < listed[0], posts
