@@ -20,7 +20,7 @@ from bot.store.unit_of_work import Store, Tx
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000  # rows sealed per transaction
+BATCH = 250  # rows sealed per transaction: on SQLite a batch runs on the loop, a few milliseconds
 SEAL_EVERY_SECONDS = 0.5
 
 
