@@ -91,11 +91,9 @@ class Responder:
         self._max_waiting = max_waiting
         self._waiting: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
         self.posting = 0  # posts open now
-        self.dropped = 0
 
     def tell(self, response_url: str, body: dict[str, Any]) -> None:
         if len(self._waiting) >= self._max_waiting:
-            self.dropped += 1
             log.warning("%d answers to response_urls are queued already; one was not sent", len(self._waiting))
             return
         self._waiting.append((response_url, body))

@@ -5,6 +5,7 @@ what a service decides, stores and queues stands next to its code."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,9 @@ def roster() -> Roster:
     return parse_roster(ROSTER, Path("roster.yml"))
 
 
-@pytest.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
+@asynccontextmanager
+async def opened_world(database_url: str) -> AsyncIterator[World]:
+    """A World on the database at ``database_url``: migrated, the policy started a day ago."""
     clock = MovableClock(START)
     store = store_for(database_url)
     store.use_clock(clock)
@@ -81,3 +83,9 @@ async def world(database_url: str) -> AsyncIterator[World]:
         yield World(Deps(store=store, roster=lambda: the_roster, clock=clock, summary_channel="C0SIGNOFF"), clock)
     finally:
         await store.close()
+
+
+@pytest.fixture
+async def world(database_url: str) -> AsyncIterator[World]:
+    async with opened_world(database_url) as opened:
+        yield opened

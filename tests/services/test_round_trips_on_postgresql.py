@@ -18,24 +18,19 @@ commit; the routing lock is taken shared, and once).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot import deadlines
-from bot.clock import MovableClock
 from bot.domain.models import Draft
-from bot.services import policy_state
 from bot.services.claim_request import claim_request
 from bot.services.create_request import Submission, create_request
 from bot.services.decide_request import approve, deny
-from bot.services.deps import Deps
 from bot.services.set_availability import set_availability
-from bot.store import store_for
 from tests import backends
 from tests.fakes.pg_wire import RoundTrip, WireCounter
-from tests.services.conftest import START, World, roster
+from tests.services.conftest import World, opened_world
 
 # Round trips per path, transaction included (BEGIN with its settings, and COMMIT, are one each).
 BUDGET = {"create": 12, "approve": 12, "deny": 12, "claim": 12}
@@ -47,17 +42,10 @@ async def counted() -> AsyncIterator[tuple[World, WireCounter]]:
     url = backends.create_database()
     counter = WireCounter(url)
     await counter.start()
-    clock = MovableClock(START)
-    store = store_for(counter.url)
-    store.use_clock(clock)
-    await store.open()
     try:
-        await policy_state.initialise(store, START - timedelta(days=1), 90, clock.now())
-        the_roster = roster()
-        deps = Deps(store=store, roster=lambda: the_roster, clock=clock, summary_channel="C0SIGNOFF")
-        yield World(deps, clock), counter
+        async with opened_world(counter.url) as world:
+            yield world, counter
     finally:
-        await store.close()
         await counter.stop()
         backends.drop_database(url)
 

@@ -15,13 +15,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import psycopg
 
 from bot.store.executor import Changes
 
 log = logging.getLogger(__name__)
+Conn = psycopg.AsyncConnection[tuple[object, ...]]
 
 CHANNEL = "signoff_changes"
 MAX_NOTIFIED_IDS = 200  # a larger change wakes every waiter instead (NOTIFY payloads are small)
@@ -58,7 +59,6 @@ class Notifier:
         self._everything = False  # too many to name: every waiter should look again
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.sent = 0  # notifications sent
 
     def tell(self, ids: set[int]) -> None:
         """Called after a commit; never waits."""
@@ -73,30 +73,20 @@ class Notifier:
             self._task = asyncio.create_task(self._run(), name="pg-notify")
 
     async def _run(self) -> None:
-        delay = 1.0
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    self._url, autocommit=True, connect_timeout=CONNECT_SECONDS
-                ) as conn:
-                    delay = 1.0
-                    while True:
-                        await self._wake.wait()
-                        await self._send(conn)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # other replicas hear of it from their poll until this reconnects
-                log.warning("telling other replicas of changes failed (%s); retrying in %.0fs", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(30.0, delay * 2)
+        async def send_when_told(conn: Conn) -> None:
+            while True:
+                await self._wake.wait()
+                await self._send(conn)
 
-    async def _send(self, conn: psycopg.AsyncConnection[object]) -> None:
+        # Until it reconnects, other replicas hear of changes from their poll.
+        await _kept_connected(self._url, "telling other replicas of changes", send_when_told)
+
+    async def _send(self, conn: Conn) -> None:
         self._wake.clear()
         ids, everything = self._untold, self._everything
         self._untold, self._everything = set(), False
         if ids or everything:
             await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(self._me, ids, everything)))
-            self.sent += 1
 
     async def close(self) -> None:
         """Stop; what is still untold is sent once more, briefly (a command-line tool's change)."""
@@ -108,26 +98,38 @@ class Notifier:
         if not (self._untold or self._everything):
             return
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(FLUSH_SECONDS):
-                async with await psycopg.AsyncConnection.connect(
-                    self._url, autocommit=True, connect_timeout=CONNECT_SECONDS
-                ) as conn:
-                    await self._send(conn)
+            async with asyncio.timeout(FLUSH_SECONDS), await _connect(self._url) as conn:
+                await self._send(conn)
 
 
 async def listen(url: str, me: str, heard: Callable[[Changes], None]) -> None:
-    """Wake local waiters when another replica commits; reconnect after any loss. Runs until cancelled."""
+    """Wake local waiters when another replica commits. Runs until cancelled."""
+
+    async def hear(conn: Conn) -> None:
+        await conn.execute(f"LISTEN {CHANNEL}")
+        async for note in conn.notifies():
+            heard(parse(me, note.payload))
+
+    # Until it reconnects, waiters fall back on their poll.
+    await _kept_connected(url, "listening for other replicas' changes", hear)
+
+
+async def _connect(url: str) -> Conn:
+    return await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=CONNECT_SECONDS)
+
+
+async def _kept_connected(url: str, what: str, use: Callable[[Conn], Awaitable[None]]) -> None:
+    """Run ``use`` on a connection of its own, connecting again after any loss (1 s, then twice as
+    long each time up to 30 s). Runs until cancelled."""
     delay = 1.0
     while True:
         try:
-            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-                await conn.execute(f"LISTEN {CHANNEL}")
+            async with await _connect(url) as conn:
                 delay = 1.0
-                async for note in conn.notifies():
-                    heard(parse(me, note.payload))
+                await use(conn)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # waiters fall back on their poll until this reconnects
-            log.warning("listening for other replicas' changes failed (%s); retrying in %.0fs", exc, delay)
+        except Exception as exc:
+            log.warning("%s failed (%s); retrying in %.0fs", what, exc, delay)
         await asyncio.sleep(delay)
         delay = min(30.0, delay * 2)

@@ -1,8 +1,8 @@
 """PostgreSQL: a connection pool for work, and one connection listening for other replicas' commits.
 
 Correct with several writers: rows a transaction decides on are locked ``FOR UPDATE``; the
-audit chain, outbox claims and time-driven sweeps take transaction-scoped advisory locks
-(``Executor.lock``); outbox rows are claimed ``FOR UPDATE SKIP LOCKED``. After a commit that
+audit sequencer, outbox claims and time-driven sweeps take transaction-scoped advisory locks
+(``Executor.lock``, ``try_lock``); outbox rows are claimed ``FOR UPDATE SKIP LOCKED``. After a commit that
 changed requests, the ids are sent to the other replicas (``bot.store.postgres.changes``), so
 long-polls on every replica wake when it lands.
 """
@@ -103,8 +103,8 @@ class PgExecutor:
                 await cur.executemany(_sql(sql), [tuple(r) for r in rows])
 
     async def lock(self, name: str, shared: bool = False) -> None:
-        """Sent without waiting: the statements after it run once the lock is granted, each seeing
-        what was committed before it began."""
+        """Waits until the lock is granted; the statements after it each see what was committed
+        before they began (READ COMMITTED)."""
         held = self._held.get(name)
         if held is not None and (shared or not held):
             return  # held already, as strongly: asking again would be a round trip for nothing

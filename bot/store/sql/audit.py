@@ -23,6 +23,20 @@ from bot.store.executor import Executor
 SEQUENCER_LOCK = "audit-sequencer"
 _ROWS = "SELECT seq, at, actor, action, request_id, reason, details, prev_hash, hash FROM audit"
 _HEAD = "SELECT seq, hash FROM audit WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+_UNSEALED = (
+    "SELECT id, at, actor, action, request_id, reason, details, row_hash FROM audit"
+    " WHERE seq IS NULL AND id > ? ORDER BY id LIMIT ?"
+)
+
+
+def _content(r: Any) -> tuple[Any, ...]:
+    """An audit row's own content, as the hashes read it."""
+    return (r["at"], r["actor"], r["action"], r["request_id"], r["reason"], r["details"])
+
+
+def _changed(r: Any) -> bool:
+    """Whether an unsealed row's content no longer matches its row_hash."""
+    return bool(row_hash(*_content(r)) != r["row_hash"])
 
 
 class AuditTrail:
@@ -57,23 +71,15 @@ class AuditTrail:
         whose content no longer matches its row_hash is not sealed, nor anything after it."""
         if not await self._ex.try_lock(SEQUENCER_LOCK):
             return Sealed(elsewhere=True)
-        last = await self._ex.one(_HEAD)
-        seq = int(last["seq"]) if last else 0
-        prev = str(last["hash"]) if last else GENESIS
-        found = await self._ex.many(
-            "SELECT id, at, actor, action, request_id, reason, details, row_hash FROM audit"
-            " WHERE seq IS NULL ORDER BY id LIMIT ?",
-            (limit,),
-        )
+        seq, prev = await self.head() or (0, GENESIS)
         updates = []
         changed = None
-        for r in found:
-            content = (r["at"], r["actor"], r["action"], r["request_id"], r["reason"], r["details"])
-            if row_hash(*content) != r["row_hash"]:
+        for r in await self._ex.many(_UNSEALED, (0, limit)):
+            if _changed(r):
                 changed = int(r["id"])
                 break
             seq += 1
-            digest = chain_hash(prev, canonical(seq, *content))
+            digest = chain_hash(prev, canonical(seq, *_content(r)))
             updates.append((seq, prev, digest, int(r["id"])))
             prev = digest
         await self._ex.run_many(
@@ -89,16 +95,8 @@ class AuditTrail:
         changed = None
         after = 0
         while changed is None:
-            batch = await self._ex.many(
-                "SELECT id, at, actor, action, request_id, reason, details, row_hash FROM audit"
-                " WHERE seq IS NULL AND id > ? ORDER BY id LIMIT 5000",
-                (after,),
-            )
-            for r in batch:
-                content = (r["at"], r["actor"], r["action"], r["request_id"], r["reason"], r["details"])
-                if row_hash(*content) != r["row_hash"]:
-                    changed = int(r["id"])
-                    break
+            batch = await self._ex.many(_UNSEALED, (after, 5000))
+            changed = next((int(r["id"]) for r in batch if _changed(r)), None)
             if len(batch) < 5000:
                 break
             after = int(batch[-1]["id"])
