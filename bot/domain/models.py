@@ -164,6 +164,7 @@ class Draft:
     command: str = ""  # what runs once approved (guard, the agent hook); the approval binds it
     workdir: str = ""  # where it runs; the approval binds it too
     asked_again_after: str = ""  # the earlier request (CR-41) that ended without a usable approval
+    destructive_by: str = ""  # who answered ``destructive`` (request_fields.JUDGES); "": the requester
 
     @property
     def destroys(self) -> bool | None:

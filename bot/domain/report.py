@@ -41,6 +41,7 @@ class Week:
 
 
 WEEK = timedelta(days=7)
+TREND_WEEKS = 2  # one week is a bar, not a trend: the chart starts with the second
 MAX_WEEKS = 26  # the chart shows at most the last half year of a longer period
 
 

@@ -19,6 +19,7 @@ class FieldKind(Enum):
     MAYBE = "maybe"  # yes, no, or not known (absent or null)
     PLAN_SUMMARY = "plan"  # a plan summary (bot/domain/plan_summary.py) with the plans' SHA-256
     REF = "ref"  # another request, as CR-42
+    CHOICE = "choice"  # one of ``Field.choices``
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Field:
     multiline: bool = False
     placeholder: str = ""
     column: str = ""  # the store's column, when it is not ``name``
+    choices: tuple[str, ...] = ()  # for CHOICE: the values taken ("" too, for not given)
 
     @property
     def stored_as(self) -> str:
@@ -52,21 +54,26 @@ REASON_MAX = 1000
 COMMAND_MAX = 4000
 WORKDIR_MAX = 1000
 
+# Who answered whether a change destroys: the person, a line of the agent hook's patterns file,
+# or signoff reading the command itself (``signoff guard`` under an AI agent).
+BY_REQUESTER, BY_HOOK_PATTERN, BY_COMMAND = "requester", "hook-pattern", "command"
+JUDGES = (BY_REQUESTER, BY_HOOK_PATTERN, BY_COMMAND)
+
 FIELDS: tuple[Field, ...] = (
-    Field("title", FieldKind.TEXT, "Title", "Title", max_length=TITLE_MAX, required=True,
+    Field("title", FieldKind.TEXT, "Title", "The title", max_length=TITLE_MAX, required=True,
           placeholder="What is changing, in one line"),
     Field("url", FieldKind.URL, "Link to the change", "The link", "http(s) link to the PR, MR or diff",
           max_length=URL_MAX, required=True, placeholder="https://github.com/org/repo/pull/123"),
     Field("description", FieldKind.TEXT, "Description", "The description", max_length=DESCRIPTION_MAX, multiline=True,
           placeholder="What and why; how it was tested"),
-    Field("service", FieldKind.TEXT, "Service", "Service"),
-    Field("environment", FieldKind.TEXT, "Environment", "Environment", default="production"),
+    Field("service", FieldKind.TEXT, "Service", "The service"),
+    Field("environment", FieldKind.TEXT, "Environment", "The environment", default="production"),
     Field("ai_assisted", FieldKind.YES_NO, "Did AI assist with this change?", "This answer", required=True),
     Field("ai_tool", FieldKind.TEXT, "Which AI tool?", "The AI tool", placeholder="e.g. Copilot, Claude Code"),
     Field("destructive", FieldKind.MAYBE, "Does this change delete or replace existing resources?", "This answer",
           "true when the change deletes or replaces existing resources; leave it out when not known (an AI-assisted"
           " change then counts as destructive)", form_required=True),
-    Field("authors", FieldKind.PEOPLE, "Authors", "Authors",
+    Field("authors", FieldKind.PEOPLE, "Authors", "The authors",
           "Slack user IDs or emails of everyone who wrote the change", max_length=AUTHORS_MAX, in_form=False),
     Field("commit", FieldKind.COMMIT, "Commit", "The commit", max_length=COMMIT_MAX, in_form=False,
           column="commit_sha"),
@@ -80,6 +87,10 @@ FIELDS: tuple[Field, ...] = (
     Field("workdir", FieldKind.TEXT, "Directory", "The directory",
           "the directory the command runs in; the approval is for this directory only", max_length=WORKDIR_MAX,
           in_form=False),
+    Field("destructive_by", FieldKind.CHOICE, "Who said whether it destroys", "The answer's source",
+          "who answered `destructive`: `requester` (the default), `hook-pattern` (a line of the agent hook's "
+          "patterns file matched the command) or `command` (signoff read the command); shown to the reviewers",
+          max_length=20, in_form=False, choices=JUDGES),
     Field("asked_again_after", FieldKind.REF, "Asked again after", "The earlier request",
           "the earlier request this one asks again for, after it ended without an approval that can be used "
           "(e.g. CR-41)", max_length=20, in_form=False),

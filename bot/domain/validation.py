@@ -122,6 +122,13 @@ def _ref(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> str:
     return format_ref(parse_ref(value) or 0) if value and field.name not in errors else ""
 
 
+def _choice(raw: Mapping[str, Any], field: Field, errors: dict[str, str]) -> str:
+    value = _text(raw, field.name, field.max_length, errors)
+    if value and value not in field.choices:
+        errors[field.name] = "must be one of " + ", ".join(field.choices)
+    return value if field.name not in errors else ""
+
+
 _CHECKS: dict[FieldKind, Callable[[Mapping[str, Any], Field, dict[str, str]], Any]] = {
     FieldKind.TEXT: _checked_text,
     FieldKind.URL: _checked_url,
@@ -131,6 +138,7 @@ _CHECKS: dict[FieldKind, Callable[[Mapping[str, Any], Field, dict[str, str]], An
     FieldKind.MAYBE: _maybe,
     FieldKind.PLAN_SUMMARY: _plan,
     FieldKind.REF: _ref,
+    FieldKind.CHOICE: _choice,
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from bot.domain.durations import parse_duration
 from bot.domain.numbers import ascii_int
 from bot.domain.plan_summary import MAX_PLANS, merge
+from bot.domain.request_fields import BY_COMMAND
 from bot.gate import id_tokens
 from bot.gate.answers import spent
 from bot.gate.client import ApiClient, GateError
@@ -228,8 +229,8 @@ def _agent_rules(args: argparse.Namespace, body: dict[str, Any], agent: str, by_
     if body.get("destructive") is False:
         err(f"an AI agent runs this ({agent} is set): --not-destructive is not taken; the command and plan decide")
         del body["destructive"]
-    if by_command is not None and "destructive" not in body:
-        body["destructive"] = by_command  # None: not known, which counts as destructive
+    if by_command is not None and "destructive" not in body:  # not known: left out, which counts as destructive
+        body["destructive"], body["destructive_by"] = by_command, BY_COMMAND
 
 
 def each_plan(paths: list[str], read: Callable[[str], T]) -> list[T]:

@@ -48,6 +48,7 @@ from typing import Any
 
 from bot.domain.durations import format_duration, parse_duration
 from bot.domain.models import Status
+from bot.domain.request_fields import BY_HOOK_PATTERN
 from bot.gate.answers import waiting_for
 from bot.gate.asking import AGENT_VARIABLE, ask, check_server
 from bot.gate.client import ApiClient, GateError, OutOfTime
@@ -189,7 +190,7 @@ def _request(command: str, why: Held, requester: str, link: str, cwd: str) -> di
         "workdir": cwd,
     }
     if why.destructive is not None:  # left out: not known, which counts as destructive
-        body["destructive"] = why.destructive
+        body["destructive"], body["destructive_by"] = why.destructive, BY_HOOK_PATTERN
     return body
 
 

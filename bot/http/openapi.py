@@ -84,6 +84,8 @@ def _input_schema(field: Field) -> dict[str, Any]:
         schema["minLength"] = 1
     if field.kind is FieldKind.COMMIT:
         schema["pattern"] = "^[0-9a-fA-F]*$"
+    if field.kind is FieldKind.CHOICE:
+        schema["enum"] = ["", *field.choices]
     if field.default:
         schema["default"] = field.default
     if field.api_description:

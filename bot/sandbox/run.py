@@ -158,6 +158,7 @@ async def _serve(args: argparse.Namespace, folder: Path, roster_file: Path, peop
     )
     logging_setup.configure(settings.log_level, [signing_secret, BOT_TOKEN, APP_TOKEN])
     clock = ShiftedClock()
+    slack.wall = lambda: clock.now().timestamp()  # as in Slack, a message's time and the bot's clock agree
     bot = build(settings, clock=clock)
     session = aiohttp.ClientSession()
     address = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{port}"

@@ -112,6 +112,7 @@ class SlackStandIn(FileUploads):
         self._scripts: dict[str, _Script] = {}
         self._used_triggers: set[str] = set()
         self._last_us = 0
+        self.wall: Callable[[], float] = time.time  # what message timestamps are read from
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -153,7 +154,7 @@ class SlackStandIn(FileUploads):
 
     def next_ts(self) -> str:
         """A message timestamp as Slack writes one: epoch seconds with microseconds, unique and rising."""
-        self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
+        self._last_us = max(int(self.wall() * 1_000_000), self._last_us + 1)
         return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
 
     # --- scripting -------------------------------------------------------
@@ -372,11 +373,17 @@ class SlackStandIn(FileUploads):
             return {"ok": False, "error": "missing_scope", "needed": scope}
         return None
 
-    def _m_usergroups_list(self, _: dict[str, Any]) -> dict[str, Any]:
+    def _m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
         refused = self._missing("usergroups:read")
         if refused:
             return refused
-        groups = [{"id": gid, "handle": g["handle"]} for gid, g in self.usergroups.items()]
+        # As Slack: a disabled group is listed only with include_disabled, its date_delete set.
+        with_disabled = str(args.get("include_disabled", "")).lower() in ("1", "true")
+        groups = [
+            {"id": gid, "handle": g["handle"], "date_delete": 1765000000 if g.get("disabled") else 0}
+            for gid, g in self.usergroups.items()
+            if with_disabled or not g.get("disabled")
+        ]
         return {"ok": True, "usergroups": groups}
 
     def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -386,6 +393,8 @@ class SlackStandIn(FileUploads):
         group = self.usergroups.get(str(args.get("usergroup", "")))
         if group is None:
             return {"ok": False, "error": "no_such_subteam"}
+        if group.get("disabled") and str(args.get("include_disabled", "")).lower() not in ("1", "true"):
+            return {"ok": True, "users": []}  # a disabled group has no members unless asked to include it
         return {"ok": True, "users": list(group["users"])}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:

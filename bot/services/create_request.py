@@ -44,7 +44,9 @@ class Submission:
 
 
 BREAK_GLASS_WINDOW = timedelta(hours=24)  # BREAK_GLASS_LIMIT counts uses in this long
-_LATER = frozenset({"destructive", "plan", "command", "workdir", "asked_again_after"})  # newer than stored fingerprints
+_LATER = frozenset(
+    {"destructive", "plan", "command", "workdir", "asked_again_after", "destructive_by"}
+)  # newer than stored fingerprints
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,16 @@ TAKEOVER_SECONDS = 30.0  # a wished-for refresh nobody did in this long is done 
 WANTED = "groups_refresh_wanted"  # when Slack last said a group changed
 CLAIMED = "groups_refresh_claimed"  # when a replica last began a refresh
 JOB = "groups-refresh"
+# A group Slack says is disabled: its members no longer count (an admin disabled it on purpose).
+# Any other problem (Slack down, a missing scope, a handle Slack does not know) keeps the members
+# the group last had, so a typo or an outage never takes every senior away at once.
+DISABLED = "disabled in Slack, so its members no longer count"
 
 
 @dataclass(frozen=True)
 class GroupRead:
-    """What Slack said of one group: its members, or why they could not be read."""
+    """What Slack said of one group: its members, or why they could not be read (members None:
+    the last ones stay), or both (members that replace the last ones, and why: ``DISABLED``)."""
 
     members: tuple[str, ...] | None
     problem: str | None = None
@@ -97,8 +102,10 @@ class GroupMembership:
             return "this workspace's plan has no user groups; only the roster file's engineers count"
         if not self.problems:
             return None
-        named = "; ".join(f"{group}: {why}" for group, why in sorted(self.problems.items()))
-        return f"{named}. Each keeps the members it last had"
+        return "; ".join(
+            f"{group}: {why}" if why == DISABLED else f"{group}: {why}; it keeps the members it last had"
+            for group, why in sorted(self.problems.items())
+        )
 
     async def load(self) -> bool:
         """Take the stored membership if it changed since the last look; True when it did."""
@@ -130,8 +137,17 @@ class GroupMembership:
         async def store(tx: Tx) -> bool:
             changed = False
             for group, read in sorted(reads.items()):
-                if read.members is not None:
+                if read.members is not None and read.problem is None:
                     changed |= await tx.groups.read_ok(group, read.members, started)
+                    continue
+                if read.members is not None:  # read, and dropped (disabled): stored with why
+                    moved, tell = await tx.groups.read_gone(group, read.members, read.problem or DISABLED, started)
+                    changed |= moved
+                    if tell:
+                        log.warning("roster group %s: %s", group, read.problem)
+                        await tx.outbox.enqueue_many(
+                            started, [notices.group_problem(admin, group, read.problem or DISABLED) for admin in admins]
+                        )
                     continue
                 problem = read.problem or "Slack did not say why"
                 if await tx.groups.read_failed(group, problem):

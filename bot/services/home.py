@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from bot.domain.models import ChangeRequest
 from bot.domain.outbox import Notice
 from bot.domain.policy import PolicyWindow
 from bot.services import notices
@@ -16,6 +17,17 @@ from bot.store.unit_of_work import Repos, Tx
 
 QUEUE_SHOWN = 15
 MINE_SHOWN = 10
+DECIDED_SHOWN = 5
+DECIDED_FOR = timedelta(hours=24)  # how long a decision stays on the reviewer's Home
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A request the reviewer approved or denied lately, with their vote."""
+
+    request: ChangeRequest
+    approved: bool
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -25,16 +37,20 @@ class Home:
     mine: Listing
     window: PolicyWindow
     now: datetime
+    decided: list[Decided] = field(default_factory=list)  # newest first
 
 
 async def home_for(deps: Deps, user: str) -> Home:
+    now = deps.clock.now()
     async with deps.store.read() as r:
+        decided = await r.requests.decided_by(user, now - DECIDED_FOR, DECIDED_SHOWN)
         return Home(
             user=user,
             queue=Listing(await r.requests.queue_of(user, QUEUE_SHOWN), await r.requests.count_queue_of(user)),
             mine=Listing(await r.requests.asked_by(user, MINE_SHOWN), await r.requests.count_asked_by(user)),
             window=await window_in(r),
-            now=deps.clock.now(),
+            now=now,
+            decided=[Decided(req, vote == "approve", reason) for req, vote, reason in decided],
         )
 
 

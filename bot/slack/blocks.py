@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.models import ChangeRequest, FinalReason, Status
 from bot.domain.outcomes import outcome_words
 from bot.domain.policy import needs_words
+from bot.domain.request_fields import BY_COMMAND, BY_HOOK_PATTERN, BY_REQUESTER
 from bot.services.queries import Listing, Pending
 from bot.slack import ids
 from bot.slack.text import clip, clock_time, link, mention, safe, when
@@ -128,13 +129,26 @@ def facts(req: ChangeRequest) -> Block:
     fields = [
         f"*Requester*\n{mention(req.requester)}",
         f"*Change*\n{link(d.url, 'Open the change')}",
-        f"*Service*\n{safe(d.service, 200) or '—'}",
+        f"*Service*\n{safe(d.service, 200) or NOT_GIVEN}",
         f"*Environment*\n{safe(d.environment, 200)}",
-        f"*AI tool*\n{safe(d.ai_tool, 200) or ('unspecified' if d.ai_assisted else 'none')}",
+        f"*AI tool*\n{safe(d.ai_tool, 200) or (NOT_GIVEN if d.ai_assisted else 'none')}",
+        f"*Asked from*\n{asked_from(req)}",
     ]
     if d.commit:
         fields.append(f"*Commit*\n`{d.commit[:12]}`")
     return {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]}
+
+
+NOT_GIVEN = "not given"
+_SOURCES = {"slack": "The /signoff form", "workflow": "A Slack workflow", "github": "A GitHub deployment"}
+
+
+def asked_from(req: ChangeRequest) -> str:
+    """Where the request came from, as a reviewer reads it."""
+    if req.source != "api":
+        return _SOURCES.get(req.source, "signoff")
+    what = "`signoff guard` or the agent hook" if req.draft.command else "A pipeline"
+    return f"{what} ({safe(req.pipeline, 80)})" if req.pipeline else what
 
 
 def description(req: ChangeRequest) -> list[Block]:
@@ -152,17 +166,32 @@ def description(req: ChangeRequest) -> list[Block]:
     return blocks
 
 
+_SAID_BY = {
+    BY_REQUESTER: "the requester says so",
+    BY_HOOK_PATTERN: "a line of the agent hook's patterns file says so for this command",
+    BY_COMMAND: "signoff read the command so",
+}
+
+
 def blast_radius(req: ChangeRequest) -> Block:
     """What the change does to existing resources, first: ``Deletes 1, replaces 2``, then each by address."""
     d = req.draft
     plan = d.plan
     if plan is None:
+        said = _SAID_BY.get(d.destructive_by, _SAID_BY[BY_REQUESTER])
         if d.destructive:
-            line = ":boom: *Deletes or replaces existing resources* (the requester says so; no plan attached)"
+            line = f":boom: *Deletes or replaces existing resources* ({said}; no plan attached)"
         elif d.destructive is False:
-            line = "Deletes nothing, replaces nothing (the requester says so; no plan attached)"
+            if d.destructive_by == BY_COMMAND:
+                said = "signoff read the command: it runs no production tool that changes anything"
+            line = f"Deletes nothing, replaces nothing ({said}; no plan attached)"
         else:
             line = ":grey_question: *Not said whether it deletes or replaces existing resources*"
+            if d.command:
+                line = (
+                    ":grey_question: *Not known whether it deletes or replaces existing resources*: nobody "
+                    "said, and signoff cannot tell from the command"
+                )
             if req.approvals_needed > 1:  # fail closed: treated as destructive
                 line += f", so it needs {req.approvals_needed} seniors as if it did"
         return section(line)

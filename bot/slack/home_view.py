@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest
-from bot.services.home import Home
+from bot.domain.outcomes import outcome_words
+from bot.services.home import Decided, Home
 from bot.slack.blocks import Block, context, decision_buttons, section
 from bot.slack.policy_messages import policy_line
 from bot.slack.text import link, mention, safe, when
@@ -25,6 +27,16 @@ def _queue_item(req: ChangeRequest, tz: ZoneInfo) -> list[Block]:
     ]
 
 
+def _decided_line(d: Decided) -> str:
+    """``You approved CR-3 …: approved by @Sara and @Sean``; the request's state follows, without
+    its denial reason (the reviewer's own reason is shown, escaped)."""
+    req = d.request
+    did = ":white_check_mark: You approved" if d.approved else ":x: You denied"
+    why = f" (“{safe(d.reason, 200)}”)" if d.reason else ""
+    now = outcome_words(replace(req, reason=None), mention)
+    return f"• {did} *{req.ref}* {safe(req.draft.title, 100)}{why}: {now}"
+
+
 def home_view(home: Home, tz: ZoneInfo) -> dict[str, Any]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "signoff"}},
@@ -36,6 +48,8 @@ def home_view(home: Home, tz: ZoneInfo) -> dict[str, Any]:
         blocks += _queue_item(req, tz)
     if home.queue.total > len(home.queue.items):
         blocks.append(context(f"…and {home.queue.total - len(home.queue.items)} more; oldest first."))
+    if home.decided:
+        blocks.append(section("*You decided lately*\n" + "\n".join(_decided_line(d) for d in home.decided)))
     blocks += [{"type": "divider"}, section(f"*Your requests ({home.mine.total})*")]
     lines = [
         f"• *{r.ref}* {safe(r.draft.title, 100)} · {r.status.value.replace('_', ' ')}"

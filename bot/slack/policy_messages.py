@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.durations import format_duration
 from bot.domain.policy import PolicyWindow
-from bot.domain.report import BreakGlassUse, Report
+from bot.domain.report import TREND_WEEKS, BreakGlassUse, Report
 from bot.domain.words import count
 from bot.slack.blocks import Block, Message, section
 from bot.slack.text import mention, safe, when
@@ -113,7 +113,13 @@ def report_blocks(report: Report, tz: ZoneInfo) -> list[Block]:
         section(f"*Reviewer load*\n{load}"),
         section(f"*Most common denial reasons*\n{reasons}"),
         section("\n".join(uses)),
+        *([] if len(report.weeks) >= TREND_WEEKS else [section(_NO_TREND)]),
     ]
+
+
+_NO_TREND = (
+    "_Not enough weeks for a trend yet: the chart of requests and time to decision starts with the second week._"
+)
 
 
 def _exit_codes(report: Report) -> str:

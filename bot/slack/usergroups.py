@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.models import GroupRule
-from bot.services.group_membership import GroupRead, GroupReader, NoUserGroups
+from bot.services.group_membership import DISABLED, GroupRead, GroupReader, NoUserGroups
 from bot.slack.client import slack_error
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,13 @@ class SlackUserGroups(GroupReader):
         groups = sorted({rule.usergroup for rule in rules})
         ids: dict[str, str] = {g: g for g in groups if not g.startswith("@")}
         handles_problem: str | None = None
-        if len(ids) < len(groups):
+        disabled: set[str] = set()  # group IDs Slack says are disabled
+        if groups:
             try:
-                listed = await self._client.usergroups_list()
-                known = {"@" + str(g.get("handle")): str(g.get("id")) for g in listed.get("usergroups") or []}
+                listed = await self._client.usergroups_list(include_disabled=True)
+                every = listed.get("usergroups") or []
+                known = {"@" + str(g.get("handle")): str(g.get("id")) for g in every}
+                disabled = {str(g.get("id")) for g in every if g.get("date_delete")}
                 ids.update({g: known[g] for g in groups if g in known})
             except SlackApiError as err:
                 handles_problem = _why(err)
@@ -58,12 +61,18 @@ class SlackUserGroups(GroupReader):
             except Exception as exc:
                 handles_problem = "Slack could not be reached; signoff tries again later"
                 log.warning("usergroups.list failed (%s)", exc)
-        reads = await asyncio.gather(*(self._members(g, ids.get(g), handles_problem) for g in groups))
+        reads = await asyncio.gather(
+            *(self._members(g, ids.get(g), handles_problem, ids.get(g) in disabled) for g in groups)
+        )
         return dict(zip(groups, reads, strict=True))
 
-    async def _members(self, group: str, group_id: str | None, handles_problem: str | None) -> GroupRead:
+    async def _members(
+        self, group: str, group_id: str | None, handles_problem: str | None, disabled: bool
+    ) -> GroupRead:
         if group_id is None:
             return GroupRead(None, handles_problem or "Slack has no user group with this handle")
+        if disabled:  # disabled in Slack on purpose: its members stop counting
+            return GroupRead((), DISABLED)
         try:
             resp = await self._client.usergroups_users_list(usergroup=group_id)
         except SlackApiError as err:

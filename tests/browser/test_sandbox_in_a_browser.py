@@ -305,13 +305,86 @@ async def test_the_page_works_at_800_pixels_and_shows_emoji_and_the_report_chart
     assert "\U0001f4a5" in shown and not re.search(r":[a-z_]+:", shown), shown
     await page.screenshot(path=str(screenshots / "01-reviewer-dm-800px.png"))
 
-    # The admin's report carries the chart, served from the stand-in's uploaded file.
+    # A day into the policy, the report says there is no trend yet; a week later it carries the
+    # chart, served from the stand-in's uploaded file, and the conversation shows its end.
     await be(page, "U0STEL")
+    await send(page, "/signoff report")
+    await page.wait_for_selector(".message.ephemeral >> text=Not enough weeks for a trend yet")
+    await page.click("[data-advance='7d']")
     await send(page, "/signoff report")
     chart = page.locator(".message.ephemeral img.picture")
     await chart.wait_for(timeout=30_000)
     await page.wait_for_function("document.querySelector('img.picture').naturalWidth > 100")
-    await page.screenshot(path=str(screenshots / "02-report-chart-800px.png"), full_page=True)
+    await send(page, "/signoff help")  # the newest message, under the chart
+    await page.wait_for_selector(".message.ephemeral >> text=shows the report for the policy period")
+
+    # Opened afresh (nothing cached), the conversation lands on the newest message, though the
+    # picture above it loads after the page has scrolled.
+    fresh = await (await browser.new_context(viewport={"width": 800, "height": 700})).new_page()
+    fresh.on("pageerror", lambda exc: errors.append(str(exc)))
+    await fresh.goto(sandbox + "/")
+    await be(fresh, "U0STEL")
+    await fresh.wait_for_selector(".message.ephemeral img.picture")
+    await fresh.wait_for_function("[...document.images].every((i) => i.complete && i.naturalWidth > 100)")
+    await fresh.wait_for_function(AT_THE_NEWEST, timeout=5_000)
+    await fresh.screenshot(path=str(screenshots / "02-report-chart-800px.png"))
+    assert errors == []
+
+
+AT_THE_NEWEST = (
+    "(() => { const b = document.getElementById('messages');"
+    " return b.scrollHeight - b.scrollTop - b.clientHeight < 5; })()"
+)
+FITS = "(() => { const p = document.getElementById('pipeline'); return p.scrollWidth <= p.clientWidth + 1; })()"
+
+
+def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+    )  # fmt: skip
+
+
+async def test_the_page_says_what_happened_without_getting_in_the_way(
+    browser: Any, sandbox: str, screenshots: Path
+) -> None:
+    page = await browser.new_page(viewport={"width": 800, "height": 700})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(sandbox + "/")
+    await be(page, "U0JUNE")
+
+    # An empty conversation says how to start.
+    assert "Type /signoff below" in await page.inner_text("#messages .empty")
+
+    # Moving the clock is told without covering the composer: the command goes out at once.
+    await page.click("[data-advance='1d']")
+    toast = page.locator("#toast")
+    await toast.wait_for(state="visible")
+    told = await toast.bounding_box()
+    assert told is not None
+    for control in ("#composer button[type=submit]", "#command", "#conv-dm", "[data-advance='1h']", "#copy-pipeline"):
+        box = await page.locator(control).bounding_box()
+        assert box is not None and not overlaps(told, box), control
+    await page.fill("#command", "/signoff help")
+    await page.click("#composer button[type=submit]", timeout=2_000)
+    await page.wait_for_selector(".message.ephemeral")
+    await page.screenshot(path=str(screenshots / "07-told-without-covering.png"))
+
+    # Each message says when it came, on the bot's clock (a day ahead of this machine's now).
+    clock = await page.inner_text("#clock")  # "Bot clock: 2026-12-09 14:05 UTC"
+    day = int(clock.split()[2].split("-")[2])
+    shown = await page.inner_text(".message.ephemeral .time")
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d\d:\d\d", shown), shown
+    assert int(shown.split()[0]) == day, (shown, clock)
+
+    # Copy says it copied (or selected the text to copy); the command is never cut at the edge.
+    await page.click("#copy-pipeline")
+    await page.wait_for_function("document.getElementById('copy-pipeline').textContent !== 'Copy'")
+    assert await page.evaluate(
+        "(() => { const p = document.getElementById('pipeline'); return p.scrollWidth <= p.clientWidth + 1; })()"
+    )
+    await page.screenshot(path=str(screenshots / "08-copied-800px.png"))
     assert errors == []
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.sandbox import block_rules
 from bot.slack import ids
 from tests.fakes.driver import reason_values
 from tests.harness import CI_TOKEN, Harness
@@ -144,6 +145,10 @@ async def test_a_patterns_file_holds_more_commands(h: Harness) -> None:
     assert answer.decision == "deny" and "CR-1" in answer.reason
     req = await h.get("CR-1")
     assert (req.approvals_needed, req.draft.destroys) == (1, False)
+    await h.settle()  # the reviewer's card says who said it destroys nothing: the patterns file, not the requester
+    card = h.review_dm(req.reviewer or "", "CR-1")
+    shown = "\n".join([card.text, *block_rules.parsed_texts(card.blocks)])
+    assert "the agent hook's patterns file says so" in shown and "requester says so" not in shown
     assert (await hook(h, bash("ls build"), env={"SIGNOFF_HOOK_PATTERNS": str(patterns)})).decision is None
 
     patterns.write_text("deploy(\n")

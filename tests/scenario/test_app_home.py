@@ -4,9 +4,11 @@ countdown, and refreshes when its content changes."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from bot.slack import ids
+from tests.fakes.driver import reason_values
 from tests.harness import Harness
 
 
@@ -51,6 +53,9 @@ async def test_reviewer_queue_requester_list_and_countdown(h: Harness) -> None:
     assert len(h.slack.calls_to("views.publish", ok=True)) == before + 2  # both Homes refreshed
     assert all(c.ok for c in h.slack.calls_to("views.publish"))
     assert not [b for b in last_home(h, "U0SENIOR1") if b["type"] == "actions"]
+    # The item does not just vanish: the reviewer's Home says what they did.
+    home = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0SENIOR1") if b["type"] == "section")
+    assert f":white_check_mark: You approved *{ref}* Rotate TLS certs" in home
     mine = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0JUNIOR1") if b["type"] == "section")
     assert f"*{ref}* Rotate TLS certs · approved" in mine
 
@@ -58,3 +63,26 @@ async def test_reviewer_queue_requester_list_and_countdown(h: Harness) -> None:
 async def test_people_who_never_opened_home_get_no_publish(h: Harness) -> None:
     await h.ask("U0JUNIOR1")
     assert h.slack.calls_to("views.publish") == []
+
+
+async def test_what_a_reviewer_decided_stays_on_their_home_for_a_day(h: Harness) -> None:
+    first = await h.ask("U0JUNIOR1", title="Rotate TLS certs")
+    await open_home(h, "U0SENIOR1")
+    await h.driver.click("U0SENIOR1", ids.APPROVE, first.removeprefix("CR-"))
+    second = await h.ask("U0JUNIOR1", title="Drop the cache")
+    assert (await h.get(second)).reviewer == "U0SENIOR1"
+    h.clock.advance(timedelta(minutes=1))
+    await h.driver.submit(
+        "U0SENIOR1",
+        ids.DENY_FORM,
+        reason_values("Not before the freeze ends"),
+        private_metadata=second.removeprefix("CR-"),
+    )
+    await h.settle()
+    home = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0SENIOR1") if b["type"] == "section")
+    assert home.index(f"You denied *{second}*") < home.index(f"You approved *{first}*")  # newest first
+    assert "Not before the freeze ends" in home
+    h.clock.advance(timedelta(hours=25))
+    await open_home(h, "U0SENIOR1")
+    home = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0SENIOR1") if b["type"] == "section")
+    assert "You approved" not in home and "You denied" not in home

@@ -17,16 +17,16 @@ def images(blocks: list[dict[str, Any]]) -> list[str]:
     return [b["slack_file"]["id"] for b in blocks if b.get("type") == "image"]
 
 
-async def a_week_of_work(h: Harness) -> None:
-    for n in range(3):
+async def two_weeks_of_work(h: Harness) -> None:
+    for n in range(3):  # a chart needs two weeks: one week is not a trend
         ref = await h.ask("U0JUNIOR1", title=f"Change {n}")
-        h.clock.advance(timedelta(hours=2))
+        h.clock.advance(timedelta(days=4))
         await h.driver.click("U0SENIOR1", ids.APPROVE, ref.removeprefix("CR-"))
     await h.settle()
 
 
 async def test_the_end_report_carries_its_chart_once(h: Harness) -> None:
-    await a_week_of_work(h)
+    await two_weeks_of_work(h)
     h.slack.fail("files.completeUploadExternal", Failure(drop_response=True))  # done, but the answer is lost
     await h.driver.command("U0ADMIN1", "policy end")
     await h.settle()
@@ -41,7 +41,7 @@ async def test_the_end_report_carries_its_chart_once(h: Harness) -> None:
 
 
 async def test_the_report_on_request_shows_the_chart(h: Harness) -> None:
-    await a_week_of_work(h)
+    await two_weeks_of_work(h)
     await h.report("U0SENIOR1")
     [reply] = h.slack.ephemerals
     [file_id] = images(reply.body["blocks"])
@@ -49,7 +49,7 @@ async def test_the_report_on_request_shows_the_chart(h: Harness) -> None:
 
 
 async def test_without_the_files_scope_the_text_report_still_goes_out(h: Harness) -> None:
-    await a_week_of_work(h)
+    await two_weeks_of_work(h)
     h.slack.fail_always("files.getUploadURLExternal", Failure(error="missing_scope"))
     text = await h.report("U0SENIOR1")
     assert "Requests: *3*" in text

@@ -189,3 +189,35 @@ async def test_no_event_waits_for_a_web_api_call_before_it_is_answered(tmp_path:
             await h.settle()
             assert slack.executions[execution]["state"] == "failed"  # the bad step ended, after the answer
             assert "U0SENIOR1" in slack.home_views
+
+
+async def readyz_groups(h: Harness) -> str:
+    async with h.session.get(f"{h.url}/readyz") as resp:
+        return str((await resp.json()).get("roster_groups", ""))
+
+
+async def test_a_disabled_group_drops_its_members_and_a_vanished_one_keeps_them_each_saying_so(
+    tmp_path: Path,
+) -> None:
+    async with fake_slack() as slack:
+        seed(slack)
+        async with running(tmp_path, roster=GROUPS, slack=slack) as h:
+            assert h.bot.deps.roster().level_of("U0GRPSEN") is not None
+            slack.usergroups["S0SENIORS"]["disabled"] = True  # an admin disabled it in Slack
+            await membership_event(h)
+            assert h.bot.deps.roster().get("U0GRPSEN") is None  # no longer a senior: it counts no more
+            said = await readyz_groups(h)
+            assert "S0SENIORS: disabled in Slack, so its members no longer count" in said
+            assert "keeps" not in said
+
+            del slack.usergroups["S0STAFF"]  # Slack no longer knows the handle
+            await membership_event(h)
+            assert h.bot.deps.roster().get("U0GRPBOTH") is not None  # kept, as for a misspelt handle
+            said = await readyz_groups(h)
+            assert "@platform-staff: Slack has no user group with this handle; it keeps the members it last had" in said
+            assert "S0SENIORS: disabled in Slack, so its members no longer count" in said
+
+            slack.usergroups["S0SENIORS"]["disabled"] = False  # enabled again: its members count again
+            await membership_event(h)
+            assert h.bot.deps.roster().level_of("U0GRPSEN") is not None
+            assert "S0SENIORS" not in await readyz_groups(h)

@@ -61,3 +61,13 @@ def test_denial_reason_is_required() -> None:
         validate_reason("   ")
     assert "reason" in info.value.fields
     assert validate_reason("  needs a rollback plan ") == "needs a rollback plan"
+
+
+def test_every_field_error_starts_the_same_way() -> None:
+    """ "The title is required", "The link is required": one voice for every field on the form."""
+    from bot.domain.request_fields import FIELDS
+
+    labels = {f.name: f.error_label for f in FIELDS}
+    assert labels["title"] == "The title" and labels["url"] == "The link"
+    odd = {name: label for name, label in labels.items() if not label.startswith(("The ", "This "))}
+    assert odd == {}

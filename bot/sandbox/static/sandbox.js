@@ -26,6 +26,26 @@ async function post(path, body) {
   return data;
 }
 
+// Copy says what happened: copied, or (where the browser refuses the clipboard) the text is
+// selected for Ctrl+C.
+async function copyPipeline() {
+  const button = document.getElementById("copy-pipeline");
+  let said = "Copied";
+  try {
+    await navigator.clipboard.writeText(view.state.pipeline);
+  } catch (_) {
+    const range = document.createRange();
+    range.selectNodeContents(document.getElementById("pipeline"));
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    said = "Selected: press Ctrl+C";
+  }
+  button.textContent = said;
+  clearTimeout(copyPipeline.timer);
+  copyPipeline.timer = setTimeout(() => { button.textContent = "Copy"; }, 3000);
+}
+
 function toast(text) {
   const t = document.getElementById("toast");
   t.textContent = text;
@@ -215,17 +235,31 @@ function readValues() {
 }
 
 // --- the page ----------------------------------------------------------------------
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// When a message was sent, on the bot's clock (the stand-in stamps messages with it), in UTC
+// as the clock above shows it.
+function timeOf(ts) {
+  const at = new Date(parseFloat(ts) * 1000);
+  if (!ts || isNaN(at.getTime())) return null;
+  const hm = at.toISOString().slice(11, 16);
+  return el("span", { class: "time", title: at.toISOString().replace("T", " ").slice(0, 19) + " UTC" },
+    `${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]} ${hm}`);
+}
+
 function itemNode(item) {
   const where = { channel: item.channel || "", ts: item.ts };
   if (item.kind === "message") {
     return el("div", { class: "message", "data-key": item.key },
-      el("div", { class: "meta" }, el("strong", {}, "signoff"), item.edited ? el("span", { class: "edited" }, "(edited)") : null),
+      el("div", { class: "meta" }, el("strong", {}, "signoff"), timeOf(item.ts),
+        item.edited ? el("span", { class: "edited" }, "(edited)") : null),
       renderBlocks(item.blocks, item.text, where));
   }
   const refused = item.kind === "refused";
   const dismiss = el("button", { type: "button", class: "dismiss", onclick: () => dismissItem(item.key) }, "Dismiss");
   return el("div", { class: refused ? "message refused" : "message ephemeral", "data-key": item.key, role: refused ? "alert" : null },
-    el("div", { class: "meta" }, refused ? "The Slack stand-in refused what the bot sent (Slack would too)" : "Only visible to you", dismiss),
+    el("div", { class: "meta" }, refused ? "The Slack stand-in refused what the bot sent (Slack would too)" : "Only visible to you",
+      timeOf(item.ts), dismiss),
     refused ? el("div", {}, item.text) : renderBlocks(item.blocks, item.text, where));
 }
 
@@ -264,8 +298,16 @@ function renderConversation(box, items) {
   }
   for (const [key, entry] of view.shown) if (!keep.has(key)) { entry.node.remove(); view.shown.delete(key); }
   for (const stray of [...box.children]) if (!stray.dataset.key) stray.remove();
-  if (!items.length) box.append(el("p", { class: "empty" }, "No messages yet."));
-  if (added || atBottom) box.scrollTop = box.scrollHeight;
+  if (!items.length) {
+    box.append(el("p", { class: "empty" }, "No messages yet. Type /signoff below to ask for a sign-off, or /signoff help to see everything."));
+  }
+  if (added || atBottom) {
+    box.scrollTop = box.scrollHeight;
+    // A picture that loads later grows the conversation: stay on the newest message.
+    for (const img of box.querySelectorAll("img")) {
+      if (!img.complete) img.addEventListener("load", () => { box.scrollTop = box.scrollHeight; }, { once: true });
+    }
+  }
 }
 
 function renderHome(box, s) {
@@ -365,7 +407,7 @@ async function start() {
     view.raw = null;
     await refresh();
   });
-  document.getElementById("copy-pipeline").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(view.state.pipeline));
+  document.getElementById("copy-pipeline").addEventListener("click", copyPipeline);
   await refresh();
   setInterval(refresh, 1000);
 }

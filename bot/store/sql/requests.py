@@ -218,6 +218,17 @@ class Requests:
         where = "r.requester = ?" + (" AND r.status = 'pending'" if pending_only else "")
         return await self._count(where, (requester,))
 
+    async def decided_by(self, reviewer: str, since: datetime, limit: int) -> list[tuple[ChangeRequest, str, str]]:
+        """What ``reviewer`` approved or denied since ``since``, newest first: each request with
+        their vote ("approve" or "deny") and the reason they gave."""
+        rows = await self._ex.many(
+            f"{_COLUMNS}, d.decision AS vote, d.reason AS vote_reason FROM decisions d"
+            " JOIN requests r ON r.id = d.request_id WHERE d.reviewer = ? AND d.at >= ?"
+            " ORDER BY d.at DESC, d.request_id DESC LIMIT ?",
+            (reviewer, utc_text(since), limit),
+        )
+        return [(request_from_row(r), str(r["vote"]), str(r["vote_reason"] or "")) for r in rows]
+
     async def _count(self, where: str, params: tuple[str, ...]) -> int:
         row = await self._ex.one(f"SELECT COUNT(*) AS n FROM requests r WHERE {where}", params)
         return int(row["n"]) if row else 0

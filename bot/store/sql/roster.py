@@ -85,6 +85,26 @@ class GroupMembers:
             await self._bump()
         return row is None or not row["told_admins"]
 
+    async def read_gone(self, group: str, members: tuple[str, ...], problem: str, now: datetime) -> tuple[bool, bool]:
+        """Slack answered for ``group`` and its members stop counting (``problem`` says why, e.g.
+        disabled): store both. ``(changed, tell)``: whether replicas must reload, and whether the
+        admins have not been told of this yet (once, until the group reads well again)."""
+        text = json.dumps(sorted(set(members)))
+        row = await self._ex.one(
+            "SELECT members, problem, told_admins FROM group_members WHERE usergroup = ? FOR UPDATE", (group,)
+        )
+        await self._ex.send(
+            "INSERT INTO group_members (usergroup, members, refreshed_at, problem, told_admins)"
+            " VALUES (?, ?, ?, ?, 1)"
+            " ON CONFLICT (usergroup) DO UPDATE SET members = excluded.members, refreshed_at = excluded.refreshed_at,"
+            " problem = excluded.problem, told_admins = 1",
+            (group, text, utc_text(now), problem),
+        )
+        changed = row is None or row["members"] != text or row["problem"] != problem
+        if changed:
+            await self._bump()
+        return changed, row is None or row["problem"] != problem or not row["told_admins"]
+
     async def _bump(self) -> None:
         await self._ex.send(
             "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE"
