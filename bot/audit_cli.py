@@ -60,7 +60,7 @@ async def _verify(url: str) -> int:
         await store.close()
     if check.broken is not None:
         print(f"audit chain BROKEN at row {check.broken.seq}: {check.broken}", file=sys.stderr)
-        print(f"{check.count} row(s) before it verify", file=sys.stderr)
+        print(f"{count(check.count, 'row')} before it verify", file=sys.stderr)
         return BROKEN
     if waiting.changed is not None:
         print(
@@ -69,7 +69,7 @@ async def _verify(url: str) -> int:
             file=sys.stderr,
         )
         return BROKEN
-    print(f"audit chain intact: {check.count} row(s), last hash {check.last}")
+    print(f"audit chain intact: {count(check.count, 'row')}, last hash {check.last}")
     if waiting.rows and waiting.oldest is not None:
         age = max(0.0, (datetime.now(UTC) - waiting.oldest).total_seconds())
         print(

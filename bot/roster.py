@@ -37,7 +37,7 @@ def parse_roster(text: str, path: Path) -> Roster:
         raise _fail(path, "must be a mapping with 'admins' and 'engineers'")
     unknown = set(data) - {"admins", "engineers", "groups"}
     if unknown:
-        raise _fail(path, f"unknown top-level key(s): {', '.join(sorted(map(str, unknown)))}")
+        raise _fail(path, f"unknown top-level {_keys(unknown)}: {', '.join(sorted(map(str, unknown)))}")
     admins_raw = data.get("admins") or []
     if not isinstance(admins_raw, list) or not all(isinstance(a, str) and a for a in admins_raw):
         raise _fail(path, "admins must be a list of Slack user IDs")
@@ -67,7 +67,7 @@ def _group(entry: Any, i: int, path: Path) -> GroupRule:
     where = f"{where} ({group})"
     extra = set(entry) - {"usergroup", "level", "team"}
     if extra:
-        raise _fail(path, f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
+        raise _fail(path, f"{where}: unknown {_keys(extra)} {', '.join(sorted(map(str, extra)))}")
     try:
         level = Level(str(entry.get("level")).lower())
     except ValueError:
@@ -88,7 +88,7 @@ def _engineer(entry: Any, i: int, path: Path) -> Engineer:
     where = f"{where} ({user})"
     extra = set(entry) - {"user", "level", "team", "email", "github", "gitlab"}
     if extra:
-        raise _fail(path, f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
+        raise _fail(path, f"{where}: unknown {_keys(extra)} {', '.join(sorted(map(str, extra)))}")
     level_raw = entry.get("level")
     try:
         level = Level(str(level_raw).lower())
@@ -146,3 +146,7 @@ class RosterSource:
             except ConfigurationError as exc:
                 log.error("roster not reloaded, keeping the last good one: %s", exc.message)
         return self._roster
+
+
+def _keys(names: object) -> str:
+    return "key" if len(names) == 1 else "keys"  # type: ignore[arg-type]

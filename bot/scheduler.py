@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.domain.errors import StorageFailure
 from bot.domain.schedule import cron_fields
+from bot.domain.words import count
 from bot.services import policy_state
 from bot.services.anchor import sweep_anchor
 from bot.services.deps import Deps
@@ -105,13 +106,13 @@ class Scheduler:
     async def policy(self) -> None:
         result = await sweep_policy(self.deps)
         if result.ended:
-            log.info("the sign-off policy ended; %d pending request(s) expired", result.expired)
+            log.info("the sign-off policy ended; %s expired", count(result.expired, "pending request"))
 
     async def reviews(self) -> None:
         await reconcile(self.deps)
         expired = await expire_undecided(self.deps, self.deps.request_ttl)
         if expired:
-            log.info("%d request(s) expired: nobody decided within REQUEST_TTL", expired)
+            log.info("%s expired: nobody decided within REQUEST_TTL", count(expired, "request"))
         result = await sweep_reviews(self.deps, self.reminder_after, self.escalate_after)
         if result.reminded or result.escalated or result.unassigned:
             log.info(

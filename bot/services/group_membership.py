@@ -31,6 +31,7 @@ from bot.clock import Clock
 from bot.domain.errors import StorageFailure
 from bot.domain.models import GroupRule, Roster
 from bot.domain.timestamps import from_utc_text, utc_text
+from bot.domain.words import count
 from bot.services import notices
 from bot.store.unit_of_work import Store, Tx
 
@@ -161,7 +162,9 @@ class GroupMembership:
         changed = await self._store.transact(store, durable=False)
         await self.load()
         if changed:
-            log.info("roster groups refreshed: %d member(s)", len({u for us in self._members.values() for u in us}))
+            log.info(
+                "roster groups refreshed: %s", count(len({u for us in self._members.values() for u in us}), "member")
+            )
         return changed
 
     def want_refresh(self) -> None:

@@ -26,6 +26,7 @@ from bot.clock import Clock
 from bot.domain.errors import Busy, StorageFailure, Unavailable
 from bot.domain.numbers import ascii_int
 from bot.domain.outbox import CHANNEL_KINDS, Failure, OutboxRow, Outcome
+from bot.domain.words import count
 from bot.slack.acks_first import AckPriority
 from bot.slack.blocks import Message
 from bot.slack.renderers import SlackCalls, Undeliverable
@@ -228,7 +229,9 @@ class OutboxWorker:
             if owner != self.owner and not process_alive(owner):
                 async with self.store.write(durable=False) as tx:
                     released = await tx.outbox.release_claims_of(self._clock.now(), owner)
-                log.info("outbox: %d delivery attempt(s) of a stopped process will be checked and retried", released)
+                log.info(
+                    "outbox: %s of a stopped process will be checked and retried", count(released, "delivery attempt")
+                )
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox")
 

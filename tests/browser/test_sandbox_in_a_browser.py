@@ -385,6 +385,23 @@ async def test_the_page_says_what_happened_without_getting_in_the_way(
         "(() => { const p = document.getElementById('pipeline'); return p.scrollWidth <= p.clientWidth + 1; })()"
     )
     await page.screenshot(path=str(screenshots / "08-copied-800px.png"))
+
+    # A senior who approves from App Home sees what they did there, not an item that vanished.
+    await send(page, "/signoff")
+    await page.wait_for_selector("#modal-backdrop:not([hidden])")
+    await page.fill("#f-title", "Add an index to orders")
+    await page.fill("#f-url", "https://github.com/acme/shop/pull/9")
+    await page.check("[data-block=ai_assisted] input[value=yes]")
+    await page.check("[data-block=destructive] input[value=no]")
+    await page.click("#modal-submit")
+    await page.wait_for_selector("#modal-form >> text=CR-1")
+    await page.click("#modal-close")
+    await be(page, "U0SARA")
+    await page.click("#conv-home")
+    await page.click("#messages >> button:has-text('Approve')")
+    await page.wait_for_selector("#messages >> text=You approved")
+    assert "Add an index to orders" in await page.inner_text("#messages")
+    await page.screenshot(path=str(screenshots / "09-approved-from-app-home.png"))
     assert errors == []
 
 

@@ -92,7 +92,7 @@ def test_flipping_one_byte_in_row_k_is_reported_as_row_k(tmp_path: Path, ten_tho
     path = tmp_path / "a.db"
     _copy(ten_thousand, path)
     ok = signoff("audit", "verify", "--database", str(path))
-    assert ok.returncode == 0 and ok.stdout.startswith("audit chain intact: 10000 row(s), last hash ")
+    assert ok.returncode == 0 and ok.stdout.startswith("audit chain intact: 10000 rows, last hash ")
     conn = sqlite3.connect(path)
     conn.execute("DROP TRIGGER audit_seal_only")
     actor = conn.execute("SELECT actor FROM audit WHERE seq = ?", (k,)).fetchone()[0]
@@ -163,7 +163,7 @@ async def test_a_changed_row_is_found_sealed_or_not_yet(database_url: str) -> No
         await write_rows(store, 3, first=10)  # written, not yet sealed
         ok = signoff("audit", "verify", "--database", database_url)
         assert ok.returncode == 0, ok.stderr
-        assert ok.stdout.startswith("audit chain intact: 10 row(s), last hash ")
+        assert ok.stdout.startswith("audit chain intact: 10 rows, last hash ")
         assert "3 rows written but not yet sealed into the chain" in ok.stdout
 
         [second] = await _ids(store, "seq IS NULL", offset=1)

@@ -46,7 +46,7 @@ async def test_invalid_fields_are_shown_on_the_fields_and_nothing_is_stored(h: H
     body = reply.json()
     assert body["response_action"] == "errors"
     assert set(body["errors"]) == {"title", "url", "description", "ai_assisted"}
-    assert body["errors"]["title"] == "Title is required"
+    assert body["errors"]["title"] == "The title is required"
     assert "http://" in body["errors"]["url"]
     assert "at most 3000" in body["errors"]["description"]
     assert await count_requests(h) == 0

@@ -39,7 +39,7 @@ async def test_a_sqlite_deployment_moves_to_postgresql_whole(tmp_path: Path, pos
         after = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}  # type: ignore[index]
     assert after == before and before["audit"] > 0
     code, out, _ = await signoff("audit", "verify", "--database", postgres_url)
-    assert code == 0 and out.startswith(f"audit chain intact: {before['audit']} row(s)")
+    assert code == 0 and out.startswith(f"audit chain intact: {before['audit']} rows")
     # The bot runs on the copy: what was pending still is, with its reviewer, and new ids continue.
     async with running(tmp_path, DATABASE_URL=postgres_url) as h:
         req = await h.get(pending)

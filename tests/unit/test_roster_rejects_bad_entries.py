@@ -38,7 +38,7 @@ def test_other_mistakes() -> None:
     assert "'user'" in error("engineers:\n  - {level: senior}\n")
     assert "not valid YAML" in error("engineers: [")
     assert "unknown top-level" in error("people: []\n")
-    assert "unknown key(s) nick" in error("engineers:\n  - {user: U1, level: mid, nick: x}\n")
+    assert "unknown key nick" in error("engineers:\n  - {user: U1, level: mid, nick: x}\n")
 
 
 def test_missing_file_names_it(tmp_path: Path) -> None:
