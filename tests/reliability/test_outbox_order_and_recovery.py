@@ -91,8 +91,22 @@ async def test_a_second_process_never_takes_a_live_processs_claims(tmp_path: Pat
                 await asyncio.sleep(0.05)
             assert held
             await b.start()  # while A is still delivering
+            slack.method_delays.clear()  # A's post in flight keeps its delay; later ones need none
             await slack.wait_for(lambda: len(slack.dms("U0SENIOR1")) >= 1 and len(slack.dms("U0JUNIOR1")) >= 1, 60)
-            await asyncio.sleep(10)  # anything sent twice would have arrived by now
+            # A row B took would be claimed until its (slow) post came back: wait until nothing is
+            # claimed and nothing is due, then give a post in flight its answer's time.
+            for _ in range(600):
+                conn = sqlite3.connect(db)
+                busy = conn.execute(
+                    "SELECT COUNT(*) FROM outbox WHERE claimed_by IS NOT NULL"
+                    " OR (status = 'pending' AND next_attempt_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+                ).fetchone()[0]
+                conn.close()
+                if not busy:
+                    break
+                await asyncio.sleep(0.1)
+            assert not busy
+            await asyncio.sleep(1)
     finally:
         slack.method_delays.clear()
         a.stop()
