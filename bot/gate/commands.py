@@ -28,7 +28,7 @@ from bot.gate.asking import (
 from bot.gate.client import GateError
 from bot.gate.exit_codes import APPROVED, DENIED, ERROR, UNDECIDED, err
 from bot.gate.plans import digest_of
-from bot.gate.waiting import stop_waiting, wait_for
+from bot.gate.waiting import Stopped, give_up_after_signal, stop_waiting, stopped_by_signals, wait_for
 
 
 def run_request(args: argparse.Namespace) -> int:
@@ -37,11 +37,24 @@ def run_request(args: argparse.Namespace) -> int:
         body = body_from(args)
         client = client_for(args)
         key = idempotency_key(args.idempotency_key, body)
-        req = ask(client, body, key, run_id(None), chained=not args.idempotency_key and run_id(None) is not None)
+        run, chained = run_id(None), not args.idempotency_key and run_id(None) is not None
+        if not args.wait:
+            req = ask(client, body, key, run, chained=chained)
+        else:
+            with stopped_by_signals():  # a cancelled job leaves no live request
+                try:
+                    req = ask(client, body, key, run, chained=chained)
+                except Stopped as stopped:
+                    again = lambda: ask(client, body, key, run, chained, say=lambda _: None)  # noqa: E731
+                    return give_up_after_signal(client, again, limit, stopped, "signoff request")
+                try:
+                    if req.get("status") == "pending":
+                        print(f"{req['id']}: {status_words(req)}", flush=True)
+                    return wait_for(client, req, limit, give_up=stop_waiting(client))
+                except Stopped as stopped:
+                    return give_up_after_signal(client, req, limit, stopped, "signoff request")
         if req.get("status") == "pending":
             print(f"{req['id']}: {status_words(req)}")
-        if args.wait:
-            return wait_for(client, req, limit, give_up=stop_waiting(client))
         code = outcome(req)
         if code < 0:
             print(f"{req['id']} is pending: not approved yet (use --wait, or `signoff status {req['id']} --wait`)")

@@ -29,8 +29,7 @@ import shutil
 import signal
 import subprocess
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
@@ -41,18 +40,9 @@ from bot.gate.client import ApiClient, GateError
 from bot.gate.exit_codes import APPROVED, DENIED, ERROR, NOT_FOUND, UNDECIDED, err
 from bot.gate.held_commands import Judge
 from bot.gate.plans import digest_of
-from bot.gate.waiting import stop_waiting, wait_for
+from bot.gate.waiting import SIGNALS, Stopped, give_up_after_signal, stop_waiting, stopped_by_signals, wait_for
 
 TITLE_SHOWN = 120
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class _Stopped(Exception):
-    """A signal arrived while guard waited for the decision."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 def _report(client: ApiClient, ref: str, event: str, command: str, code: int | None = None) -> None:
@@ -85,21 +75,6 @@ def _verify(client: ApiClient, args: argparse.Namespace, ref: str, text: str, wo
     return UNDECIDED
 
 
-@contextmanager
-def _signals_end_the_wait() -> Iterator[None]:
-    """SIGINT and SIGTERM while waiting raise ``_Stopped``, so the request is given up, not left."""
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise _Stopped(signum)
-
-    previous = {sig: signal.signal(sig, stop) for sig in _SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def _run(command: list[str], env: Mapping[str, str] | None = None) -> int:
     """Run ``command`` with this process's terminal; SIGINT and SIGTERM go to it, not to us. The
     forwarding is in place before the command starts, so a signal sent the moment it starts is
@@ -114,7 +89,7 @@ def _run(command: list[str], env: Mapping[str, str] | None = None) -> int:
         else:
             child.send_signal(signum)
 
-    previous = {sig: signal.signal(sig, forward) for sig in _SIGNALS}
+    previous = {sig: signal.signal(sig, forward) for sig in SIGNALS}
     try:
         try:
             child = subprocess.Popen(command, env=None if env is None else dict(env))
@@ -158,16 +133,21 @@ def run_guard(args: argparse.Namespace) -> int:
         client = client_for(args)
         run = run_id(args.ci_run)
         key = idempotency_key(args.idempotency_key, body)
-        req = ask(client, body, key, run, chained=not args.idempotency_key and run is not None)
-        ref = str(req["id"])
-        if req.get("status") == "pending":
-            print(f"{ref}: waiting for sign-off to run {text} in {workdir}")
-        try:
-            with _signals_end_the_wait():
+        chained = not args.idempotency_key and run is not None
+        with stopped_by_signals():  # from the ask on, a cancelled job leaves no live request
+            try:
+                req = ask(client, body, key, run, chained=chained)
+            except Stopped as stopped:
+                return give_up_after_signal(
+                    client, lambda: ask(client, body, key, run, chained, say=lambda _: None), limit, stopped, "guard"
+                )
+            ref = str(req["id"])
+            try:
+                if req.get("status") == "pending":
+                    print(f"{ref}: waiting for sign-off to run {text} in {workdir}", flush=True)
                 code = wait_for(client, req, limit, give_up=stop_waiting(client))
-        except _Stopped as stopped:
-            stop_waiting(client, f"was given up: guard stopped by {stopped}")(req, limit)
-            return 128 + stopped.signum
+            except Stopped as stopped:
+                return give_up_after_signal(client, req, limit, stopped, "guard")
         if code != APPROVED:
             return code
         code = _verify(client, args, ref, text, workdir)
@@ -176,9 +156,9 @@ def run_guard(args: argparse.Namespace) -> int:
         env = None
         if args.credentials:
             try:
-                with _signals_end_the_wait():
+                with stopped_by_signals():
                     released = credentials.fetch(args.credentials, os.environ)
-            except _Stopped as stopped:
+            except Stopped as stopped:
                 print(f"{ref}: stopped by {stopped} while fetching credentials; the command did not run")
                 return 128 + stopped.signum
             err(f"credentials for the command: {', '.join(sorted(released))}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from types import FrameType
 from typing import Any
 
 from bot.domain.durations import format_duration
@@ -14,6 +17,52 @@ from bot.gate.client import ApiClient, GateError
 from bot.gate.exit_codes import UNDECIDED, err
 
 POLL_SECONDS = 25
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+GIVE_UP_SECONDS = 10.0  # how long a stopped process still tries to tell signoff it gave up
+
+
+class Stopped(Exception):
+    """SIGINT or SIGTERM arrived while asking or waiting."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Stopped``, once: a second one while the first is handled (the
+    request being given up) is ignored. The previous handlers come back after."""
+    raised = False
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def give_up_after_signal(
+    client: ApiClient, req: dict[str, Any] | Callable[[], dict[str, Any]], limit: timedelta, stopped: Stopped, who: str
+) -> int:
+    """A cancelled job leaves no live request: the request is given up, and the exit code is the
+    signal's (128 + its number), whatever the request's state. Stopped while asking, ``req`` asks
+    again with the same idempotency key, which finds the request if the server made it already."""
+    client.deadline = time.monotonic() + GIVE_UP_SECONDS
+    try:
+        found = req() if callable(req) else req
+    except GateError as exc:
+        err(f"stopped by {stopped} while asking; could not ask signoff whether it made the request ({exc})")
+        return 128 + stopped.signum
+    stop_waiting(client, f"was given up: {who} stopped by {stopped}")(found, limit)
+    return 128 + stopped.signum
 
 
 def wait_for(

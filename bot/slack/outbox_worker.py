@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -189,6 +189,10 @@ def process_alive(owner: str) -> bool:
 
 
 class Renderer(Protocol):
+    async def read_batch(self, rows: Sequence[OutboxRow]) -> None: ...
+
+    def forget_batch(self) -> None: ...
+
     async def deliver(self, row: OutboxRow, slack: SlackCalls) -> None: ...
 
 
@@ -304,12 +308,22 @@ class OutboxWorker:
                     groups.setdefault(_order_key(row), []).append(row)
                 keeper = asyncio.create_task(self._keep_claims([row.id for row in batch]))
                 try:
+                    await self._read_batch(batch)
                     results = await asyncio.gather(*(run(g) for g in groups.values()))
                 finally:
                     keeper.cancel()
+                    self.renderer.forget_batch()
                 async with self.store.write(durable=False) as tx:
                     await tx.outbox.record(self._clock.now(), [o for group in results for o in group], self.owner)
         return attempted
+
+    async def _read_batch(self, batch: Sequence[OutboxRow]) -> None:
+        """The batch's requests, reviewers and approvals, read once for all its rows; a database
+        that fails here leaves each row to read its own (and retry as it would)."""
+        try:
+            await self.renderer.read_batch(batch)
+        except (StorageFailure, Busy, Unavailable) as exc:
+            log.warning("outbox: the batch's reads failed (%s); each message reads its own", exc)
 
     async def _keep_claims(self, row_ids: list[int]) -> None:
         while True:

@@ -2,15 +2,16 @@
 
 A renderer reads what it needs from the stored state at delivery time (so a row queued before a
 decision still shows the request as it is now), builds its message with a pure builder, and makes
-its Slack calls through ``SlackCalls``, which the outbox worker gives it for that one row.
+its Slack calls through ``SlackCalls``, which the outbox worker gives it for that one row. A
+claimed batch's requests, reviewers and approvals are read once for all its rows (``BatchReads``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -58,22 +59,72 @@ class SlackCalls(Protocol):
 
 
 @dataclass(frozen=True)
+class BatchReads:
+    """The requests of a claimed batch, their active reviewers and approvals, read in three
+    statements once the rows are claimed, instead of each row reading its own. Every row was
+    queued before the claim, so each still sees its request as new as when it was queued, or
+    newer; a change after the read queues rows of its own, delivered after these."""
+
+    requests: dict[int, ChangeRequest]
+    active: dict[int, list[str]]
+    approvals: Mapping[int, Approvals]
+
+
+@dataclass
+class _Batch:
+    reads: BatchReads | None = None
+
+
+@dataclass(frozen=True)
 class Rendering:
-    """What every renderer may read: the services' dependencies and how times read."""
+    """What every renderer may read: the services' dependencies and how times read, and the
+    batch being delivered (``read_batch``)."""
 
     deps: Deps
     tz: ZoneInfo
     overdue_after: timedelta
     escalate_after: timedelta
+    batch: _Batch = field(default_factory=_Batch)
+
+    async def read_batch(self, rows: Sequence[OutboxRow]) -> None:
+        ids = sorted({row.request_id for row in rows if row.request_id is not None})
+        if not ids:
+            self.batch.reads = None
+            return
+        async with self.deps.store.read() as r:
+            self.batch.reads = BatchReads(
+                await r.requests.many(ids), await r.assignments.active_of(ids), await r.decisions.approvals_of(ids)
+            )
+
+    def forget_batch(self) -> None:
+        self.batch.reads = None
 
     async def request(self, row: OutboxRow) -> ChangeRequest:
         req = None
+        reads = self.batch.reads
+        if row.request_id is not None and reads is not None and row.request_id in reads.requests:
+            return reads.requests[row.request_id]
         if row.request_id is not None:
             async with self.deps.store.read() as r:
                 req = await r.requests.get(row.request_id)
         if req is None:
             raise Undeliverable(f"request {row.request_id} not found")
         return req
+
+    async def active(self, request_id: int) -> list[str]:
+        reads = self.batch.reads
+        if reads is not None and request_id in reads.active:
+            return reads.active[request_id]
+        async with self.deps.store.read() as r:
+            return await r.assignments.active(request_id)
+
+    async def approvals(self, request_id: int) -> Approvals:
+        """Who approved, and when, first first."""
+        reads = self.batch.reads
+        if reads is not None and request_id in reads.approvals:
+            return reads.approvals[request_id]
+        async with self.deps.store.read() as r:
+            return await r.decisions.approvals_at(request_id)
 
     def channel(self, row: OutboxRow) -> str:
         return row.recipient or self.deps.summary_channel
@@ -106,18 +157,15 @@ def _review(ctx: Rendering, req: ChangeRequest, viewer: str, active: list[str], 
 @renders(Kind.REVIEW_DM)
 async def review_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
     req, reviewer = await ctx.request(row), _person(row)
-    async with ctx.deps.store.read() as r:
-        active = await r.assignments.active(req.id)
-        approvals = await r.decisions.approvals_at(req.id)
+    active, approvals = await ctx.active(req.id), await ctx.approvals(req.id)
     await slack.post(reviewer, _review(ctx, req, reviewer, active, approvals), f"review:{req.id}:{reviewer}")
 
 
 @renders(Kind.REVIEW_REFRESH)
 async def review_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
     req = await ctx.request(row)
+    active, approvals = await ctx.active(req.id), await ctx.approvals(req.id)
     async with ctx.deps.store.read() as r:
-        active = await r.assignments.active(req.id)
-        approvals = await r.decisions.approvals_at(req.id)
         posted = await r.messages.with_prefix(f"review:{req.id}:")
         reminded = await r.messages.with_prefix(f"reminder:{req.id}:")
     for key, channel, ts in posted:
@@ -131,9 +179,11 @@ async def review_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> N
 
 async def _claim(ctx: Rendering, row: OutboxRow, slack: SlackCalls, refresh: bool) -> None:
     req = await ctx.request(row)
-    async with ctx.deps.store.read() as r:
-        active = await r.assignments.active(req.id)
-        posted = await r.messages.with_prefix(f"claim:{req.id}") if refresh else []
+    active = await ctx.active(req.id)
+    posted = []
+    if refresh:
+        async with ctx.deps.store.read() as r:
+            posted = await r.messages.with_prefix(f"claim:{req.id}")
     message = review_messages.claim_message(req, ctx.tz, req.seats_open(len(active)), active)
     if not refresh:
         await slack.post(ctx.channel(row), message, f"claim:{req.id}")
@@ -155,9 +205,8 @@ async def claim_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> No
 async def requester_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
     req, requester = await ctx.request(row), _person(row)
     event = str(row.data.get("event", ""))
-    async with ctx.deps.store.read() as r:
-        reviewers = await r.assignments.active(req.id)
-        approvers = await r.decisions.approvers(req.id)
+    reviewers = await ctx.active(req.id)
+    approvers = [who for who, _at in await ctx.approvals(req.id)]
     final = event in (Event.DECIDED, Event.EXPIRED, Event.CANCELLED, Event.NOT_REQUIRED)
     metadata = blocks.decision_metadata(req, approvers) if final else None
     message = blocks.requester_message(req, event, ctx.deps.summary_channel, ctx.tz, reviewers, approvers)
@@ -323,6 +372,12 @@ class OutboxRenderer:
     """Renders one outbox row into its Slack calls, by its kind's renderer."""
 
     rendering: Rendering
+
+    async def read_batch(self, rows: Sequence[OutboxRow]) -> None:
+        await self.rendering.read_batch(rows)
+
+    def forget_batch(self) -> None:
+        self.rendering.forget_batch()
 
     async def deliver(self, row: OutboxRow, slack: SlackCalls) -> None:
         try:

@@ -7,6 +7,7 @@ nobody; credentials are released only after the approval, into the command's env
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import signal
@@ -14,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.slack import ids
-from tests.cli import Run, finish, run, start
+from tests.cli import ASK, Run, finish, run, start
 from tests.fakes.driver import reason_values
+from tests.fakes.held_answers import HeldAnswers
 from tests.harness import Harness
 
 GUARD = ("guard", "--title", "Apply the network change", "--url", "https://git.example.com/mr/31")
@@ -223,3 +225,26 @@ async def test_a_signal_while_waiting_gives_the_request_up(h: Harness) -> None:
     assert result.code == 128 + signal.SIGTERM
     assert "CR-1 was given up: guard stopped by SIGTERM" in result.out
     assert (await h.get("CR-1")).status.value == "expired"
+
+
+async def test_a_signal_while_asking_gives_up_the_request_once_it_exists(h: Harness) -> None:
+    """Stopped in the moment between the server creating the request and the answer arriving:
+    the request is still given up, so a cancelled job leaves none behind."""
+    for argv, env in (((*GUARD, "--ai-assisted", "--", "true"), JUNIOR), ((*ASK, "--ai-assisted", "--wait"), {})):
+        relay = HeldAnswers(h.url, "POST /api/v1/requests")
+        await relay.start()
+        try:
+            before = await h.count_requests()
+            proc = await start(h, *argv, env={**env, "SIGNOFF_URL": relay.url}, cwd=h.tmp)
+            await asyncio.wait_for(relay.held.wait(), 60)  # the request exists; its answer is held
+            ref = f"CR-{before + 1}"
+            assert (await h.get(ref)).status.value == "pending"
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.5)  # the signal lands while the answer is still held
+            relay.released.set()
+            result = await finish(proc)
+        finally:
+            await relay.stop()
+        assert result.code == 128 + signal.SIGTERM, (argv[0], result)
+        assert f"{ref} was given up" in result.out and "SIGTERM" in result.out, result.out
+        assert (await h.get(ref)).status.value == "expired"

@@ -246,3 +246,33 @@ async def test_what_a_change_destroys_and_its_break_glass_read_back_alike(databa
             assert await r.assignments.overdue(NOW + timedelta(days=1), unreminded_only=False, limit=10) == [
                 (request_id, "U0SENIOR1")
             ]
+
+
+async def test_a_batch_of_requests_reads_back_as_one_by_one(database_url: str) -> None:
+    """The outbox reads a batch's requests, active reviewers and approvals in one statement each;
+    they read back exactly as each request's own reads do, on both backends."""
+    async with stores(database_url) as (store,):
+        first = await new_request(store, draft=Draft("One", "https://e.com/1", True, destructive_by="hook-pattern"))
+        second = await new_request(store)
+        quiet = await new_request(store)
+        async with store.write() as tx:
+            for request_id, reviewer in ((first, "U0SENIOR2"), (first, "U0SENIOR1"), (second, "U0SENIOR1")):
+                await tx.assignments.assign(request_id, reviewer, NOW, "routed")
+            await tx.decisions.record(first, "U0SENIOR2", "approve", None, NOW)
+            await tx.decisions.record(first, "U0SENIOR1", "approve", None, NOW + timedelta(seconds=1))
+            await tx.decisions.record(second, "U0SENIOR1", "deny", "no", NOW)
+        ids = [first, second, quiet, 999_999]
+        async with store.read() as r:
+            many = await r.requests.many(ids)
+            assert sorted(many) == [first, second, quiet]  # one that does not exist is left out
+            assert many[first] == await r.requests.get(first)
+            assert many[first].draft.destructive_by == "hook-pattern"
+            active = await r.assignments.active_of(ids)
+            approvals = await r.decisions.approvals_of(ids)
+            for request_id in ids:
+                assert active[request_id] == await r.assignments.active(request_id)
+                assert approvals[request_id] == await r.decisions.approvals_at(request_id)
+            assert active[first] == ["U0SENIOR1", "U0SENIOR2"]
+            assert [who for who, _at in approvals[first]] == ["U0SENIOR2", "U0SENIOR1"]  # first first
+            assert approvals[second] == [] and active[quiet] == []
+            assert await r.requests.many([]) == {}

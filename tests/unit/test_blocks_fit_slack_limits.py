@@ -9,7 +9,7 @@ from bot.domain.models import BreakGlass, ChangeRequest, Draft, Status, Verdict
 from bot.domain.plan_summary import MAX_RESOURCES, Destroyed, PlanSummary
 from bot.sandbox import block_rules
 from bot.services.queries import Listing, Pending
-from bot.slack import blocks, break_glass_messages, modals, review_messages
+from bot.slack import blocks, break_glass_messages, modals, review_messages, scheduled_messages
 
 HOSTILE = "<!channel> <!here> <@U0SENIOR1> *bold* _it_ ~s~ `code` & <https://evil.example|click> "
 NOW = datetime(2026, 11, 27, 14, 2, tzinfo=UTC)
@@ -144,3 +144,11 @@ def test_break_glass_messages_fit_and_escape() -> None:
             note = break_glass_messages.break_glass_note(req, "break_glass", UTC_TZ)
         assert block_rules.check_message({"text": note[0], "blocks": note[1]}) is None
         no_pings(note)
+
+
+def test_a_reminder_that_moved_on_never_formats_a_denial_reason() -> None:
+    """The reminder, updated after a denial, quotes the reason as text: no ping, no disguised link."""
+    denied = request(Status.DENIED)
+    text, body = scheduled_messages.reminder_moved_on(denied, [])
+    no_pings((text, body))
+    assert "&lt;!channel&gt;" in body[0]["text"]["text"]

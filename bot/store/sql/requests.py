@@ -7,6 +7,7 @@ latest assignment that was not moved to someone else.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -176,6 +177,14 @@ class Requests:
         """Read without locking (reads, and after ``get_for_update`` in the same transaction)."""
         row = await self._ex.one(f"{_SELECT} WHERE r.id = ?", (request_id,))
         return request_from_row(row) if row else None
+
+    async def many(self, request_ids: Sequence[int]) -> dict[int, ChangeRequest]:
+        """The requests of ``request_ids`` that exist, in one statement."""
+        if not request_ids:
+            return {}
+        marks = ", ".join("?" for _ in request_ids)
+        rows = await self._ex.many(f"{_SELECT} WHERE r.id IN ({marks})", tuple(request_ids))
+        return {req.id: req for req in map(request_from_row, rows)}
 
     async def by_idempotency_key(self, key: str) -> tuple[ChangeRequest, str | None] | None:
         await self._ex.lock(f"idempotency:{key}")  # two replicas given one key at once: one creates

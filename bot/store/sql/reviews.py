@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from bot.domain.timestamps import from_utc_text, utc_text
@@ -59,6 +59,21 @@ class Assignments:
             "SELECT reviewer FROM assignments WHERE request_id = ? AND active = 1 ORDER BY reviewer", (request_id,)
         )
         return [str(r["reviewer"]) for r in rows]
+
+    async def active_of(self, request_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The active reviewers of each of ``request_ids``, in one statement (each sorted)."""
+        if not request_ids:
+            return {}
+        marks = ", ".join("?" for _ in request_ids)
+        rows = await self._ex.many(
+            f"SELECT request_id, reviewer FROM assignments WHERE request_id IN ({marks}) AND active = 1"
+            " ORDER BY request_id, reviewer",
+            tuple(request_ids),
+        )
+        found: dict[int, list[str]] = {i: [] for i in request_ids}
+        for r in rows:
+            found[int(r["request_id"])].append(str(r["reviewer"]))
+        return found
 
     async def active_and_decision_of(self, request_id: int, actor: str) -> tuple[list[str], str | None]:
         """(the active reviewers, what ``actor`` decided on it: approve | deny | None), read in one
@@ -188,6 +203,21 @@ class Decisions:
             (request_id,),
         )
         return [(str(r["reviewer"]), from_utc_text(r["at"])) for r in rows]
+
+    async def approvals_of(self, request_ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
+        """``approvals_at`` of each of ``request_ids``, in one statement."""
+        if not request_ids:
+            return {}
+        marks = ", ".join("?" for _ in request_ids)
+        rows = await self._ex.many(
+            f"SELECT request_id, reviewer, at FROM decisions WHERE request_id IN ({marks}) AND decision = 'approve'"
+            " ORDER BY request_id, at, reviewer",
+            tuple(request_ids),
+        )
+        found: dict[int, list[tuple[str, datetime]]] = {i: [] for i in request_ids}
+        for r in rows:
+            found[int(r["request_id"])].append((str(r["reviewer"]), from_utc_text(r["at"])))
+        return found
 
     async def decided(self, request_id: int, reviewer: str) -> str | None:
         """What ``reviewer`` decided on ``request_id`` (approve | deny), or None."""
