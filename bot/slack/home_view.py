@@ -7,11 +7,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChangeRequest
-from bot.domain.outcomes import outcome_words
 from bot.services.home import Decided, Home
 from bot.slack.blocks import Block, context, decision_buttons, section
 from bot.slack.policy_messages import policy_line
-from bot.slack.text import link, mention, safe, when
+from bot.slack.text import link, mention, outcome, safe, when
 
 MODAL_MAX_BLOCKS = 100
 
@@ -33,7 +32,7 @@ def _decided_line(d: Decided) -> str:
     req = d.request
     did = ":white_check_mark: You approved" if d.approved else ":x: You denied"
     why = f" (“{safe(d.reason, 200)}”)" if d.reason else ""
-    now = outcome_words(replace(req, reason=None), mention)
+    now = outcome(replace(req, reason=None))  # their own reason is quoted above
     return f"• {did} *{req.ref}* {safe(req.draft.title, 100)}{why}: {now}"
 
 

@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.durations import format_duration
 from bot.domain.models import ChangeRequest, Status
-from bot.domain.outcomes import outcome_words
 from bot.services.summary import Summary
 from bot.slack.blocks import MAX_BLOCKS, SECTION_MAX, Block, Message, context, section
 from bot.slack.policy_messages import policy_line
-from bot.slack.text import link, mention, safe
+from bot.slack.text import link, mention, outcome, safe
 
 
 def availability_message(event: str) -> Message:
@@ -52,7 +51,7 @@ def reminder_message(req: ChangeRequest, waited: timedelta) -> Message:
 def reminder_moved_on(req: ChangeRequest, reviewers: list[str]) -> Message:
     """A reminder, updated once the review is no longer its reader's to decide."""
     if req.status is not Status.PENDING and not req.awaiting_review_after_the_fact:
-        now = f"it was {outcome_words(req, mention)}"
+        now = f"it was {outcome(req)}"
     elif reviewers:
         now = f"it is now with {' and '.join(mention(r) for r in reviewers)}"
     else:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from bot.domain.models import ChangeRequest
+from bot.domain.outcomes import outcome_words
 
 ELLIPSIS = "…"
 SHOWN_INSTEAD = "\ufffd"  # what a reader sees in place of a character that would deceive them
@@ -62,3 +66,9 @@ def when(at: datetime, tz: ZoneInfo) -> str:
 def clock_time(at: datetime, tz: ZoneInfo) -> str:
     local = at.astimezone(tz)
     return local.strftime("%H:%M ") + (local.tzname() or "UTC")
+
+
+def outcome(req: ChangeRequest, approvers: list[str] | None = None) -> str:
+    """How ``req`` ended (or stands) as mrkdwn: people mentioned, a denial's reason as text."""
+    reason = safe(req.reason, 1500) if req.reason else req.reason
+    return outcome_words(replace(req, reason=reason), mention, approvers)
