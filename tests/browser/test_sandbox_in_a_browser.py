@@ -79,9 +79,9 @@ async def be(page: Any, user: str) -> None:
     await page.wait_for_function(f"document.getElementById('who').value === '{user}'")
 
 
-async def open_page(browser: Any, sandbox: str, user: str) -> tuple[Any, list[str]]:
+async def open_page(browser: Any, sandbox: str, user: str, width: int = 1280) -> tuple[Any, list[str]]:
     """The sandbox page as ``user``, and the script errors it raises from then on."""
-    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    page = await browser.new_page(viewport={"width": width, "height": 860 if width > 800 else 700})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(sandbox + "/")
@@ -215,6 +215,19 @@ async def test_a_new_user_starts_the_sandbox_from_a_fresh_clone(tmp_path: Path) 
     assert (clone / "signoff-sandbox" / "signoff.db").exists()
 
 
+async def ask_by_form(page: Any, title: str, url: str, destructive: bool) -> None:
+    """The first request of a sandbox, AI-assisted, through the form (it becomes CR-1)."""
+    await send(page, "/signoff")
+    await page.wait_for_selector("#modal-backdrop:not([hidden])")
+    await page.fill("#f-title", title)
+    await page.fill("#f-url", url)
+    await page.check("[data-block=ai_assisted] input[value=yes]")
+    await page.check(f"[data-block=destructive] input[value={'yes' if destructive else 'no'}]")
+    await page.click("#modal-submit")
+    await page.wait_for_selector("#modal-form >> text=CR-1")
+    await page.click("#modal-close")
+
+
 async def send(page: Any, text: str) -> None:
     await page.fill("#command", text)
     await page.click("#composer button[type=submit]")
@@ -279,26 +292,14 @@ async def test_a_form_belongs_to_the_tab_that_opened_it(browser: Any, sandbox: s
 async def test_the_page_works_at_800_pixels_and_shows_emoji_and_the_report_chart(
     browser: Any, sandbox: str, screenshots: Path
 ) -> None:
-    page = await browser.new_page(viewport={"width": 800, "height": 700})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(sandbox + "/")
-    await be(page, "U0JUNE")
+    page, errors = await open_page(browser, sandbox, "U0JUNE", width=800)
     send_box = await page.locator("#composer button[type=submit]").bounding_box()
     field = await page.locator("#command").bounding_box()
     assert send_box is not None and field is not None
     assert send_box["x"] + send_box["width"] <= 800 and field["width"] >= 200  # nothing cut off
 
     # A destructive request by the form: the reviewer's DM shows its emoji, not ":boom:".
-    await send(page, "/signoff")
-    await page.wait_for_selector("#modal-backdrop:not([hidden])")
-    await page.fill("#f-title", "Drop the old sessions table")
-    await page.fill("#f-url", "https://github.com/acme/infra/pull/8")
-    await page.check("[data-block=ai_assisted] input[value=yes]")
-    await page.check("[data-block=destructive] input[value=yes]")
-    await page.click("#modal-submit")
-    await page.wait_for_selector("#modal-form >> text=CR-1")
-    await page.click("#modal-close")
+    await ask_by_form(page, "Drop the old sessions table", "https://github.com/acme/infra/pull/8", destructive=True)
     await be(page, "U0SARA")
     await page.wait_for_selector(".message >> text=Drop the old sessions table")
     shown = await page.inner_text("#messages")
@@ -348,11 +349,7 @@ def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
 async def test_the_page_says_what_happened_without_getting_in_the_way(
     browser: Any, sandbox: str, screenshots: Path
 ) -> None:
-    page = await browser.new_page(viewport={"width": 800, "height": 700})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(sandbox + "/")
-    await be(page, "U0JUNE")
+    page, errors = await open_page(browser, sandbox, "U0JUNE", width=800)
 
     # An empty conversation says how to start.
     assert "Type /signoff below" in await page.inner_text("#messages .empty")
@@ -387,15 +384,7 @@ async def test_the_page_says_what_happened_without_getting_in_the_way(
     await page.screenshot(path=str(screenshots / "08-copied-800px.png"))
 
     # A senior who approves from App Home sees what they did there, not an item that vanished.
-    await send(page, "/signoff")
-    await page.wait_for_selector("#modal-backdrop:not([hidden])")
-    await page.fill("#f-title", "Add an index to orders")
-    await page.fill("#f-url", "https://github.com/acme/shop/pull/9")
-    await page.check("[data-block=ai_assisted] input[value=yes]")
-    await page.check("[data-block=destructive] input[value=no]")
-    await page.click("#modal-submit")
-    await page.wait_for_selector("#modal-form >> text=CR-1")
-    await page.click("#modal-close")
+    await ask_by_form(page, "Add an index to orders", "https://github.com/acme/shop/pull/9", destructive=False)
     await be(page, "U0SARA")
     await page.click("#conv-home")
     await page.click("#messages >> button:has-text('Approve')")

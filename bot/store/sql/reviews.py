@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from bot.domain.timestamps import from_utc_text, utc_text
-from bot.store.executor import ChangeLog, Executor
+from bot.store.executor import ChangeLog, Executor, Row
 
 # A review is open while its request waits for a decision, or a break-glass change waits for
 # its review after the fact.
@@ -62,18 +62,13 @@ class Assignments:
 
     async def active_of(self, request_ids: Sequence[int]) -> dict[int, list[str]]:
         """The active reviewers of each of ``request_ids``, in one statement (each sorted)."""
-        if not request_ids:
-            return {}
-        marks = ", ".join("?" for _ in request_ids)
-        rows = await self._ex.many(
-            f"SELECT request_id, reviewer FROM assignments WHERE request_id IN ({marks}) AND active = 1"
+        rows = await _of_each(
+            self._ex,
+            "SELECT request_id, reviewer FROM assignments WHERE request_id IN ({marks}) AND active = 1"
             " ORDER BY request_id, reviewer",
-            tuple(request_ids),
+            request_ids,
         )
-        found: dict[int, list[str]] = {i: [] for i in request_ids}
-        for r in rows:
-            found[int(r["request_id"])].append(str(r["reviewer"]))
-        return found
+        return {i: [str(r["reviewer"]) for r in found] for i, found in rows.items()}
 
     async def active_and_decision_of(self, request_id: int, actor: str) -> tuple[list[str], str | None]:
         """(the active reviewers, what ``actor`` decided on it: approve | deny | None), read in one
@@ -206,18 +201,13 @@ class Decisions:
 
     async def approvals_of(self, request_ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
         """``approvals_at`` of each of ``request_ids``, in one statement."""
-        if not request_ids:
-            return {}
-        marks = ", ".join("?" for _ in request_ids)
-        rows = await self._ex.many(
-            f"SELECT request_id, reviewer, at FROM decisions WHERE request_id IN ({marks}) AND decision = 'approve'"
+        rows = await _of_each(
+            self._ex,
+            "SELECT request_id, reviewer, at FROM decisions WHERE request_id IN ({marks}) AND decision = 'approve'"
             " ORDER BY request_id, at, reviewer",
-            tuple(request_ids),
+            request_ids,
         )
-        found: dict[int, list[tuple[str, datetime]]] = {i: [] for i in request_ids}
-        for r in rows:
-            found[int(r["request_id"])].append((str(r["reviewer"]), from_utc_text(r["at"])))
-        return found
+        return {i: [(str(r["reviewer"]), from_utc_text(r["at"])) for r in found] for i, found in rows.items()}
 
     async def decided(self, request_id: int, reviewer: str) -> str | None:
         """What ``reviewer`` decided on ``request_id`` (approve | deny), or None."""
@@ -245,3 +235,14 @@ class Decisions:
             (request_id,),
         )
         return [str(r["reviewer"]) for r in rows]
+
+
+async def _of_each(ex: Executor, sql: str, request_ids: Sequence[int]) -> dict[int, list[Row]]:
+    """The rows of ``sql`` (its ``{marks}`` filled with one mark per id) by request, in their
+    order; every id has its list, empty when none matched."""
+    found: dict[int, list[Row]] = {i: [] for i in request_ids}
+    if request_ids:
+        marks = ", ".join("?" for _ in request_ids)
+        for r in await ex.many(sql.format(marks=marks), tuple(request_ids)):
+            found[int(r["request_id"])].append(r)
+    return found
