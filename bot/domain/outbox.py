@@ -98,3 +98,5 @@ class Outcome:
     error: str | None = None
     counts: bool = True  # False for a 429: waiting out Retry-After is not a failure
     failure: Failure | None = None
+    # Where its keyed posts landed: (key, channel, ts), stored with the outcome in one transaction.
+    remembered: tuple[tuple[str, str, str], ...] = ()

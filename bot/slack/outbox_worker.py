@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -73,6 +74,7 @@ class Sender:
     def __init__(self, worker: OutboxWorker, row: OutboxRow) -> None:
         self._worker = worker
         self._row = row
+        self.remembered: list[tuple[str, str, str]] = []  # stored with the row's outcome
 
     async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         row = self._row
@@ -141,8 +143,11 @@ class Sender:
             await self._remember(key, str(data["channel"]), str(data["ts"]))
 
     async def _remember(self, key: str, channel: str, ts: str) -> None:
-        async with self._worker.store.write(durable=False) as tx:
-            await tx.messages.save(key, channel, ts)
+        """Where a keyed post landed: stored with the row's outcome (one transaction per batch,
+        not one per post), and seen at once by the batch's later rows through ``posted``. Lost
+        with a crash before that, it is found again the way an unanswered post is."""
+        self.remembered.append((key, channel, ts))
+        self._worker.posted_in_batch[key] = (channel, ts)
 
     async def respond(self, response_url: str, message: Message) -> None:
         """An ephemeral answer in the conversation a command came from (its ``response_url``)."""
@@ -189,7 +194,7 @@ def process_alive(owner: str) -> bool:
 
 
 class Renderer(Protocol):
-    async def read_batch(self, rows: Sequence[OutboxRow]) -> None: ...
+    async def read_batch(self, rows: Sequence[OutboxRow], posted: dict[str, tuple[str, str]]) -> None: ...
 
     def forget_batch(self) -> None: ...
 
@@ -220,6 +225,7 @@ class OutboxWorker:
         self._probed_at: datetime | None = None
         self._slack_failing = False  # said once per outage, and once when it ends
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.posted_in_batch: dict[str, tuple[str, str]] = {}  # keyed posts of the batch, not yet stored
 
     def wake(self) -> None:
         self._wake.set()
@@ -313,15 +319,20 @@ class OutboxWorker:
                 finally:
                     keeper.cancel()
                     self.renderer.forget_batch()
-                async with self.store.write(durable=False) as tx:
-                    await tx.outbox.record(self._clock.now(), [o for group in results for o in group], self.owner)
+                outcomes = [o for group in results for o in group]
+                try:
+                    async with self.store.write(durable=False) as tx:
+                        await tx.messages.save_many([p for o in outcomes for p in o.remembered])
+                        await tx.outbox.record(self._clock.now(), outcomes, self.owner)
+                finally:
+                    self.posted_in_batch.clear()
         return attempted
 
     async def _read_batch(self, batch: Sequence[OutboxRow]) -> None:
         """The batch's requests, reviewers and approvals, read once for all its rows; a database
         that fails here leaves each row to read its own (and retry as it would)."""
         try:
-            await self.renderer.read_batch(batch)
+            await self.renderer.read_batch(batch, self.posted_in_batch)
         except (StorageFailure, Busy, Unavailable) as exc:
             log.warning("outbox: the batch's reads failed (%s); each message reads its own", exc)
 
@@ -343,8 +354,13 @@ class OutboxWorker:
             await tx.outbox.probe_slack(now)
 
     async def _attempt(self, row: OutboxRow) -> Outcome:
+        sender = Sender(self, row)
+        outcome = await self._outcome(row, sender)
+        return replace(outcome, remembered=tuple(sender.remembered))
+
+    async def _outcome(self, row: OutboxRow, sender: Sender) -> Outcome:
         try:
-            await self.renderer.deliver(row, Sender(self, row))
+            await self.renderer.deliver(row, sender)
         except Retry as exc:
             when = self._clock.now() + timedelta(seconds=exc.delay)
             self._tell_retry(row, exc)

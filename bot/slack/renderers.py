@@ -68,11 +68,20 @@ class BatchReads:
     requests: dict[int, ChangeRequest]
     active: dict[int, list[str]]
     approvals: Mapping[int, Approvals]
+    messages: dict[str, tuple[str, str]]  # key -> (channel, ts), for the keys in ``read``
+    read: frozenset[str]  # the keys and key prefixes ``messages`` holds all of
+
+
+def message_keys(request_id: int) -> tuple[list[str], list[str]]:
+    """Where a request's posts are remembered: (key prefixes, keys). Each reviewer's DM and
+    reminder, and the one claim post."""
+    return [f"review:{request_id}:", f"reminder:{request_id}:"], [f"claim:{request_id}"]
 
 
 @dataclass
 class _Batch:
     reads: BatchReads | None = None
+    posted: dict[str, tuple[str, str]] = field(default_factory=dict)  # the batch's own posts, not yet stored
 
 
 @dataclass(frozen=True)
@@ -86,18 +95,46 @@ class Rendering:
     escalate_after: timedelta
     batch: _Batch = field(default_factory=_Batch)
 
-    async def read_batch(self, rows: Sequence[OutboxRow]) -> None:
+    async def read_batch(self, rows: Sequence[OutboxRow], posted: dict[str, tuple[str, str]]) -> None:
+        """Read for the whole batch at once; ``posted`` is where the batch's own posts land until
+        they are stored (the outbox worker's)."""
+        self.batch.posted = posted
         ids = sorted({row.request_id for row in rows if row.request_id is not None})
         if not ids:
             self.batch.reads = None
             return
+        prefixes = [p for i in ids for p in message_keys(i)[0]]
+        keys = [k for i in ids for k in message_keys(i)[1]]
         async with self.deps.store.read() as r:
             self.batch.reads = BatchReads(
-                await r.requests.many(ids), await r.assignments.active_of(ids), await r.decisions.approvals_of(ids)
+                await r.requests.many(ids),
+                await r.assignments.active_of(ids),
+                await r.decisions.approvals_of(ids),
+                {key: (channel, ts) for key, channel, ts in await r.messages.under(prefixes, keys)},
+                frozenset(prefixes + keys),
             )
 
     def forget_batch(self) -> None:
         self.batch.reads = None
+        self.batch.posted = {}
+
+    async def posted(self, key: str) -> list[tuple[str, str, str]]:
+        """(key, channel, ts) of the post remembered under ``key``, or of every post under a key
+        that ends with ``:`` (``review:12:`` finds each reviewer's DM of CR-12), the batch's own
+        posts included."""
+        under = key.endswith(":")
+        reads = self.batch.reads
+        if reads is not None and key in reads.read:
+            found = {k: v for k, v in reads.messages.items() if (k.startswith(key) if under else k == key)}
+        else:
+            async with self.deps.store.read() as r:
+                if under:
+                    found = {k: (channel, ts) for k, channel, ts in await r.messages.with_prefix(key)}
+                else:
+                    one = await r.messages.where(key)
+                    found = {key: one} if one is not None else {}
+        found.update({k: v for k, v in self.batch.posted.items() if (k.startswith(key) if under else k == key)})
+        return [(k, channel, ts) for k, (channel, ts) in sorted(found.items())]
 
     async def request(self, row: OutboxRow) -> ChangeRequest:
         req = None
@@ -165,9 +202,8 @@ async def review_dm(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
 async def review_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> None:
     req = await ctx.request(row)
     active, approvals = await ctx.active(req.id), await ctx.approvals(req.id)
-    async with ctx.deps.store.read() as r:
-        posted = await r.messages.with_prefix(f"review:{req.id}:")
-        reminded = await r.messages.with_prefix(f"reminder:{req.id}:")
+    posted = await ctx.posted(f"review:{req.id}:")
+    reminded = await ctx.posted(f"reminder:{req.id}:")
     for key, channel, ts in posted:
         await slack.update(channel, ts, _review(ctx, req, key.rsplit(":", 1)[1], active, approvals))
     for key, channel, ts in reminded:  # a reminder asks to decide only while the review is theirs
@@ -180,10 +216,7 @@ async def review_refresh(ctx: Rendering, row: OutboxRow, slack: SlackCalls) -> N
 async def _claim(ctx: Rendering, row: OutboxRow, slack: SlackCalls, refresh: bool) -> None:
     req = await ctx.request(row)
     active = await ctx.active(req.id)
-    posted = []
-    if refresh:
-        async with ctx.deps.store.read() as r:
-            posted = await r.messages.with_prefix(f"claim:{req.id}")
+    posted = await ctx.posted(f"claim:{req.id}") if refresh else []
     message = review_messages.claim_message(req, ctx.tz, req.seats_open(len(active)), active)
     if not refresh:
         await slack.post(ctx.channel(row), message, f"claim:{req.id}")
@@ -329,9 +362,9 @@ async def _upload_once(ctx: Rendering, row: OutboxRow, slack: SlackCalls, png: b
     that file instead of starting another: completing it again answers that it is complete."""
     key = f"chart:{row.id}"
     async with ctx.deps.store.read() as r:
-        known = await r.messages.with_prefix(key)
+        known = await r.messages.where(key)
     if known:
-        upload_url, file_id = known[0][1], known[0][2]
+        upload_url, file_id = known
     else:
         got = await slack.call("files.getUploadURLExternal", filename="signoff-report.png", length=len(png))
         if not isinstance(got.get("upload_url"), str) or not isinstance(got.get("file_id"), str):
@@ -373,8 +406,8 @@ class OutboxRenderer:
 
     rendering: Rendering
 
-    async def read_batch(self, rows: Sequence[OutboxRow]) -> None:
-        await self.rendering.read_batch(rows)
+    async def read_batch(self, rows: Sequence[OutboxRow], posted: dict[str, tuple[str, str]]) -> None:
+        await self.rendering.read_batch(rows, posted)
 
     def forget_batch(self) -> None:
         self.rendering.forget_batch()

@@ -18,7 +18,10 @@ from tests import backends
 from tests.fakes.pg_wire import RoundTrip, WireCounter
 from tests.harness import Harness, running
 
-PER_INTERACTION = 8  # round trips the outbox may spend on what one interaction queued
+# Round trips the outbox may spend on what one interaction queued. The target was 8; it was 10.7
+# per create and 9.4 per approval, and is under 2 for each now: one batch's reads, and its posts'
+# keys stored with its outcomes. 3 holds that, with room for how rows fall into batches.
+PER_INTERACTION = 3
 N = 20
 
 

@@ -276,3 +276,20 @@ async def test_a_batch_of_requests_reads_back_as_one_by_one(database_url: str) -
             assert [who for who, _at in approvals[first]] == ["U0SENIOR2", "U0SENIOR1"]  # first first
             assert approvals[second] == [] and active[quiet] == []
             assert await r.requests.many([]) == {}
+
+
+async def test_message_keys_are_found_by_their_own_prefix_only(database_url: str) -> None:
+    """``review:1:`` never finds CR-10's keys, and a prefix that does not end at ``:`` is refused."""
+    async with stores(database_url) as (store,):
+        async with store.write() as tx:
+            await tx.messages.save_many(
+                [("review:1:U0A", "D1", "1.1"), ("review:10:U0B", "D2", "1.2"), ("claim:1", "C1", "1.3"),
+                 ("claim:10", "C1", "1.4"), ("reminder:1:U0A:x", "D1", "1.5")]
+            )  # fmt: skip
+        async with store.read() as r:
+            assert [k for k, _c, _t in await r.messages.with_prefix("review:1:")] == ["review:1:U0A"]
+            found = await r.messages.under(["review:1:", "reminder:1:"], ["claim:1"])
+            assert [k for k, _c, _t in found] == ["claim:1", "reminder:1:U0A:x", "review:1:U0A"]
+            assert await r.messages.where("claim:1") == ("C1", "1.3")
+            with pytest.raises(ValueError):
+                await r.messages.with_prefix("claim:1")

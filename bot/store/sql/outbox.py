@@ -9,6 +9,7 @@ claim ran out may have been delivered (the worker died mid-call) and is checked 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.domain.outbox import Failure, Notice, OutboxRow, Outcome
@@ -219,14 +220,43 @@ class SlackMessages:
             (key, channel, ts),
         )
 
+    async def save_many(self, posted: Sequence[tuple[str, str, str]]) -> None:
+        """``save`` for each (key, channel, ts), in one round trip."""
+        await self._ex.run_many(
+            "INSERT INTO slack_messages (key, channel, ts) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+            posted,
+        )
+
     async def where(self, key: str) -> tuple[str, str] | None:
         """(channel, ts) of the message posted under ``key``, if it was."""
         row = await self._ex.one("SELECT channel, ts FROM slack_messages WHERE key = ?", (key,))
         return (str(row["channel"]), str(row["ts"])) if row else None
 
+    async def under(self, prefixes: Sequence[str], keys: Sequence[str] = ()) -> list[tuple[str, str, str]]:
+        """``with_prefix`` for each of ``prefixes`` and ``where`` for each of ``keys``, in one statement."""
+        for prefix in prefixes:
+            _check_prefix(prefix)
+        if not prefixes and not keys:
+            return []
+        ranges = ["(key >= ? AND key < ?)"] * len(prefixes) + ["key = ?"] * len(keys)
+        params = [bound for prefix in prefixes for bound in (prefix, prefix + "\uffff")] + list(keys)
+        rows = await self._ex.many(
+            f"SELECT key, channel, ts FROM slack_messages WHERE {' OR '.join(ranges)} ORDER BY key", params
+        )
+        return [(str(r["key"]), str(r["channel"]), str(r["ts"])) for r in rows]
+
     async def with_prefix(self, prefix: str) -> list[tuple[str, str, str]]:
+        """(key, channel, ts) of every key under ``prefix``, which ends with ``:`` so that
+        ``review:1:`` never finds ``review:10:…`` (for one key, ``where``)."""
+        _check_prefix(prefix)
         rows = await self._ex.many(
             "SELECT key, channel, ts FROM slack_messages WHERE key >= ? AND key < ? ORDER BY key",
             (prefix, prefix + "\uffff"),
         )
         return [(str(r["key"]), str(r["channel"]), str(r["ts"])) for r in rows]
+
+
+def _check_prefix(prefix: str) -> None:
+    if not prefix.endswith(":"):
+        raise ValueError(f"a key prefix ends with ':' ({prefix!r} would find other requests' keys)")
