@@ -97,9 +97,13 @@ async def test_three_replicas_survive_a_kill_and_a_rolling_restart(
         async def attempt(replica: BotProcess) -> None:
             nonlocal payload
             driver = SlackDriver(replica.url, slack, session)
+            again = payload is not None  # the replica asked first went away before it answered
             payload = payload or driver.view_payload("U0JUNIOR2", ids.REQUEST_FORM, form_values(title=title))
             reply = await driver.payload(payload)
-            assert reply.status == 200 and f"({title}) is waiting for" in reply.text, reply.text
+            # Sent again after a failover, a submission the first replica stored before it died is
+            # a repeat: acknowledged without doing it twice (the end checks it is stored).
+            repeat = again and reply.status == 200 and reply.text == ""
+            assert repeat or (reply.status == 200 and f"({title}) is waiting for" in reply.text), reply.text
             acked_forms.append(title)
 
         await cluster.send(attempt)
