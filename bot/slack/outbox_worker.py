@@ -26,7 +26,7 @@ import aiohttp
 from bot.clock import Clock
 from bot.domain.errors import Busy, StorageFailure, Unavailable
 from bot.domain.numbers import ascii_int
-from bot.domain.outbox import CHANNEL_KINDS, Failure, OutboxRow, Outcome
+from bot.domain.outbox import CHANNEL_KINDS, Failure, Kind, OutboxRow, Outcome
 from bot.domain.words import count
 from bot.slack.acks_first import AckPriority
 from bot.slack.blocks import Message
@@ -209,6 +209,24 @@ def _order_key(row: OutboxRow) -> object:
     return row.request_id if row.request_id is not None else ("row", row.id)
 
 
+# A later row of these kinds for the same recipient shows everything an earlier one would: the
+# earlier ones in a batch go out with it (App Home is republished once per person per batch).
+COALESCED = frozenset({Kind.HOME_REFRESH})
+
+
+def _coalesced(batch: list[OutboxRow]) -> tuple[list[OutboxRow], list[Outcome]]:
+    """The rows to deliver, and the outcomes of those the batch's newest row of their kind and
+    recipient covers (sent with it: it renders what is stored when it goes out)."""
+    newest: dict[tuple[str, str | None], int] = {}
+    for row in batch:
+        if row.kind in COALESCED:
+            key = (row.kind, row.recipient)
+            newest[key] = max(newest.get(key, row.id), row.id)
+    keep = [row for row in batch if row.kind not in COALESCED or newest[(row.kind, row.recipient)] == row.id]
+    kept = {row.id for row in keep}
+    return keep, [Outcome(row.id, "sent") for row in batch if row.id not in kept]
+
+
 class OutboxWorker:
     def __init__(
         self, store: Store, client: SlackWebApi, clock: Clock, renderer: Renderer, priority: AckPriority
@@ -309,6 +327,7 @@ class OutboxWorker:
                 if not batch:
                     return attempted
                 attempted += len(batch)
+                batch, covered = _coalesced(batch)
                 groups: dict[object, list[OutboxRow]] = {}
                 for row in batch:
                     groups.setdefault(_order_key(row), []).append(row)
@@ -319,7 +338,7 @@ class OutboxWorker:
                 finally:
                     keeper.cancel()
                     self.renderer.forget_batch()
-                outcomes = [o for group in results for o in group]
+                outcomes = [o for group in results for o in group] + covered
                 try:
                     async with self.store.write(durable=False) as tx:
                         await tx.messages.save_many([p for o in outcomes for p in o.remembered])

@@ -86,3 +86,23 @@ async def test_what_a_reviewer_decided_stays_on_their_home_for_a_day(h: Harness)
     await open_home(h, "U0SENIOR1")
     home = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0SENIOR1") if b["type"] == "section")
     assert "You approved" not in home and "You denied" not in home
+
+
+async def test_refreshes_queued_together_publish_a_home_once(h: Harness) -> None:
+    """Five changes for one reviewer, delivered in one batch, republish their App Home once,
+    showing all five: a refresh renders what is stored when it goes out."""
+    for other in ("U0SENIOR2", "U0STAFF1"):
+        await h.driver.command(other, "away")
+    await open_home(h, "U0SENIOR1")
+    before = len([c for c in h.slack.calls_to("views.publish") if c.args["user_id"] == "U0SENIOR1"])
+    await h.bot.outbox.stop()  # what the five queue waits, and goes out in one batch
+    for n in range(5):
+        body = {"requester": "U0JUNIOR1", "title": f"Change {n}", "url": "https://x.example/1", "ai_assisted": True,
+                "destructive": False}  # fmt: skip
+        assert (await h.api("POST", "/api/v1/requests", body))[0] == 201
+    await h.bot.outbox.start()
+    await h.settle()
+    published = [c for c in h.slack.calls_to("views.publish") if c.args["user_id"] == "U0SENIOR1"]
+    assert len(published) - before == 1
+    home = "\n".join(b.get("text", {}).get("text", "") for b in last_home(h, "U0SENIOR1") if b["type"] == "section")
+    assert "*Your review queue (5)*" in home
