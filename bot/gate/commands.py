@@ -28,7 +28,7 @@ from bot.gate.asking import (
 from bot.gate.client import GateError
 from bot.gate.exit_codes import APPROVED, DENIED, ERROR, UNDECIDED, err
 from bot.gate.plans import digest_of
-from bot.gate.waiting import Stopped, give_up_after_signal, stop_waiting, stopped_by_signals, wait_for
+from bot.gate.waiting import ask_and_wait, wait_for
 
 
 def run_request(args: argparse.Namespace) -> int:
@@ -38,21 +38,16 @@ def run_request(args: argparse.Namespace) -> int:
         client = client_for(args)
         key = idempotency_key(args.idempotency_key, body)
         run, chained = run_id(None), not args.idempotency_key and run_id(None) is not None
-        if not args.wait:
-            req = ask(client, body, key, run, chained=chained)
-        else:
-            with stopped_by_signals():  # a cancelled job leaves no live request
-                try:
-                    req = ask(client, body, key, run, chained=chained)
-                except Stopped as stopped:
-                    again = lambda: ask(client, body, key, run, chained, say=lambda _: None)  # noqa: E731
-                    return give_up_after_signal(client, again, limit, stopped, "signoff request")
-                try:
-                    if req.get("status") == "pending":
-                        print(f"{req['id']}: {status_words(req)}", flush=True)
-                    return wait_for(client, req, limit, give_up=stop_waiting(client))
-                except Stopped as stopped:
-                    return give_up_after_signal(client, req, limit, stopped, "signoff request")
+        if args.wait:
+            _asked, code = ask_and_wait(
+                lambda: ask(client, body, key, run, chained),
+                client,
+                limit,
+                "signoff request",
+                lambda asked: f"{asked['id']}: {status_words(asked)}",
+            )
+            return code
+        req = ask(client, body, key, run, chained=chained)
         if req.get("status") == "pending":
             print(f"{req['id']}: {status_words(req)}")
         code = outcome(req)

@@ -40,7 +40,7 @@ from bot.gate.client import ApiClient, GateError
 from bot.gate.exit_codes import APPROVED, DENIED, ERROR, NOT_FOUND, UNDECIDED, err
 from bot.gate.held_commands import Judge
 from bot.gate.plans import digest_of
-from bot.gate.waiting import SIGNALS, Stopped, give_up_after_signal, stop_waiting, stopped_by_signals, wait_for
+from bot.gate.waiting import SIGNALS, Stopped, ask_and_wait, stopped_by_signals
 
 TITLE_SHOWN = 120
 
@@ -134,22 +134,16 @@ def run_guard(args: argparse.Namespace) -> int:
         run = run_id(args.ci_run)
         key = idempotency_key(args.idempotency_key, body)
         chained = not args.idempotency_key and run is not None
-        with stopped_by_signals():  # from the ask on, a cancelled job leaves no live request
-            try:
-                req = ask(client, body, key, run, chained=chained)
-            except Stopped as stopped:
-                return give_up_after_signal(
-                    client, lambda: ask(client, body, key, run, chained, say=lambda _: None), limit, stopped, "guard"
-                )
-            ref = str(req["id"])
-            try:
-                if req.get("status") == "pending":
-                    print(f"{ref}: waiting for sign-off to run {text} in {workdir}", flush=True)
-                code = wait_for(client, req, limit, give_up=stop_waiting(client))
-            except Stopped as stopped:
-                return give_up_after_signal(client, req, limit, stopped, "guard")
-        if code != APPROVED:
+        req, code = ask_and_wait(
+            lambda: ask(client, body, key, run, chained),
+            client,
+            limit,
+            "guard",
+            lambda asked: f"{asked['id']}: waiting for sign-off to run {text} in {workdir}",
+        )
+        if req is None or code != APPROVED:
             return code
+        ref = str(req["id"])
         code = _verify(client, args, ref, text, workdir)
         if code != APPROVED:
             return code

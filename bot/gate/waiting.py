@@ -49,6 +49,27 @@ def stopped_by_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def ask_and_wait(
+    ask_once: Callable[[], dict[str, Any]],
+    client: ApiClient,
+    limit: timedelta,
+    who: str,
+    pending: Callable[[dict[str, Any]], str],
+) -> tuple[dict[str, Any] | None, int]:
+    """Ask (``ask_once`` is idempotent: asked again, it finds the same request), print
+    ``pending(req)`` while it is pending, and wait: the request and the exit code. SIGINT and
+    SIGTERM from the ask on give the request up, and end with 128 + the signal's number."""
+    req: dict[str, Any] | None = None
+    with stopped_by_signals():
+        try:
+            req = ask_once()
+            if req.get("status") == Status.PENDING:
+                print(pending(req), flush=True)
+            return req, wait_for(client, req, limit, give_up=stop_waiting(client))
+        except Stopped as stopped:  # before the answer came, asked again: the same key finds it
+            return req, give_up_after_signal(client, req if req is not None else ask_once, limit, stopped, who)
+
+
 def give_up_after_signal(
     client: ApiClient, req: dict[str, Any] | Callable[[], dict[str, Any]], limit: timedelta, stopped: Stopped, who: str
 ) -> int:
