@@ -41,4 +41,4 @@ async def claim_request(deps: Deps, request_id: int, actor: str, receipt: str | 
         assert claimed is not None
         return claimed
 
-    return await deps.store.transact(claim, receipt)
+    return await deps.store.transact(claim, receipt, routing=True)

@@ -162,7 +162,7 @@ async def create_request(deps: Deps, sub: Submission) -> Created:
         assert created is not None
         return Created(created, created=True)
 
-    result = await deps.store.transact(create, sub.receipt)
+    result = await deps.store.transact(create, sub.receipt, routing=True)
     if not result.created:
         deps.metrics.requested(sub.source, "repeat")
     else:

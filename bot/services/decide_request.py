@@ -106,7 +106,7 @@ async def _decide(
         await tx.outbox.enqueue_many(now, queued)
         return Decided(req, final)
 
-    decided = await deps.store.transact(decide, receipt)
+    decided = await deps.store.transact(decide, receipt, routing=True)
     if decided.final:
         deps.metrics.decided(decided.request.status.value, decided.request.created_at, now)
     return decided

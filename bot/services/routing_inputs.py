@@ -29,9 +29,8 @@ class RoutingInputs:
         # Lock first, read after: a statement of its own, so what follows sees every change of
         # who is away committed before the lock was granted (READ COMMITTED).
         await tx.requests.lock_routing()
-        load, last = await tx.assignments.load(roster.seniors())
-        away, delegates = await tx.availability.unavailable()
-        return cls(roster, set(away), dict(delegates), load, last)
+        load, last, away, delegates = await tx.assignments.load_and_unavailable(roster.seniors())
+        return cls(roster, away, delegates, load, last)
 
     def choose(self, requester: str, authors: Collection[str], count: int, exclude: Collection[str] = ()) -> list[str]:
         """Up to ``count`` eligible reviewers for a change, best first."""

@@ -122,11 +122,14 @@ class Store(abc.ABC):
     async def close(self) -> None: ...
 
     @abc.abstractmethod
-    def write(self, receipt: str | None = None, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
+    def write(
+        self, receipt: str | None = None, durable: bool = True, routing: bool = False
+    ) -> AbstractAsyncContextManager[Tx]:
         """A write transaction. ``receipt`` is the key of the Slack delivery this work answers,
         remembered in the same transaction (a repeat raises RepeatedDelivery). ``durable=False`` is
         for bookkeeping nobody is answered about (outbox results, pruning), which a backend may
-        commit more cheaply."""
+        commit more cheaply. ``routing``: the work changes a request and holds the routing lock
+        shared from its first statement (a backend may take it with BEGIN, in the same round trip)."""
 
     @abc.abstractmethod
     def read(self, snapshot: bool = False) -> AbstractAsyncContextManager[Repos]:
@@ -171,11 +174,17 @@ class Store(abc.ABC):
         self._waited(loop.time() - started)
         return got
 
-    async def transact(self, work: Callable[[Tx], Awaitable[T]], receipt: str | None = None, durable: bool = True) -> T:
+    async def transact(
+        self,
+        work: Callable[[Tx], Awaitable[T]],
+        receipt: str | None = None,
+        durable: bool = True,
+        routing: bool = False,
+    ) -> T:
         """Run ``work`` in one write transaction and commit; see the module's docstring."""
         for attempt in range(ATTEMPTS):
             try:
-                async with self.write(receipt, durable) as tx:
+                async with self.write(receipt, durable, routing) as tx:
                     return await work(tx)
             except StorageFailure as err:
                 if err.conflict is None or attempt == ATTEMPTS - 1:

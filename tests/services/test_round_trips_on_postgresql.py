@@ -6,7 +6,8 @@ count is exact and the same on every run.
 The budgets are today's counts. They were 16 or 17 before the audit chain was sealed after the
 commit, the change notification sent after it, BEGIN sent with its settings, the routing lock
 asked for once, a decision's reviewers and the actor's own vote read in one statement, and the
-Workflow step looked up only for a request a step made. A change that adds a round trip to a
+Workflow step looked up only for a request a step made; 12 before the routing lock rode with
+BEGIN and routing read the reviewers' load and who is away in one statement. A change that adds a round trip to a
 path fails here and must say why. The HTTP handlers add reads of
 their own: a Slack delivery's receipt check (one), and a pipeline's answer (three).
 
@@ -33,7 +34,7 @@ from tests.fakes.pg_wire import RoundTrip, WireCounter
 from tests.services.conftest import World, opened_world
 
 # Round trips per path, transaction included (BEGIN with its settings, and COMMIT, are one each).
-BUDGET = {"create": 12, "approve": 12, "deny": 12, "claim": 12}
+BUDGET = {"create": 10, "approve": 11, "deny": 11, "claim": 11}
 
 
 @pytest.fixture
@@ -115,6 +116,7 @@ async def test_a_deadline_costs_no_round_trip(counted: tuple[World, WireCounter]
     made = await trips(counter, within_a_deadline)
     check("create", made)
     assert made[0].text.startswith("BEGIN; SET LOCAL lock_timeout = "), made[0].text
+    assert "pg_advisory_xact_lock_shared(" in made[0].text  # the routing lock rides with BEGIN too
 
 
 async def test_an_approve_that_decides_and_a_deny(counted: tuple[World, WireCounter]) -> None:

@@ -80,3 +80,33 @@ async def test_a_write_given_up_leaves_no_transaction_open(postgres_url: str) ->
 async def _write(store: Store, key: str) -> None:
     async with store.write() as tx:
         await tx.facts.put(key, "written")
+
+
+async def test_a_routing_lock_not_granted_with_begin_leaves_no_transaction_open(postgres_url: str) -> None:
+    """The routing lock rides with BEGIN: when a sweep holds it past the work's deadline, the work
+    is Busy, its half-begun transaction is rolled back on the spot, and the next writes succeed."""
+    from bot.store.postgres.store import lock_key
+    from bot.store.sql.requests import ROUTING_LOCK
+
+    store = store_for(postgres_url)
+    await store.open()
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as sweep:
+            for n in range(ROUNDS):
+                sweep.execute("BEGIN")
+                sweep.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(ROUTING_LOCK),))
+                try:
+                    with deadlines.within(deadlines.MARGIN + 0.2):
+                        async with store.write(routing=True) as tx:
+                            await tx.facts.put(f"routed-{n}", "yes")
+                    raise AssertionError("the write went ahead while a sweep held the routing lock")
+                except Busy:
+                    pass
+                assert _open_transactions(postgres_url) == 1  # the sweep's own, nothing of ours
+                sweep.execute("ROLLBACK")
+        await asyncio.gather(*(_write(store, f"after-{i}") for i in range(8)))
+        async with store.read() as r:
+            assert [await r.facts.get(f"routed-{n}") for n in range(ROUNDS)] == [None] * ROUNDS
+            assert [await r.facts.get(f"after-{i}") for i in range(8)] == ["written"] * 8
+    finally:
+        await store.close()

@@ -34,6 +34,7 @@ from bot.store.postgres.changes import Notifier, listen
 from bot.store.postgres.introspect import read_schema
 from bot.store.postgres.migrations import migrate
 from bot.store.schema import Schema
+from bot.store.sql.requests import ROUTING_LOCK
 from bot.store.unit_of_work import Repos, Store, Tx
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,9 @@ class PgExecutor:
     """Runs the shared SQL on a pooled connection, one round trip per statement (``run_many`` sends
     its rows in one); in a write transaction it remembers the advisory locks it holds."""
 
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Conn, held: dict[str, bool] | None = None) -> None:
         self._conn = conn
-        self._held: dict[str, bool] = {}  # advisory locks this transaction holds: name -> shared
+        self._held: dict[str, bool] = dict(held or {})  # advisory locks this transaction holds: name -> shared
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         cur = await self._conn.execute(_sql(sql), tuple(params))
@@ -278,17 +279,20 @@ class PostgresStore(Store):
             await pool.putconn(conn)
 
     @asynccontextmanager
-    async def _begun(self, settings: list[str]) -> AsyncIterator[Conn]:
-        """A connection inside a transaction: BEGIN and the transaction's ``SET LOCAL`` settings in
-        one round trip (one simple query), COMMIT when the block ends, ROLLBACK when it raises. A
-        server that dropped the connection after the checkout's check fails the BEGIN; nothing of
-        the caller's has run yet, so one more connection is tried before the work is refused."""
-        begin = "; ".join(["BEGIN", *(f"SET LOCAL {setting}" for setting in settings)])
+    async def _begun(self, settings: list[str], first: list[str]) -> AsyncIterator[Conn]:
+        """A connection inside a transaction: BEGIN, the transaction's ``SET LOCAL`` settings and
+        its ``first`` statements (constant text) in one round trip (one simple query), COMMIT when
+        the block ends, ROLLBACK when it raises. A server that dropped the connection after the
+        checkout's check fails the BEGIN; nothing of the caller's has run yet, so one more
+        connection is tried before the work is refused."""
+        begin = "; ".join(["BEGIN", *(f"SET LOCAL {setting}" for setting in settings), *first])
         for attempt in range(2):
             async with self._connection() as conn:
                 try:
                     await conn.execute(begin.encode())
                 except psycopg.OperationalError:
+                    if not conn.closed:
+                        await _rolled_back(conn)  # e.g. a first statement's lock wait ran out
                     if attempt or not conn.closed:
                         raise
                     continue
@@ -301,7 +305,7 @@ class PostgresStore(Store):
                 return
 
     @asynccontextmanager
-    async def write(self, receipt: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
+    async def write(self, receipt: str | None = None, durable: bool = True, routing: bool = False) -> AsyncIterator[Tx]:
         """One transaction. Lock waits inside the database end at the work's deadline
         (``lock_timeout``), answered as Busy. (psycopg's pipeline mode was measured here and
         left out: on a database near the bot its bookkeeping cost more than the round trips
@@ -312,9 +316,15 @@ class PostgresStore(Store):
             settings.append(f"lock_timeout = '{max(1, int(budget * 1000))}ms'")
         if not durable:  # bookkeeping: a crash may lose it, and the outbox re-checks Slack
             settings.append("synchronous_commit = off")
+        # The routing lock rides with BEGIN: granted before any statement of the work reads
+        # (each sees what was committed before it began, READ COMMITTED), and no round trip of its own.
+        first = [f"SELECT pg_advisory_xact_lock_shared({lock_key(ROUTING_LOCK)})"] if routing else []
         await self._queued(self._writers.acquire)
         try:
-            async with self._begun(settings) as conn, self._unit(PgExecutor(conn), receipt) as tx:
+            async with (
+                self._begun(settings, first) as conn,
+                self._unit(PgExecutor(conn, held={ROUTING_LOCK: True} if routing else None), receipt) as tx,
+            ):
                 yield tx
         except psycopg.errors.LockNotAvailable as exc:
             if budget is not None:

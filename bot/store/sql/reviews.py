@@ -130,21 +130,33 @@ class Assignments:
         """Open reviews of each reviewer, and when each was last assigned anything: the folded
         ``reviewer_stats`` plus the ledger rows not yet folded (both kept by triggers, so the cost
         does not grow with the requests, and nothing here waits on another transaction)."""
+        load, last, _away, _delegates = await self.load_and_unavailable(reviewers)
+        return load, last
+
+    async def load_and_unavailable(
+        self, reviewers: Iterable[str]
+    ) -> tuple[dict[str, int], dict[str, datetime], set[str], dict[str, str]]:
+        """``load`` and ``Availability.unavailable`` in one statement: what routing reads."""
         people = sorted(set(reviewers))
-        if not people:
-            return {}, {}
-        marks = ", ".join("?" * len(people))
+        marks = ", ".join("?" * len(people)) or "NULL"
         rows = await self._ex.many(
-            "SELECT reviewer, SUM(open) AS open, MAX(last) AS last FROM ("
+            "SELECT 'load' AS part, reviewer AS who, SUM(open) AS open, MAX(last) AS last,"
+            " NULL AS away, NULL AS delegate FROM ("
             f" SELECT reviewer, open, last_assigned_at AS last FROM reviewer_stats WHERE reviewer IN ({marks})"
             " UNION ALL"
             f" SELECT reviewer, open_delta, assigned_at FROM reviewer_load WHERE reviewer IN ({marks})"
-            ") AS t GROUP BY reviewer",
+            ") AS t GROUP BY reviewer"
+            " UNION ALL SELECT 'away', \"user\", NULL, NULL, away, delegate FROM availability"
+            " WHERE away = 1 OR deactivated = 1",
             [*people, *people],
         )
+        loads = [r for r in rows if r["part"] == "load"]
+        unavailable = [r for r in rows if r["part"] == "away"]
         return (
-            {str(r["reviewer"]): int(r["open"]) for r in rows if r["open"]},
-            {str(r["reviewer"]): from_utc_text(r["last"]) for r in rows if r["last"]},
+            {str(r["who"]): int(r["open"]) for r in loads if r["open"]},
+            {str(r["who"]): from_utc_text(r["last"]) for r in loads if r["last"]},
+            {str(r["who"]) for r in unavailable},
+            {str(r["who"]): str(r["delegate"]) for r in unavailable if r["away"] and r["delegate"] is not None},
         )
 
     async def fold_load(self, limit: int) -> int:

@@ -254,9 +254,10 @@ class SqliteStore(Store):
                 conn.execute("PRAGMA busy_timeout = 0")
 
     @asynccontextmanager
-    async def write(self, receipt: str | None = None, durable: bool = True) -> AsyncIterator[Tx]:
+    async def write(self, receipt: str | None = None, durable: bool = True, routing: bool = False) -> AsyncIterator[Tx]:
         """See ``Store.write``. ``durable`` commits with ``synchronous = FULL`` (on disk before anyone
-        is answered); bookkeeping commits with NORMAL, and the next durable commit flushes it too."""
+        is answered); bookkeeping commits with NORMAL, and the next durable commit flushes it too.
+        ``routing`` changes nothing here: the one writer at a time holds every lock."""
         assert self._writer is not None, "SqliteStore.open() was not called"
         await self._queued(self._lock.acquire)
         try:
