@@ -327,11 +327,12 @@ class OutboxWorker:
                 if not batch:
                     return attempted
                 attempted += len(batch)
+                claimed = [row.id for row in batch]  # every claim is kept until recorded, covered ones too
                 batch, covered = _coalesced(batch)
                 groups: dict[object, list[OutboxRow]] = {}
                 for row in batch:
                     groups.setdefault(_order_key(row), []).append(row)
-                keeper = asyncio.create_task(self._keep_claims([row.id for row in batch]))
+                keeper = asyncio.create_task(self._keep_claims(claimed))
                 try:
                     await self._read_batch(batch)
                     results = await asyncio.gather(*(run(g) for g in groups.values()))
@@ -348,8 +349,8 @@ class OutboxWorker:
         return attempted
 
     async def _read_batch(self, batch: Sequence[OutboxRow]) -> None:
-        """The batch's requests, reviewers and approvals, read once for all its rows; a database
-        that fails here leaves each row to read its own (and retry as it would)."""
+        """The batch's requests, reviewers, approvals and message keys, read once for all its rows;
+        a database that fails here leaves each row to read its own (and retry as it would)."""
         try:
             await self.renderer.read_batch(batch, self.posted_in_batch)
         except (StorageFailure, Busy, Unavailable) as exc:
