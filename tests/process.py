@@ -23,6 +23,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _PortTaken(Exception):
+    """The port picked for a bot was taken before it could listen."""
+
+
 class BotProcess:
     def __init__(self, tmp: Path, slack: SlackStandIn, **overrides: Any) -> None:
         self.tmp = tmp
@@ -41,6 +45,16 @@ class BotProcess:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = 30.0) -> None:
+        for _attempt in range(5):
+            try:
+                return await self._start(timeout)
+            except _PortTaken:  # another test's socket took the port picked for it: pick another
+                self.port = free_port()
+                self.env["PORT"] = str(self.port)
+        raise RuntimeError("no free port for the bot in 5 tries")
+
+    async def _start(self, timeout: float) -> None:
+        logged = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(  # noqa: ASYNC220 - a short, non-blocking spawn
                 [sys.executable, "-m", "bot", "serve"], cwd=self.tmp, env=self.env, stdout=out, stderr=out
@@ -49,6 +63,9 @@ class BotProcess:
             deadline = asyncio.get_running_loop().time() + timeout
             while True:
                 if self.proc.poll() is not None:
+                    said = self.log.read_bytes()[logged:].decode(errors="replace")
+                    if self.proc.returncode == 3 and "the port is already in use" in said:
+                        raise _PortTaken(said)
                     raise RuntimeError(f"bot exited early: {self.log.read_text()}")
                 try:
                     async with session.get(f"{self.url}/healthz") as resp:

@@ -91,6 +91,7 @@ class SlackStandIn(FileUploads):
     def __init__(self, users: list[str] | None = None, channels: list[str] | None = None) -> None:
         super().__init__()
         self.calls: list[Call] = []
+        self.arrived: list[str] = []  # every Web API method asked for, as it arrives
         self.messages: dict[tuple[str, str], Message] = {}
         self.ephemerals: list[Ephemeral] = []
         self.opened_views: list[dict[str, Any]] = []
@@ -212,6 +213,8 @@ class SlackStandIn(FileUploads):
             args.update(await request.json())
         elif request.method == "POST":
             args.update(await request.post())
+        self.arrived.append(method)  # asked, whether or not it is answered yet
+        await self._notify()
         delay = self.method_delays.get(method, self.delay_seconds)
         if delay:
             await asyncio.sleep(delay)

@@ -22,10 +22,18 @@ from tests.process import free_port
 ROOT = Path(__file__).parents[2]
 
 
+class PortTaken(Exception):
+    """The port picked for the sandbox was taken before it could listen (another test's socket)."""
+
+
 async def wait_until_up(url: str, proc: asyncio.subprocess.Process) -> None:
     async with aiohttp.ClientSession() as session:
         for _ in range(600):
-            assert proc.returncode is None, "the sandbox exited"
+            if proc.returncode is not None:
+                said = (await proc.stdout.read()).decode() if proc.stdout is not None else ""
+                if proc.returncode == 3 and "already in use" in said:
+                    raise PortTaken(said)
+                raise AssertionError(f"the sandbox exited with {proc.returncode}: {said}")
             try:
                 async with session.get(url) as resp:
                     if resp.status == 200:
@@ -36,7 +44,17 @@ async def wait_until_up(url: str, proc: asyncio.subprocess.Process) -> None:
     raise AssertionError("the sandbox never answered")
 
 
-async def start_sandbox(cwd: Path, port: int, *extra: str) -> asyncio.subprocess.Process:
+async def start_sandbox(cwd: Path, port: int, *extra: str) -> tuple[asyncio.subprocess.Process, int]:
+    """The sandbox on ``port``, or (taken meanwhile by another test's socket) on another free one."""
+    for _attempt in range(5):
+        try:
+            return await _start_sandbox_on(cwd, port, *extra), port
+        except PortTaken:
+            port = free_port()
+    raise AssertionError("no free port for the sandbox in 5 tries")
+
+
+async def _start_sandbox_on(cwd: Path, port: int, *extra: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "ROSTER_", "SUMMARY_"))}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -64,8 +82,7 @@ async def stop(proc: asyncio.subprocess.Process) -> bytes:
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[str]:
-    port = free_port()
-    proc = await start_sandbox(ROOT, port, "--dir", str(tmp_path / "sandbox"))
+    proc, port = await start_sandbox(ROOT, free_port(), "--dir", str(tmp_path / "sandbox"))
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -198,8 +215,7 @@ async def test_a_new_user_starts_the_sandbox_from_a_fresh_clone(tmp_path: Path) 
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)  # noqa: ASYNC221
     assert not (clone / ".env").exists()
-    port = free_port()
-    proc = await start_sandbox(clone, port)
+    proc, port = await start_sandbox(clone, free_port())
     try:
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/") as resp:
@@ -399,8 +415,7 @@ async def test_each_run_starts_fresh_unless_kept(tmp_path: Path) -> None:
     body = {"requester": "june@demo.example", "title": "t", "url": "https://x.example/1", "ai_assisted": True}
 
     async def run_once(*extra: str) -> tuple[int, bytes]:
-        port = free_port()
-        proc = await start_sandbox(ROOT, port, "--dir", str(folder), *extra)
+        proc, port = await start_sandbox(ROOT, free_port(), "--dir", str(folder), *extra)
         try:
             async with aiohttp.ClientSession() as session:
                 async with session.get(f"http://127.0.0.1:{port}/sandbox/state?user=U0JUNE") as resp:

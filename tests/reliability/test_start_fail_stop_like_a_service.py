@@ -199,7 +199,7 @@ async def test_a_signal_during_start_stops_the_process(tmp_path: Path, slack: Sl
         sys.executable, "-m", "bot", "serve", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
     )
     try:
-        await asyncio.sleep(1.5)  # well into start: the database is open, auth.test is waiting
+        await slack.wait_for(lambda: "auth.test" in slack.arrived, HANG)  # well into start: auth.test waits
         assert proc.returncode is None
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), HANG)
