@@ -67,10 +67,10 @@ def ask_and_wait(
                 print(pending(req), flush=True)
             return req, wait_for(client, req, limit, give_up=stop_waiting(client))
         except Stopped as stopped:  # before the answer came, asked again: the same key finds it
-            return req, give_up_after_signal(client, req if req is not None else ask_once, limit, stopped, who)
+            return req, _give_up_after_signal(client, req if req is not None else ask_once, limit, stopped, who)
 
 
-def give_up_after_signal(
+def _give_up_after_signal(
     client: ApiClient, req: dict[str, Any] | Callable[[], dict[str, Any]], limit: timedelta, stopped: Stopped, who: str
 ) -> int:
     """A cancelled job leaves no live request: the request is given up, and the exit code is the

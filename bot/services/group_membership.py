@@ -141,13 +141,13 @@ class GroupMembership:
                 if read.members is not None and read.problem is None:
                     changed |= await tx.groups.read_ok(group, read.members, started)
                     continue
-                if read.members is not None:  # read, and dropped (disabled): stored with why
-                    moved, tell = await tx.groups.read_gone(group, read.members, read.problem or DISABLED, started)
+                if read.members is not None and read.problem is not None:  # read, and dropped (disabled)
+                    moved, tell = await tx.groups.read_gone(group, read.members, read.problem, started)
                     changed |= moved
                     if tell:
                         log.warning("roster group %s: %s", group, read.problem)
                         await tx.outbox.enqueue_many(
-                            started, [notices.group_problem(admin, group, read.problem or DISABLED) for admin in admins]
+                            started, [notices.group_problem(admin, group, read.problem) for admin in admins]
                         )
                     continue
                 problem = read.problem or "Slack did not say why"

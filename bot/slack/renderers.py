@@ -3,7 +3,8 @@
 A renderer reads what it needs from the stored state at delivery time (so a row queued before a
 decision still shows the request as it is now), builds its message with a pure builder, and makes
 its Slack calls through ``SlackCalls``, which the outbox worker gives it for that one row. A
-claimed batch's requests, reviewers and approvals are read once for all its rows (``BatchReads``).
+claimed batch's requests, reviewers, approvals and message keys are read once for all its rows
+(``BatchReads``).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ class SlackCalls(Protocol):
 
 @dataclass(frozen=True)
 class BatchReads:
-    """The requests of a claimed batch, their active reviewers and approvals, read in three
-    statements once the rows are claimed, instead of each row reading its own. Every row was
+    """The requests of a claimed batch, their active reviewers, approvals and message keys, read in
+    four statements once the rows are claimed, instead of each row reading its own. Every row was
     queued before the claim, so each still sees its request as new as when it was queued, or
     newer; a change after the read queues rows of its own, delivered after these."""
 
@@ -103,8 +104,9 @@ class Rendering:
         if not ids:
             self.batch.reads = None
             return
-        prefixes = [p for i in ids for p in message_keys(i)[0]]
-        keys = [k for i in ids for k in message_keys(i)[1]]
+        each = [message_keys(i) for i in ids]
+        prefixes = [p for under, _exact in each for p in under]
+        keys = [k for _under, exact in each for k in exact]
         async with self.deps.store.read() as r:
             self.batch.reads = BatchReads(
                 await r.requests.many(ids),
@@ -123,9 +125,13 @@ class Rendering:
         that ends with ``:`` (``review:12:`` finds each reviewer's DM of CR-12), the batch's own
         posts included."""
         under = key.endswith(":")
+
+        def matches(k: str) -> bool:
+            return k.startswith(key) if under else k == key
+
         reads = self.batch.reads
         if reads is not None and key in reads.read:
-            found = {k: v for k, v in reads.messages.items() if (k.startswith(key) if under else k == key)}
+            found = {k: v for k, v in reads.messages.items() if matches(k)}
         else:
             async with self.deps.store.read() as r:
                 if under:
@@ -133,7 +139,7 @@ class Rendering:
                 else:
                     one = await r.messages.where(key)
                     found = {key: one} if one is not None else {}
-        found.update({k: v for k, v in self.batch.posted.items() if (k.startswith(key) if under else k == key)})
+        found.update({k: v for k, v in self.batch.posted.items() if matches(k)})
         return [(k, channel, ts) for k, (channel, ts) in sorted(found.items())]
 
     async def request(self, row: OutboxRow) -> ChangeRequest:

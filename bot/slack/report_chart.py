@@ -8,7 +8,6 @@ that stays at least 12 pixels tall there."""
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -24,7 +23,6 @@ TIERS = (
     ("several_seniors", "Several seniors (destructive)", "#ecb22e"),
     ("break_glass", "Break-glass", "#e01e5a"),
 )
-SLACK_WIDTH_PX = 800  # how wide Slack shows the image at most
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 6.0, 150
 TYPE_PT = 12.0  # tick labels and legends; titles are larger
 SLOTS = 6  # at least this many weeks wide, so that two weeks do not fill the width
@@ -35,7 +33,7 @@ UNITS = ((1, "seconds"), (60, "minutes"), (3600, "hours"), (86400, "days"))
 
 def time_unit(seconds: Sequence[float]) -> tuple[int, str]:
     """The unit to plot these durations in: ``(seconds per unit, its name)``."""
-    top = max((s for s in seconds if not math.isnan(s)), default=0.0)
+    top = max(seconds, default=0.0)
     chosen = UNITS[0]
     for unit in UNITS:
         if top >= 2 * unit[0]:

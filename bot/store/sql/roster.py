@@ -55,18 +55,7 @@ class GroupMembers:
     async def read_ok(self, group: str, members: tuple[str, ...], now: datetime) -> bool:
         """Slack answered for ``group``: store its members. True when that changed what replicas
         hold (its members, or a problem it had), so the shared version moves."""
-        text = json.dumps(sorted(set(members)))
-        row = await self._ex.one("SELECT members, problem FROM group_members WHERE usergroup = ? FOR UPDATE", (group,))
-        await self._ex.send(
-            "INSERT INTO group_members (usergroup, members, refreshed_at, problem, told_admins)"
-            " VALUES (?, ?, ?, NULL, 0)"
-            " ON CONFLICT (usergroup) DO UPDATE SET members = excluded.members, refreshed_at = excluded.refreshed_at,"
-            " problem = NULL, told_admins = 0",
-            (group, text, utc_text(now)),
-        )
-        changed = row is None or row["members"] != text or row["problem"] is not None
-        if changed:
-            await self._bump()
+        changed, _tell = await self._read(group, members, now, None)
         return changed
 
     async def read_failed(self, group: str, problem: str) -> bool:
@@ -89,21 +78,27 @@ class GroupMembers:
         """Slack answered for ``group`` and its members stop counting (``problem`` says why, e.g.
         disabled): store both. ``(changed, tell)``: whether replicas must reload, and whether the
         admins have not been told of this yet (once, until the group reads well again)."""
+        return await self._read(group, members, now, problem)
+
+    async def _read(
+        self, group: str, members: tuple[str, ...], now: datetime, problem: str | None
+    ) -> tuple[bool, bool]:
         text = json.dumps(sorted(set(members)))
         row = await self._ex.one(
             "SELECT members, problem, told_admins FROM group_members WHERE usergroup = ? FOR UPDATE", (group,)
         )
+        told = 0 if problem is None else 1  # a problem is told once; a good read forgets it was
         await self._ex.send(
-            "INSERT INTO group_members (usergroup, members, refreshed_at, problem, told_admins)"
-            " VALUES (?, ?, ?, ?, 1)"
+            "INSERT INTO group_members (usergroup, members, refreshed_at, problem, told_admins) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (usergroup) DO UPDATE SET members = excluded.members, refreshed_at = excluded.refreshed_at,"
-            " problem = excluded.problem, told_admins = 1",
-            (group, text, utc_text(now), problem),
+            " problem = excluded.problem, told_admins = excluded.told_admins",
+            (group, text, utc_text(now), problem, told),
         )
         changed = row is None or row["members"] != text or row["problem"] != problem
         if changed:
             await self._bump()
-        return changed, row is None or row["problem"] != problem or not row["told_admins"]
+        tell = problem is not None and (row is None or row["problem"] != problem or not row["told_admins"])
+        return changed, tell
 
     async def _bump(self) -> None:
         await self._ex.send(
