@@ -54,11 +54,15 @@ async def counted() -> AsyncIterator[tuple[World, WireCounter]]:
 async def trips(counter: WireCounter, work: Callable[[], Awaitable[Any]]) -> list[RoundTrip]:
     """The round trips ``work`` waits for, on every connection. The notification another replica
     hears is sent by a task of its own after a commit (perhaps an earlier one), on its own
-    connection and outside any transaction: not part of the path. Nor is the pool's check of a
-    connection that sat idle for seconds (an empty query), which a loaded bot never pays."""
+    connection and outside any transaction: not part of the path. Nor is the listening
+    connection's own traffic (its ``LISTEN``, sent whenever it connects, perhaps while the work
+    runs), nor the pool's check of a connection that sat idle for seconds (an empty query), which
+    a loaded bot never pays."""
     mark = counter.mark()
     await work()
     made = [t for t in counter.since(mark) if t.text]  # an empty query: the pool checking a connection idle a while
+    listening = {t.connection for t in made if t.text.startswith("LISTEN")}
+    made = [t for t in made if t.connection not in listening]
     inside = _in_transactions(made)
     return [t for t, open_ in zip(made, inside, strict=True) if open_ or "pg_notify" not in t.text]
 
